@@ -1,0 +1,61 @@
+"""The contract every fault family implements.
+
+The engine groups a target's desired faults by family and hands each family the complete list
+for that target (flush-and-apply): `apply` must make the kernel match exactly that list, so
+applying the same list twice changes nothing and an empty list is a full recovery.
+
+`recover` is idempotent and must work without any record of a previous `apply` (it may have
+crashed halfway): it discovers what Faultline owns for that target (nft table name, qdisc handle,
+helper processes tagged with the target id, FUSE mounts tagged with the target id) and removes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class TargetRef:
+    """A target as chaosd sees it: a stable id and a live process inside it."""
+
+    id: str
+    pid: int
+
+
+@dataclass
+class Verification:
+    ok: bool
+    mechanism: str = ""
+    """How the fault is realised, e.g. "nftables", "nfqueue-delayer", "tc-tbf", "fuse"."""
+    details: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+class FaultError(Exception):
+    """A fault could not be applied or recovered. The message names the field or the cause."""
+
+
+class UnsupportedFault(FaultError):
+    """The node cannot realise this fault (e.g. the kernel lacks sch_netem)."""
+
+
+class TargetGone(FaultError):
+    """The target's process (and so its namespaces) no longer exists."""
+
+
+class FaultFamily(Protocol):
+    name: str
+
+    def plan(self, target: TargetRef, faults: Sequence[Any]) -> Any:
+        """Pure: desired faults -> a plan (raises FaultError on an unrealisable combination)."""
+
+    def apply(self, target: TargetRef, plan: Any) -> None:
+        """Make the kernel match the plan exactly (replacing whatever this family had)."""
+
+    def recover(self, target: TargetRef) -> None:
+        """Remove everything this family owns for the target. Idempotent; TargetGone is fine."""
+
+    def verify(self, target: TargetRef, plan: Any) -> Verification:
+        """Observe the kernel and say whether the plan is in force."""
