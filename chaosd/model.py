@@ -111,9 +111,27 @@ class BandwidthFault(Strict):
 
 
 IOMethod = Literal[
-    "lookup", "getattr", "setattr", "open", "read", "write", "flush", "fsync", "release",
-    "readdir", "opendir", "create", "unlink", "mkdir", "rmdir", "rename", "link", "symlink",
-    "readlink", "statfs", "access",
+    "lookup",
+    "getattr",
+    "setattr",
+    "open",
+    "read",
+    "write",
+    "flush",
+    "fsync",
+    "release",
+    "readdir",
+    "opendir",
+    "create",
+    "unlink",
+    "mkdir",
+    "rmdir",
+    "rename",
+    "link",
+    "symlink",
+    "readlink",
+    "statfs",
+    "access",
 ]
 
 
@@ -166,7 +184,12 @@ class IOFault(Strict):
 
 NetworkFault = PartitionFault | LossFault | DelayFault | DuplicateFault | CorruptFault
 Fault = Annotated[
-    PartitionFault | LossFault | DelayFault | DuplicateFault | CorruptFault | BandwidthFault
+    PartitionFault
+    | LossFault
+    | DelayFault
+    | DuplicateFault
+    | CorruptFault
+    | BandwidthFault
     | IOFault,
     Field(discriminator="kind"),
 ]

@@ -1,0 +1,1 @@
+"""The dashboard's storage: SQLAlchemy 2 models, repositories and Alembic migrations."""

@@ -1,0 +1,1 @@
+"""Repository functions: the only code that builds queries. Write functions commit."""

@@ -1,0 +1,154 @@
+"""Recovery metrics: what a fault did to a service's KPI, computed from the observed series.
+
+Pure functions over (time, value) samples so the verdict logic is unit-tested on synthetic series
+with known answers. Times are seconds relative to the run's start. The baseline is the median of
+the baseline window, and its noise band is derived from the median absolute deviation, so a
+noisy service is judged against its own noise and not against a fixed number.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# Scale factor that turns a median absolute deviation into a standard-deviation estimate.
+_MAD_TO_SIGMA = 1.4826
+
+
+@dataclass(frozen=True)
+class Sample:
+    t: float
+    qps: float
+    error_rate: float = 0.0
+    """Failed requests / all requests in the interval, 0..1."""
+
+
+@dataclass(frozen=True)
+class Baseline:
+    median: float
+    low: float
+    """Lower edge of the noise band: values at or above it count as 'normal'."""
+    high: float
+    samples: int
+
+
+@dataclass(frozen=True)
+class RecoveryMetrics:
+    baseline: Baseline
+    min_qps: float
+    min_at: float | None
+    dip_depth_pct: float
+    """How far below the baseline median the KPI fell, in % of the median (0 = no dip)."""
+    time_to_impact: float | None
+    """Seconds from fault start until the KPI first left the noise band downward."""
+    dip_duration: float
+    """Seconds the KPI spent below the band after fault start."""
+    recovered_at: float | None
+    """First time after the dip from which the KPI stayed >= the recovery threshold."""
+    time_to_recover_from_start: float | None
+    time_to_recover_from_end: float | None
+    lost_requests: float
+    """Requests not served compared with the baseline rate (the error budget used)."""
+    failed_requests: float
+
+
+def baseline_of(samples: Sequence[Sample], start: float, end: float, *, k: float = 3.0) -> Baseline:
+    """Median of the window, with a band of k robust standard deviations, at least 5% wide and
+    wide enough to hold the window's own 5th..95th percentiles (a bimodal service has MAD 0)."""
+    values = sorted(s.qps for s in samples if start <= s.t < end)
+    if not values:
+        raise ValueError(f"baseline window [{start:g}s, {end:g}s) holds no samples")
+    med = statistics.median(values)
+    mad = statistics.median(abs(v - med) for v in values)
+    half_width = max(k * _MAD_TO_SIGMA * mad, 0.05 * med)
+    p05 = values[int(0.05 * (len(values) - 1))]
+    p95 = values[int(0.95 * (len(values) - 1))]
+    low = max(0.0, min(med - half_width, p05))
+    return Baseline(med, low, max(med + half_width, p95), len(values))
+
+
+def _intervals(samples: Sequence[Sample]) -> list[tuple[Sample, float]]:
+    """Pair each sample with the time it represents (until the next sample)."""
+    out: list[tuple[Sample, float]] = []
+    for i, s in enumerate(samples):
+        if i + 1 < len(samples):
+            dt = samples[i + 1].t - s.t
+        else:
+            dt = samples[i].t - samples[i - 1].t if i else 0.0
+        out.append((s, max(dt, 0.0)))
+    return out
+
+
+def recovery_metrics(
+    samples: Sequence[Sample],
+    *,
+    baseline: Baseline,
+    fault_start: float,
+    fault_end: float,
+    recover_ratio: float = 0.9,
+    hold: float = 3.0,
+) -> RecoveryMetrics:
+    """Measure the dip and the recovery after `fault_start`.
+
+    `recover_ratio` x baseline median is the recovery threshold; the KPI must stay at or above it
+    for `hold` seconds (or until the series ends) for the recovery to count, so one lucky sample
+    in the middle of an outage is not a recovery.
+    """
+    ordered = sorted(samples, key=lambda s: s.t)
+    after = [s for s in ordered if s.t >= fault_start]
+    threshold = recover_ratio * baseline.median
+
+    min_sample = min(after, key=lambda s: s.qps) if after else None
+    min_qps = min_sample.qps if min_sample else baseline.median
+    dip = 0.0 if baseline.median <= 0 else max(0.0, 1 - min_qps / baseline.median) * 100
+
+    impact = next((s.t for s in after if s.qps < baseline.low), None)
+    below = 0.0
+    lost = 0.0
+    failed = 0.0
+    for s, dt in _intervals(after):
+        if s.qps < baseline.low:
+            below += dt
+        lost += max(0.0, baseline.median - s.qps) * dt
+        failed += s.qps * s.error_rate * dt
+
+    recovered_at = _recovered_at(after, impact, threshold, hold)
+    return RecoveryMetrics(
+        baseline=baseline,
+        min_qps=min_qps,
+        min_at=min_sample.t if min_sample else None,
+        dip_depth_pct=dip,
+        time_to_impact=None if impact is None else impact - fault_start,
+        dip_duration=below,
+        recovered_at=recovered_at,
+        time_to_recover_from_start=None if recovered_at is None else recovered_at - fault_start,
+        time_to_recover_from_end=None
+        if recovered_at is None
+        else max(0.0, recovered_at - fault_end),
+        lost_requests=lost,
+        failed_requests=failed,
+    )
+
+
+def _recovered_at(
+    after: Sequence[Sample], impact: float | None, threshold: float, hold: float
+) -> float | None:
+    """Start of the first run of samples >= threshold, after the impact, lasting `hold` s."""
+    if not after:
+        return None
+    if impact is None:
+        # Never left the band: recovered from the start (time-to-recover 0).
+        return after[0].t
+    run_start: float | None = None
+    for s in after:
+        if s.t < impact:
+            continue
+        if s.qps >= threshold:
+            if run_start is None:
+                run_start = s.t
+            if s.t - run_start >= hold:
+                return run_start
+        else:
+            run_start = None
+    return None  # never held the threshold for `hold` seconds

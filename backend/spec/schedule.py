@@ -1,0 +1,97 @@
+"""Schedule: create a chaos object of any kind on a cron schedule, as Chaos Mesh does."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from backend.spec.common import Name
+from backend.spec.iochaos import IOChaosSpec
+from backend.spec.networkchaos import NetworkChaosSpec
+from backend.spec.podchaos import PodChaosSpec
+from backend.spec.rules import Rule, SpecModel, cel_regex
+from backend.spec.status import Conditions
+from chaosd.duration import DURATION_PATTERN
+
+EMBEDDED = {"PodChaos": "podChaos", "NetworkChaos": "networkChaos", "IOChaos": "ioChaos"}
+"""Chaos kind -> the field of a Schedule (or an Experiment fault) that holds its spec."""
+
+_FIELD = r"[0-9A-Za-z*/,?#-]+"
+CRON_PATTERN = (
+    rf"^({_FIELD} {_FIELD} {_FIELD} {_FIELD} {_FIELD}( {_FIELD})?"
+    r"|@(yearly|annually|monthly|weekly|daily|midnight|hourly)"
+    rf"|@every {DURATION_PATTERN[1:-1]})$"
+)
+"""5 fields (minute first), 6 fields (second first), a macro, or `@every <duration>`.
+This is the shape only; backend.domain.cron checks each field's values."""
+
+
+class EmbeddedChaos(SpecModel):
+    """Exactly one chaos spec, chosen by `type` (the Chaos Mesh Schedule layout)."""
+
+    type: Literal["PodChaos", "NetworkChaos", "IOChaos"]
+    podChaos: PodChaosSpec | None = None
+    networkChaos: NetworkChaosSpec | None = None
+    ioChaos: IOChaosSpec | None = None
+
+    __rules__ = (
+        *(
+            Rule(
+                f"self.type != '{kind}' || has(self.{field})",
+                f"{field} is required when type is {kind}",
+                lambda s, kind=kind, field=field: s.type != kind or getattr(s, field) is not None,
+                f".{field}",
+            )
+            for kind, field in EMBEDDED.items()
+        ),
+        Rule(
+            " + ".join(f"(has(self.{f}) ? 1 : 0)" for f in EMBEDDED.values()) + " == 1",
+            "give exactly one of podChaos, networkChaos or ioChaos, matching type",
+            lambda s: sum(getattr(s, f) is not None for f in EMBEDDED.values()) == 1,
+            ".type",
+        ),
+    )
+
+    def chaos_spec(self) -> PodChaosSpec | NetworkChaosSpec | IOChaosSpec:
+        spec = getattr(self, EMBEDDED[self.type])
+        assert spec is not None  # guaranteed by the rules above
+        return spec  # type: ignore[no-any-return]
+
+
+class ScheduleSpec(EmbeddedChaos):
+    schedule: Annotated[
+        str,
+        Field(max_length=256, examples=["*/5 * * * *", "@every 30s"]),
+        Rule(
+            f"self.matches({cel_regex(CRON_PATTERN)})",
+            "must be a cron expression with 5 fields (minute hour day-of-month month "
+            "day-of-week), 6 fields (seconds first), a macro such as @hourly, "
+            "or @every <duration> such as @every 30s",
+            lambda v: re.fullmatch(CRON_PATTERN, v) is not None,
+        ),
+    ]
+    concurrencyPolicy: Literal["Forbid", "Allow"] = "Forbid"
+    """Forbid skips a run while the previous chaos object is still active."""
+    historyLimit: Annotated[int, Field(ge=1, le=1000)] = 1
+    """Finished chaos objects kept; older ones are deleted."""
+    startingDeadlineSeconds: Annotated[int, Field(gt=0)] | None = None
+    """A run missed by more than this many seconds is skipped instead of started late."""
+
+
+class ObjectRef(SpecModel):
+    kind: Annotated[str, Field(max_length=64)]
+    name: Name
+    namespace: Name | None = None
+    uid: Annotated[str, Field(max_length=64)] | None = None
+
+
+class ScheduleStatus(SpecModel):
+    active: Annotated[list[ObjectRef], Field(max_length=1000)] = []
+    """Chaos objects created by this schedule that have not finished."""
+    lastScheduleTime: datetime | None = None
+    nextScheduleTime: datetime | None = None
+    conditions: Conditions = []
+    message: Annotated[str, Field(max_length=32768)] = ""

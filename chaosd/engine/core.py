@@ -1,0 +1,306 @@
+"""The engine: makes each target's kernel state match its journaled desired set.
+
+Order of work is what makes chaosd crash-safe: validate and plan every family first (pure, so an
+unrealisable fault rejects the whole request before anything changes), journal the new desired
+set durably, then touch the kernel. Whatever state a crash leaves behind is therefore described
+by the journal, and `reconcile` on the next start puts it right.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import threading
+import time
+from typing import Any
+
+from chaosd.engine import procs
+from chaosd.engine.errors import (
+    ApplyFailed,
+    InvalidRequest,
+    RecoverFailed,
+    TargetNotFound,
+)
+from chaosd.engine.locks import TargetLocks
+from chaosd.engine.registry import Registry
+from chaosd.engine.status import FamilyStatus, TargetStatus
+from chaosd.faults.base import FaultError, TargetGone, TargetRef
+from chaosd.journal import Entry, Journal, Status
+from chaosd.metrics import Metrics
+from chaosd.model import TARGET_ID_PATTERN, DesiredState
+
+
+class Engine:
+    def __init__(
+        self,
+        journal: Journal,
+        registry: Registry,
+        *,
+        logger: logging.Logger | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.journal = journal
+        self.registry = registry
+        self.log = logger or logging.getLogger("chaosd.engine")
+        self.metrics = metrics or Metrics()
+        self.locks = TargetLocks(journal.state_dir)
+        self._stop = threading.Event()
+        self._reaper: threading.Thread | None = None
+        self._update_gauge()
+
+    # ---- requests -------------------------------------------------------------------------
+
+    def put(self, target_id: str, desired: DesiredState) -> TargetStatus:
+        """Make `desired` the complete fault set of the target (flush-and-apply)."""
+        if not re.fullmatch(TARGET_ID_PATTERN, target_id):
+            raise InvalidRequest(
+                ("id",), f"{target_id!r} is not a valid target id (lowercase, digits, '.-_')"
+            )
+        started = procs.start_time(desired.pid)
+        if started is None:
+            raise InvalidRequest(("pid",), f"no process with PID {desired.pid} on this node")
+        plans = self._plan(TargetRef(target_id, desired.pid), desired)
+        with self.locks.hold(target_id):
+            previous = self.journal.get(target_id)
+            if previous and (previous.pid, previous.start_time) != (desired.pid, started):
+                # The target moved to another process: clean the old one before forgetting it.
+                self._recover(previous)
+            entry = Entry(
+                id=target_id,
+                pid=desired.pid,
+                start_time=started,
+                desired=desired,
+                lease_expiry=time.time() + desired.lease_seconds,
+                status=Status.APPLYING,
+            )
+            self.journal.put(entry)
+            self._apply(entry, plans)
+        self._update_gauge()
+        return TargetStatus.of(entry)
+
+    def delete(self, target_id: str) -> None:
+        """Recover the target completely and forget it."""
+        with self.locks.hold(target_id):
+            entry = self._entry(target_id)
+            self._recover_and_remove(entry)
+        self._update_gauge()
+
+    def renew(self, target_id: str, lease_seconds: float | None = None) -> TargetStatus:
+        with self.locks.hold(target_id):
+            entry = self._entry(target_id)
+            if entry.lease_lapsed():
+                # Too late: the contract says a lapsed lease is recovered, renewal can't undo it.
+                self.metrics.lease_lapses.inc()
+                self._recover_and_remove(entry)
+                raise TargetNotFound(
+                    f"target {target_id!r}: lease lapsed and the target was recovered; "
+                    "PUT its desired state again"
+                )
+            entry.lease_expiry = time.time() + (lease_seconds or entry.desired.lease_seconds)
+            self.journal.put(entry)
+            return TargetStatus.of(entry)
+
+    def get(self, target_id: str) -> TargetStatus:
+        """The journaled state plus each family's observation of the kernel."""
+        with self.locks.hold(target_id):
+            entry = self._entry(target_id)
+            return TargetStatus.of(entry, self._verify(entry))
+
+    def list(self) -> list[TargetStatus]:
+        return [TargetStatus.of(e) for e in self.journal.all()]
+
+    def recover_all(self) -> list[str]:
+        """Recover every journaled target; returns their ids."""
+        ids = [e.id for e in self.journal.all()]
+        for target_id in ids:
+            with contextlib.suppress(TargetNotFound):  # someone else removed it meanwhile
+                self.delete(target_id)
+        return ids
+
+    # ---- background work ------------------------------------------------------------------
+
+    def reconcile(self) -> dict[str, list[str]]:
+        """Startup: re-apply what is desired and unexpired, recover the rest, drop gone targets."""
+        report: dict[str, list[str]] = {"reapplied": [], "recovered": [], "dropped": []}
+        for stale in self.journal.all():
+            with self.locks.hold(stale.id):
+                entry = self.journal.get(stale.id)
+                if entry is None:
+                    continue
+                if not procs.alive(entry.pid, entry.start_time):
+                    self._drop(entry)
+                    report["dropped"].append(entry.id)
+                elif entry.lease_lapsed() or entry.status == Status.RECOVERING:
+                    self._recover_and_remove(entry, raise_errors=False)
+                    report["recovered"].append(entry.id)
+                elif entry.status == Status.FAILED:
+                    self._recover(entry)  # its desired set is empty: flush leftovers
+                    report["recovered"].append(entry.id)
+                else:
+                    try:
+                        ref = TargetRef(entry.id, entry.pid)
+                        self._apply(entry, self._plan(ref, entry.desired))
+                        report["reapplied"].append(entry.id)
+                    except (InvalidRequest, ApplyFailed) as e:
+                        self.log.error("target %s: reconcile could not re-apply: %s", entry.id, e)
+                        self._recover_and_remove(entry, raise_errors=False)
+                        report["recovered"].append(entry.id)
+        self._update_gauge()
+        self.log.info("reconciled journal: %s", report)
+        return report
+
+    def reap_once(self) -> list[str]:
+        """Recover targets whose lease lapsed, retry failed recoveries, drop gone targets."""
+        reaped = []
+        for stale in self.journal.all():
+            if not self._needs_reaping(stale):
+                continue
+            with self.locks.hold(stale.id):
+                entry = self.journal.get(stale.id)  # it may have been renewed meanwhile
+                if entry is None or not self._needs_reaping(entry):
+                    continue
+                if not procs.alive(entry.pid, entry.start_time):
+                    self._drop(entry)
+                else:
+                    if entry.lease_lapsed():
+                        self.metrics.lease_lapses.inc()
+                        self.log.warning("target %s: lease lapsed, recovering", entry.id)
+                    self._recover_and_remove(entry, raise_errors=False)
+                reaped.append(entry.id)
+        if reaped:
+            self._update_gauge()
+        return reaped
+
+    def start_reaper(self, interval: float = 0.2) -> None:
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self.reap_once()
+                except Exception:  # the reaper must outlive any single bad entry
+                    self.log.exception("lease reaper pass failed")
+
+        self._reaper = threading.Thread(target=loop, name="chaosd-reaper", daemon=True)
+        self._reaper.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._reaper:
+            self._reaper.join()
+
+    # ---- internals ------------------------------------------------------------------------
+
+    def _entry(self, target_id: str) -> Entry:
+        entry = self.journal.get(target_id)
+        if entry is None:
+            raise TargetNotFound(f"no target {target_id!r} on this node")
+        return entry
+
+    def _needs_reaping(self, entry: Entry) -> bool:
+        return (
+            entry.lease_lapsed()
+            or entry.status == Status.RECOVERING
+            or not procs.alive(entry.pid, entry.start_time)
+        )
+
+    def _plan(self, ref: TargetRef, desired: DesiredState) -> dict[str, Any]:
+        plans: dict[str, Any] = {}
+        for name, group in self.registry.group(desired.faults).items():
+            try:
+                plans[name] = self.registry.families[name].plan(ref, group.faults)
+            except (FaultError, ValueError) as e:
+                named = ", ".join(f"faults[{i}] ({desired.faults[i].kind})" for i in group.indices)
+                loc: tuple[str | int, ...] = ("faults", group.indices[0])
+                if len(group.indices) > 1:
+                    loc = ("faults",)
+                raise InvalidRequest(loc, f"{named}: {type(e).__name__}: {e}") from e
+        return plans
+
+    def _apply(self, entry: Entry, plans: dict[str, Any]) -> None:
+        ref = TargetRef(entry.id, entry.pid)
+        started = time.monotonic()
+        for name, family in self.registry.families.items():
+            operation = "apply" if name in plans else "recover"
+            try:
+                if name in plans:
+                    family.apply(ref, plans[name])
+                else:
+                    family.recover(ref)
+                self.metrics.operations.labels(name, operation, "ok").inc()
+            except TargetGone as e:
+                self._drop(entry)
+                raise InvalidRequest(("pid",), f"process {entry.pid} exited: {e}") from e
+            except Exception as e:
+                # Never leave a half-applied set: roll the whole target back to no faults.
+                self.metrics.operations.labels(name, operation, "error").inc()
+                self.log.error("target %s: %s %s failed: %s", entry.id, name, operation, e)
+                problems = self._recover(entry)
+                entry.desired = entry.desired.model_copy(update={"faults": []})
+                entry.status = Status.FAILED
+                entry.last_error = f"{name} {operation}: {e}" + "".join(f"; {p}" for p in problems)
+                self.journal.put(entry)
+                raise ApplyFailed(
+                    f"target {entry.id!r}: {entry.last_error} (target recovered)"
+                ) from e
+        self.metrics.apply_seconds.observe(time.monotonic() - started)
+        entry.status = Status.APPLIED
+        entry.last_error = ""
+        self.journal.put(entry)
+
+    def _recover(self, entry: Entry) -> list[str]:
+        """Ask every family to remove what it owns; returns problems (empty on success)."""
+        if not procs.alive(entry.pid, entry.start_time):
+            return []  # its namespaces died with it; a reused PID must not be touched
+        ref = TargetRef(entry.id, entry.pid)
+        problems = []
+        started = time.monotonic()
+        for name, family in self.registry.families.items():
+            try:
+                family.recover(ref)
+                self.metrics.operations.labels(name, "recover", "ok").inc()
+            except TargetGone:
+                pass
+            except Exception as e:
+                self.metrics.operations.labels(name, "recover", "error").inc()
+                problems.append(f"{name} recover: {e}")
+        self.metrics.recover_seconds.observe(time.monotonic() - started)
+        return problems
+
+    def _recover_and_remove(self, entry: Entry, *, raise_errors: bool = True) -> None:
+        entry.status = Status.RECOVERING  # a crash from here on means "finish recovering"
+        self.journal.put(entry)
+        problems = self._recover(entry)
+        if problems:
+            entry.last_error = "; ".join(problems)
+            self.journal.put(entry)
+            self.log.error("target %s: recover failed: %s", entry.id, entry.last_error)
+            if raise_errors:
+                raise RecoverFailed(f"target {entry.id!r}: {entry.last_error} (will retry)")
+            return
+        self.journal.remove(entry.id)
+        self.log.info("target %s: recovered", entry.id)
+
+    def _drop(self, entry: Entry) -> None:
+        self.metrics.targets_gone.inc()
+        self.journal.remove(entry.id)
+        self.log.info("target %s: process %d is gone, entry dropped", entry.id, entry.pid)
+
+    def _verify(self, entry: Entry) -> dict[str, FamilyStatus]:
+        if not procs.alive(entry.pid, entry.start_time):
+            return {}
+        ref = TargetRef(entry.id, entry.pid)
+        groups = self.registry.group(entry.desired.faults)
+        result = {}
+        for name, family in self.registry.families.items():
+            try:
+                faults = groups[name].faults if name in groups else []
+                v = family.verify(ref, family.plan(ref, faults))
+                result[name] = FamilyStatus(
+                    ok=v.ok, mechanism=v.mechanism, details=v.details, problems=v.problems
+                )
+            except Exception as e:
+                result[name] = FamilyStatus(ok=False, problems=[f"{type(e).__name__}: {e}"])
+        return result
+
+    def _update_gauge(self) -> None:
+        self.metrics.targets.set(len(self.journal.all()))

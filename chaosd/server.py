@@ -1,0 +1,155 @@
+"""chaosd's HTTP API: the operator PUTs each target's complete desired fault set, renews its
+lease while the experiment runs and DELETEs it at the end. All routes but /healthz need auth.
+
+Domain errors map to HTTP in one place (`_install_error_handlers`), and input errors use the
+same shape as FastAPI's own validation errors, so a client always finds the field path in
+`detail[].loc`.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import uvicorn
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel, Field
+
+from chaosd.auth import AuthConfig, bearer_dependency
+from chaosd.engine import (
+    ApplyFailed,
+    Engine,
+    InvalidRequest,
+    RecoverFailed,
+    TargetNotFound,
+    TargetStatus,
+)
+from chaosd.faults.base import FaultError, TargetGone
+from chaosd.faults.process import ProcessFamily
+from chaosd.model import TARGET_ID_PATTERN, DesiredState, SignalRequest
+
+TargetId = Annotated[str, PathParam(pattern=TARGET_ID_PATTERN, description="Stable target id")]
+
+
+class RenewRequest(BaseModel):
+    lease_seconds: Annotated[float, Field(gt=0, le=86400)] | None = None
+    """New lease length; default: the lease_seconds of the desired state."""
+
+
+class SignalResult(BaseModel):
+    pid: int
+    signal: str
+
+
+def _invalid(loc: tuple[str | int, ...], msg: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=422, content={"detail": [{"loc": list(loc), "msg": msg, "type": "value_error"}]}
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(InvalidRequest)
+    async def invalid(request: Request, exc: InvalidRequest) -> JSONResponse:
+        where = "path" if exc.loc == ("id",) else "body"
+        return _invalid((where, *exc.loc), exc.msg)
+
+    @app.exception_handler(TargetNotFound)
+    async def not_found(request: Request, exc: TargetNotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(ApplyFailed)
+    @app.exception_handler(RecoverFailed)
+    async def kernel_failed(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(status_code=500, content={"detail": str(exc)})
+
+
+def _routes(engine: Engine, process: ProcessFamily) -> APIRouter:
+    router = APIRouter()
+
+    @router.put("/targets/{target_id}", response_model=TargetStatus)
+    def put_target(target_id: TargetId, desired: DesiredState) -> TargetStatus:
+        return engine.put(target_id, desired)
+
+    @router.get("/targets", response_model=list[TargetStatus])
+    def list_targets() -> list[TargetStatus]:
+        return engine.list()
+
+    @router.get("/targets/{target_id}", response_model=TargetStatus)
+    def get_target(target_id: TargetId) -> TargetStatus:
+        return engine.get(target_id)
+
+    @router.delete("/targets/{target_id}", status_code=204)
+    def delete_target(target_id: TargetId) -> Response:
+        engine.delete(target_id)
+        return Response(status_code=204)
+
+    @router.post("/targets/{target_id}/renew", response_model=TargetStatus)
+    def renew_target(target_id: TargetId, body: RenewRequest | None = None) -> TargetStatus:
+        return engine.renew(target_id, body.lease_seconds if body else None)
+
+    @router.post("/signal", response_model=SignalResult)
+    def send_signal(req: SignalRequest) -> SignalResult | JSONResponse:
+        try:
+            name = process.signal(req.pid, req.signal)
+        except TargetGone as e:
+            return _invalid(("body", "pid"), str(e))
+        except FaultError as e:
+            return _invalid(("body", "pid"), str(e))
+        engine.metrics.signals.labels(name).inc()
+        return SignalResult(pid=req.pid, signal=name)
+
+    @router.get("/metrics")
+    def metrics() -> Response:
+        return Response(engine.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def create_app(engine: Engine, auth: AuthConfig, process: ProcessFamily | None = None) -> FastAPI:
+    app = FastAPI(title="chaosd", description="Faultline node daemon", version="0.1.0")
+    _install_error_handlers(app)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, object]:
+        return {"ok": True, "families": sorted(engine.registry.families)}
+
+    app.include_router(
+        _routes(engine, process or ProcessFamily()),
+        dependencies=[Depends(bearer_dependency(auth))],
+    )
+    return app
+
+
+@dataclass(frozen=True)
+class TLSFiles:
+    cert: Path
+    key: Path
+    client_ca: Path | None
+    """With a client CA, clients must present a certificate it signed (mTLS)."""
+
+
+def serve(
+    app: FastAPI, *, host: str, port: int, tls: TLSFiles | None, logger: logging.Logger
+) -> None:
+    """Run uvicorn in the foreground until SIGINT/SIGTERM."""
+    extra: dict[str, object] = {}
+    if tls:
+        extra = {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)}
+        if tls.client_ca:
+            extra |= {"ssl_ca_certs": str(tls.client_ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        **extra,  # type: ignore[arg-type]
+    )
+    logger.info("chaosd listening on %s://%s:%d", "https" if tls else "http", host, port)
+    uvicorn.Server(config).run()

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Prints the path of a pinned helper binary (helm, kubeconform), building it from the Go module
+# proxy first when the cache lacks it. Tests and CI call this instead of expecting the tools on
+# PATH, so every machine validates the chart with the same versions.
+#
+# Usage: hack/tools.sh helm|kubeconform
+#
+# Binaries live outside the repo in $FAULTLINE_CACHE/bin/<tool>-<version>/<tool>, the same layout
+# hack/cluster/build.sh uses, so whichever script runs first builds the tool for both. A lock
+# file keeps two concurrent callers (parallel test runs) from building the same tool twice.
+set -euo pipefail
+
+HELM_VERSION=${HELM_VERSION:-v3.18.6}
+KUBECONFORM_VERSION=${KUBECONFORM_VERSION:-v0.7.0}
+CACHE=${FAULTLINE_CACHE:-/var/cache/faultline}
+
+tool=${1:-}
+case $tool in
+  helm)
+    version=$HELM_VERSION
+    module=helm.sh/helm/v3/cmd/helm
+    ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+    ;;
+  kubeconform)
+    version=$KUBECONFORM_VERSION
+    module=github.com/yannh/kubeconform/cmd/kubeconform
+    ldflags="-s -w"
+    ;;
+  *)
+    echo "usage: $0 helm|kubeconform" >&2
+    exit 2
+    ;;
+esac
+
+out=$CACHE/bin/$tool-$version
+if [[ ! -x $out/$tool ]]; then
+  mkdir -p "$CACHE/bin"
+  exec 9>"$CACHE/bin/.$tool-$version.lock"
+  flock 9
+  # Another caller may have finished the build while we waited for the lock.
+  if [[ ! -x $out/$tool ]]; then
+    echo "==> building $tool $version into $out" >&2
+    export GOMODCACHE=$CACHE/go/mod GOCACHE=$CACHE/go/build
+    export CGO_ENABLED=0 GOTOOLCHAIN=${GOTOOLCHAIN:-local}
+    export GOFLAGS="-p=${BUILD_JOBS:-2} -mod=mod -buildvcs=false -trimpath"
+    tmp=$(mktemp -d "$CACHE/bin/.$tool-build.XXXXXX")
+    trap 'rm -rf "$tmp"' EXIT
+    GOBIN=$tmp go install -ldflags "$ldflags" "$module@$version" >&2
+    mkdir -p "$out"
+    mv "$tmp/$tool" "$out/$tool"
+  fi
+fi
+echo "$out/$tool"
