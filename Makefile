@@ -15,3 +15,22 @@ fmt: deps
 
 demo:
 	hack/demo.sh
+
+# Regenerate crds/*.yaml from backend/spec (the one schema source).
+.PHONY: generate
+generate: deps
+	.venv/bin/python hack/gen-crds.py
+
+# The local single-node Kubernetes (docs/dev-cluster.md): built from upstream sources, no Docker.
+.PHONY: cluster-up cluster-down cluster-status images
+cluster-up: deps
+	hack/cluster/up
+
+cluster-down:
+	hack/cluster/down
+
+cluster-status:
+	hack/cluster/status
+
+images: deps
+	hack/images/build build

@@ -78,7 +78,7 @@ def _routes(engine: Engine, process: ProcessFamily) -> APIRouter:
 
     @router.get("/targets", response_model=list[TargetStatus])
     def list_targets() -> list[TargetStatus]:
-        return engine.list()
+        return engine.targets()
 
     @router.get("/targets/{target_id}", response_model=TargetStatus)
     def get_target(target_id: TargetId) -> TargetStatus:

@@ -7,7 +7,7 @@ Names and shapes follow Chaos Mesh v1alpha1 (`selector`, `mode`, `value`, `durat
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -59,7 +59,7 @@ class ExpressionRequirement(SpecModel):
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
     values: NameList = []
 
-    __rules__ = (
+    __rules__: ClassVar[tuple[Rule, ...]] = (
         Rule(
             "!(self.operator in ['In', 'NotIn']) || (has(self.values) && size(self.values) > 0)",
             "values must be non-empty when operator is In or NotIn",
@@ -124,7 +124,7 @@ class PodSelector(SpecModel):
     """A count for `fixed`, a whole percentage (0-100) for `fixed-percent` and
     `random-max-percent`; a string, as in Chaos Mesh."""
 
-    __rules__ = (
+    __rules__: ClassVar[tuple[Rule, ...]] = (
         Rule(
             "!(self.mode in ['fixed', 'fixed-percent', 'random-max-percent']) || has(self.value)",
             "value is required when mode is fixed, fixed-percent or random-max-percent",

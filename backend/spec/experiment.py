@@ -8,7 +8,7 @@ wait for the probes to come back) -> Verdict (did every tolerance hold?).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -18,7 +18,7 @@ from backend.spec.schedule import EmbeddedChaos, ObjectRef
 from backend.spec.status import Conditions
 
 
-def _list_map(key: str, max_items: int, min_items: int = 0) -> object:
+def _list_map(key: str, max_items: int, min_items: int = 0) -> Any:
     return Field(
         min_length=min_items,
         max_length=max_items,
@@ -50,7 +50,7 @@ class Probe(SpecModel):
     interval: Duration = "5s"
     timeout: Duration = "2s"
 
-    __rules__ = (
+    __rules__: ClassVar[tuple[Rule, ...]] = (
         Rule(
             "self.type != 'prometheus' || has(self.query)",
             "query is required when type is prometheus",
@@ -116,7 +116,7 @@ class ExperimentSpec(SpecModel):
     timing: Timing
     abort: Abort = Field(default_factory=Abort)
 
-    __rules__ = (
+    __rules__: ClassVar[tuple[Rule, ...]] = (
         Rule(
             "(!has(self.hypothesis.tolerances) || self.hypothesis.tolerances.all(t, "
             "self.hypothesis.probes.exists(p, p.name == t.probe))) && (!has(self.abort) || "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -74,4 +74,4 @@ class IOChaosSpec(ContainerSelector):
     mistake: MistakeSpec | None = None
     duration: Duration | None = None
 
-    __rules__ = tuple(_needs(a) for a in _NEEDS)
+    __rules__: ClassVar[tuple[Rule, ...]] = tuple(_needs(a) for a in _NEEDS)

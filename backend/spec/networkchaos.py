@@ -7,7 +7,7 @@ Mesh; `netem` combines any of the four blocks in one object.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -117,7 +117,7 @@ class NetworkChaosSpec(PodSelector):
     corrupt: CorruptSpec | None = None
     bandwidth: BandwidthSpec | None = None
 
-    __rules__ = (
+    __rules__: ClassVar[tuple[Rule, ...]] = (
         *(_has_block(a) for a in (*NETEM_BLOCKS, "bandwidth")),
         Rule(
             "self.action != 'netem' || " + " || ".join(f"has(self.{b})" for b in NETEM_BLOCKS),

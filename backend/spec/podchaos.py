@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -21,7 +21,7 @@ class PodChaosSpec(ContainerSelector):
     gracePeriod: Annotated[int, Field(ge=0)] = 0
     """Seconds before a killed pod is deleted; 0 deletes it at once."""
 
-    __rules__ = (
+    __rules__: ClassVar[tuple[Rule, ...]] = (
         Rule(
             "self.action != 'container-kill' || (has(self.containerNames) "
             "&& size(self.containerNames) > 0)",

@@ -12,8 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler
-from pydantic import model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    model_validator,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
@@ -90,7 +95,7 @@ class SpecModel(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         use_attribute_docstrings=True,
-        json_schema_extra=_add_model_rules,  # type: ignore[typeddict-item]
+        json_schema_extra=_add_model_rules,
     )
 
     __rules__: ClassVar[tuple[Rule, ...]] = ()

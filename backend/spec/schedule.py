@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -29,6 +29,15 @@ CRON_PATTERN = (
 This is the shape only; backend.domain.cron checks each field's values."""
 
 
+def _needs_spec(kind: str, field: str) -> Rule:
+    return Rule(
+        f"self.type != '{kind}' || has(self.{field})",
+        f"{field} is required when type is {kind}",
+        lambda s: s.type != kind or getattr(s, field) is not None,
+        f".{field}",
+    )
+
+
 class EmbeddedChaos(SpecModel):
     """Exactly one chaos spec, chosen by `type` (the Chaos Mesh Schedule layout)."""
 
@@ -37,16 +46,8 @@ class EmbeddedChaos(SpecModel):
     networkChaos: NetworkChaosSpec | None = None
     ioChaos: IOChaosSpec | None = None
 
-    __rules__ = (
-        *(
-            Rule(
-                f"self.type != '{kind}' || has(self.{field})",
-                f"{field} is required when type is {kind}",
-                lambda s, kind=kind, field=field: s.type != kind or getattr(s, field) is not None,
-                f".{field}",
-            )
-            for kind, field in EMBEDDED.items()
-        ),
+    __rules__: ClassVar[tuple[Rule, ...]] = (
+        *(_needs_spec(kind, field) for kind, field in EMBEDDED.items()),
         Rule(
             " + ".join(f"(has(self.{f}) ? 1 : 0)" for f in EMBEDDED.values()) + " == 1",
             "give exactly one of podChaos, networkChaos or ioChaos, matching type",

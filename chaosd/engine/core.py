@@ -107,7 +107,7 @@ class Engine:
             entry = self._entry(target_id)
             return TargetStatus.of(entry, self._verify(entry))
 
-    def list(self) -> list[TargetStatus]:
+    def targets(self) -> list[TargetStatus]:
         return [TargetStatus.of(e) for e in self.journal.all()]
 
     def recover_all(self) -> list[str]:

@@ -55,7 +55,7 @@ class Registry:
             try:
                 families[name] = importlib.import_module(module).family
             except (ImportError, AttributeError) as e:
-                logger.warning("fault family %r unavailable: %s", name, e)
+                logger.info("fault family %r unavailable: %s", name, e)
         return cls(families)
 
     def group(self, faults: Sequence[Fault]) -> dict[str, Group]:

@@ -13,9 +13,9 @@
 set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-v1.33.13}
-HELM_VERSION=${HELM_VERSION:-v3.18.6}
-KUBECONFORM_VERSION=${KUBECONFORM_VERSION:-v0.7.0}
+COREDNS_VERSION=${COREDNS_VERSION:-v1.12.4}
 CACHE=${FAULTLINE_CACHE:-/var/cache/faultline}
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
 
 export GOMODCACHE=$CACHE/go/mod GOCACHE=$CACHE/go/build
 export CGO_ENABLED=0 GOTOOLCHAIN=${GOTOOLCHAIN:-local}
@@ -49,7 +49,7 @@ build_kubernetes() {
     awk '$1 ~ /^k8s\.io\// && $2 == "v0.0.0" {print $1}' "$kk/go.mod" | sort -u |
       while read -r mod; do echo "replace $mod => $mod $staging_version"; done
   } >"$src/go.mod"
-  cp "$(dirname "$0")/multicall.go" "$src/main.go"
+  cp "$REPO/hack/cluster/multicall.go" "$src/main.go"
   (cd "$src" && go mod tidy)
 
   local date major minor
@@ -70,32 +70,32 @@ build_kubernetes() {
   touch "$out/.complete"
 }
 
-build_helm() {
-  local out=$CACHE/bin/helm-$HELM_VERSION
-  [[ -x $out/helm ]] && return 0
-  log "building helm $HELM_VERSION"
-  mkdir -p "$out"
-  GOBIN=$out.tmp go install -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
-    "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
-  mv "$out.tmp/helm" "$out/helm" && rmdir "$out.tmp"
-}
+# helm and kubeconform are pinned in hack/tools.sh (shared with the chart tests); it builds them
+# into the same cache layout under a lock, so concurrent callers never build twice.
+build_helm() { "$REPO/hack/tools.sh" helm >/dev/null; }
+build_kubeconform() { "$REPO/hack/tools.sh" kubeconform >/dev/null; }
 
-build_kubeconform() {
-  local out=$CACHE/bin/kubeconform-$KUBECONFORM_VERSION
-  [[ -x $out/kubeconform ]] && return 0
-  log "building kubeconform $KUBECONFORM_VERSION"
-  mkdir -p "$out"
-  GOBIN=$out.tmp go install -ldflags "-s -w" \
-    "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
-  mv "$out.tmp/kubeconform" "$out/kubeconform" && rmdir "$out.tmp"
+# CoreDNS with a handful of plugins (hack/cluster/coredns/main.go), for Service names in pods.
+build_coredns() {
+  local out=$CACHE/bin/coredns-$COREDNS_VERSION
+  [[ -x $out/coredns ]] && return 0
+  local src=$CACHE/src/coredns-$COREDNS_VERSION
+  log "building CoreDNS $COREDNS_VERSION (dev-cluster plugins only)"
+  mkdir -p "$src" "$out"
+  printf 'module faultline.dev/coredns-build\n\ngo 1.24.0\n\nrequire github.com/coredns/coredns %s\n' \
+    "$COREDNS_VERSION" >"$src/go.mod"
+  cp "$REPO/hack/cluster/coredns/main.go" "$src/main.go"
+  (cd "$src" && go mod tidy && go build -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" -o "$out/coredns.tmp" .)
+  mv "$out/coredns.tmp" "$out/coredns"
 }
 
 want=${1:-all}
 case $want in
-  all) build_kubernetes && build_helm && build_kubeconform ;;
+  all) build_kubernetes && build_coredns && build_helm && build_kubeconform ;;
+  coredns) build_coredns ;;
   kubernetes) build_kubernetes ;;
   helm) build_helm ;;
   kubeconform) build_kubeconform ;;
-  *) echo "usage: $0 [all|kubernetes|helm|kubeconform]" >&2 && exit 2 ;;
+  *) echo "usage: $0 [all|kubernetes|coredns|helm|kubeconform]" >&2 && exit 2 ;;
 esac
 echo "$CACHE/bin/k8s-$K8S_VERSION"

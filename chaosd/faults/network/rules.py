@@ -2,7 +2,7 @@
 
 Everything Faultline does with nftables in a target's netns lives in one table, `inet faultline`,
 so recovery is a single `delete table` and no other table (the pod's, kube-proxy's, the CNI's) is
-ever read or written. The table is always replaced as a whole in one `nft -f` transaction.
+ever read or written. Every change to it is one `nft -f` transaction.
 """
 
 from __future__ import annotations

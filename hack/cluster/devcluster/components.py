@@ -41,50 +41,75 @@ class Component:
 def _etcd(s: Settings) -> list[str]:
     client = f"http://127.0.0.1:{ETCD_CLIENT_PORT}"
     peer = f"http://127.0.0.1:{ETCD_PEER_PORT}"
-    return ["etcd", "--name=faultline", f"--data-dir={s.state}/etcd",
-            f"--listen-client-urls={client}", f"--advertise-client-urls={client}",
-            f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
-            f"--initial-cluster=faultline={peer}", "--snapshot-count=10000"]
+    return [
+        "etcd",
+        "--name=faultline",
+        f"--data-dir={s.state}/etcd",
+        f"--listen-client-urls={client}",
+        f"--advertise-client-urls={client}",
+        f"--listen-peer-urls={peer}",
+        f"--initial-advertise-peer-urls={peer}",
+        f"--initial-cluster=faultline={peer}",
+        "--snapshot-count=10000",
+    ]
 
 
 def _apiserver(s: Settings) -> list[str]:
     p = s.pki
-    return [str(s.k8s_bin / "kube-apiserver"),
-            f"--advertise-address={s.node_ip}", "--allow-privileged=true",
-            "--authorization-mode=Node,RBAC", f"--client-ca-file={p}/ca.crt",
-            "--enable-admission-plugins=NodeRestriction",
-            f"--etcd-servers=http://127.0.0.1:{ETCD_CLIENT_PORT}",
-            f"--kubelet-certificate-authority={p}/ca.crt",
-            f"--kubelet-client-certificate={p}/apiserver-kubelet-client.crt",
-            f"--kubelet-client-key={p}/apiserver-kubelet-client.key",
-            "--kubelet-preferred-address-types=InternalIP,Hostname",
-            f"--secure-port={API_PORT}",
-            f"--service-account-issuer=https://kubernetes.default.svc.{CLUSTER_DOMAIN}",
-            f"--service-account-key-file={p}/sa.pub",
-            f"--service-account-signing-key-file={p}/sa.key",
-            f"--service-cluster-ip-range={SERVICE_CIDR}",
-            f"--tls-cert-file={p}/apiserver.crt", f"--tls-private-key-file={p}/apiserver.key",
-            "--profiling=false", "--event-ttl=1h"]
+    return [
+        str(s.k8s_bin / "kube-apiserver"),
+        f"--advertise-address={s.node_ip}",
+        "--allow-privileged=true",
+        "--authorization-mode=Node,RBAC",
+        f"--client-ca-file={p}/ca.crt",
+        "--enable-admission-plugins=NodeRestriction",
+        f"--etcd-servers=http://127.0.0.1:{ETCD_CLIENT_PORT}",
+        f"--kubelet-certificate-authority={p}/ca.crt",
+        f"--kubelet-client-certificate={p}/apiserver-kubelet-client.crt",
+        f"--kubelet-client-key={p}/apiserver-kubelet-client.key",
+        "--kubelet-preferred-address-types=InternalIP,Hostname",
+        f"--secure-port={API_PORT}",
+        f"--service-account-issuer=https://kubernetes.default.svc.{CLUSTER_DOMAIN}",
+        f"--service-account-key-file={p}/sa.pub",
+        f"--service-account-signing-key-file={p}/sa.key",
+        f"--service-cluster-ip-range={SERVICE_CIDR}",
+        f"--tls-cert-file={p}/apiserver.crt",
+        f"--tls-private-key-file={p}/apiserver.key",
+        "--profiling=false",
+        "--event-ttl=1h",
+    ]
 
 
 def _controller_manager(s: Settings) -> list[str]:
     kc = f"{s.state}/controller-manager.kubeconfig"
-    return [str(s.k8s_bin / "kube-controller-manager"), f"--kubeconfig={kc}",
-            f"--authentication-kubeconfig={kc}", f"--authorization-kubeconfig={kc}",
-            "--bind-address=127.0.0.1", "--leader-elect=false",
-            f"--cluster-signing-cert-file={s.pki}/ca.crt",
-            f"--cluster-signing-key-file={s.pki}/ca.key",
-            f"--root-ca-file={s.pki}/ca.crt",
-            f"--service-account-private-key-file={s.pki}/sa.key",
-            "--use-service-account-credentials=true",
-            f"--service-cluster-ip-range={SERVICE_CIDR}", "--profiling=false"]
+    return [
+        str(s.k8s_bin / "kube-controller-manager"),
+        f"--kubeconfig={kc}",
+        f"--authentication-kubeconfig={kc}",
+        f"--authorization-kubeconfig={kc}",
+        "--bind-address=127.0.0.1",
+        "--leader-elect=false",
+        f"--cluster-signing-cert-file={s.pki}/ca.crt",
+        f"--cluster-signing-key-file={s.pki}/ca.key",
+        f"--root-ca-file={s.pki}/ca.crt",
+        f"--service-account-private-key-file={s.pki}/sa.key",
+        "--use-service-account-credentials=true",
+        f"--service-cluster-ip-range={SERVICE_CIDR}",
+        "--profiling=false",
+    ]
 
 
 def _scheduler(s: Settings) -> list[str]:
     kc = f"{s.state}/scheduler.kubeconfig"
-    return [str(s.k8s_bin / "kube-scheduler"), f"--kubeconfig={kc}",
-            f"--authentication-kubeconfig={kc}", f"--authorization-kubeconfig={kc}",
-            "--bind-address=127.0.0.1", "--leader-elect=false", "--profiling=false"]
+    return [
+        str(s.k8s_bin / "kube-scheduler"),
+        f"--kubeconfig={kc}",
+        f"--authentication-kubeconfig={kc}",
+        f"--authorization-kubeconfig={kc}",
+        "--bind-address=127.0.0.1",
+        "--leader-elect=false",
+        "--profiling=false",
+    ]
 
 
 def _containerd(s: Settings) -> list[str]:
@@ -92,9 +117,14 @@ def _containerd(s: Settings) -> list[str]:
 
 
 def _kubelet(s: Settings) -> list[str]:
-    return [str(s.k8s_bin / "kubelet"), f"--config={s.state}/kubelet.yaml",
-            f"--kubeconfig={s.state}/kubelet.kubeconfig", f"--root-dir={s.kubelet_root}",
-            f"--hostname-override={s.node_name}", f"--node-ip={s.node_ip}"]
+    return [
+        str(s.k8s_bin / "kubelet"),
+        f"--config={s.state}/kubelet.yaml",
+        f"--kubeconfig={s.state}/kubelet.kubeconfig",
+        f"--root-dir={s.kubelet_root}",
+        f"--hostname-override={s.node_name}",
+        f"--node-ip={s.node_ip}",
+    ]
 
 
 def _kube_proxy(s: Settings) -> list[str]:
@@ -142,7 +172,10 @@ def start(s: Settings, c: Component) -> int:
     # `setsid` without a fork (the background job is no group leader), so $! is the component.
     out = subprocess.run(
         ["sh", "-c", f"exec 0</dev/null; setsid {cmd} >>{shlex.quote(str(log))} 2>&1 & echo $!"],
-        capture_output=True, text=True, check=True, env={"PATH": SYSTEM_PATH, "HOME": "/root"},
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": SYSTEM_PATH, "HOME": "/root"},
         start_new_session=True,
     )
     pid = int(out.stdout.strip())
@@ -172,10 +205,16 @@ def stop(s: Settings, name: str, grace: float = 15.0) -> None:
 
 def healthy(s: Settings, c: Component) -> bool:
     if c.name == "containerd":
-        return s.containerd_socket.exists() and subprocess.run(
-            ["ctr", "--address", str(s.containerd_socket), "version"],
-            capture_output=True, check=False, timeout=10,
-        ).returncode == 0
+        return (
+            s.containerd_socket.exists()
+            and subprocess.run(
+                ["ctr", "--address", str(s.containerd_socket), "version"],
+                capture_output=True,
+                check=False,
+                timeout=10,
+            ).returncode
+            == 0
+        )
     ctx = ssl.create_default_context(cafile=str(s.pki / "ca.crt"))
     if c.name in ("kube-controller-manager", "kube-scheduler"):
         ctx = ssl._create_unverified_context()  # they serve a self-signed cert of their own

@@ -144,15 +144,27 @@ def kube_proxy_config(s: Settings) -> str:
         "metricsBindAddress": "127.0.0.1:10249",
         "healthzBindAddress": "127.0.0.1:10256",
         # Leave the host's conntrack sysctls alone: the shared machine is not ours to tune.
-        "conntrack": {"maxPerCore": 0, "min": 0, "tcpEstablishedTimeout": "0s",
-                      "tcpCloseWaitTimeout": "0s"},
+        "conntrack": {
+            "maxPerCore": 0,
+            "min": 0,
+            "tcpEstablishedTimeout": "0s",
+            "tcpCloseWaitTimeout": "0s",
+        },
     }
     return yaml.safe_dump(config)
 
 
 def write_all(s: Settings) -> None:
-    for d in (s.state, s.logs, s.pids, s.cni_conf_dir, s.cni_ipam_dir, s.kubelet_root,
-              s.containerd_root, s.containerd_state):
+    for d in (
+        s.state,
+        s.logs,
+        s.pids,
+        s.cni_conf_dir,
+        s.cni_ipam_dir,
+        s.kubelet_root,
+        s.containerd_root,
+        s.containerd_state,
+    ):
         d.mkdir(parents=True, exist_ok=True)
     (s.state / "containerd.toml").write_text(containerd_config(s))
     (s.cni_conf_dir / "10-faultline.conflist").write_text(cni_conflist(s))

@@ -49,8 +49,14 @@ def identities(s: Settings) -> list[Identity]:
         s.node_name,
     )
     return [
-        Identity("apiserver", "kube-apiserver", server=True, client=False, dns_names=api_dns,
-                 ip_addresses=(API_SERVICE_IP, "127.0.0.1", s.node_ip)),
+        Identity(
+            "apiserver",
+            "kube-apiserver",
+            server=True,
+            client=False,
+            dns_names=api_dns,
+            ip_addresses=(API_SERVICE_IP, "127.0.0.1", s.node_ip),
+        ),
         # system:masters lets the kubelet's webhook authorizer allow exec/logs without RBAC setup.
         Identity("apiserver-kubelet-client", "kube-apiserver-kubelet-client", "system:masters"),
         Identity("admin", "faultline-admin", "system:masters"),
@@ -58,9 +64,15 @@ def identities(s: Settings) -> list[Identity]:
         Identity("scheduler", "system:kube-scheduler"),
         Identity("kube-proxy", "system:kube-proxy", "system:node-proxier"),
         Identity("kubelet", node, "system:nodes"),
-        Identity("kubelet-serving", node, "system:nodes", server=True, client=False,
-                 dns_names=(s.node_name, s.hostname, "localhost"),
-                 ip_addresses=(s.node_ip, "127.0.0.1")),
+        Identity(
+            "kubelet-serving",
+            node,
+            "system:nodes",
+            server=True,
+            client=False,
+            dns_names=(s.node_name, s.hostname, "localhost"),
+            ip_addresses=(s.node_ip, "127.0.0.1"),
+        ),
     ]
 
 
@@ -107,7 +119,8 @@ def _ensure_ca(pki: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]
         .not_valid_after(now + VALIDITY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
         )
         .sign(key, hashes.SHA256())
     )
@@ -115,7 +128,9 @@ def _ensure_ca(pki: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]
     return cert, key
 
 
-def _issue(pki: Path, who: Identity, ca: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey) -> None:
+def _issue(
+    pki: Path, who: Identity, ca: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey
+) -> None:
     key = _write_key(pki / f"{who.name}.key")
     now = datetime.datetime.now(datetime.UTC)
     usages = []
@@ -133,7 +148,8 @@ def _issue(pki: Path, who: Identity, ca: x509.Certificate, ca_key: ec.EllipticCu
         .not_valid_after(now + VALIDITY)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True
+            x509.KeyUsage(True, False, True, False, False, False, False, False, False),
+            critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
     )
@@ -152,12 +168,24 @@ def kubeconfig(s: Settings, user: str, server: str) -> dict[str, object]:
     return {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "faultline-dev", "cluster": {
-            "server": server, "certificate-authority-data": b64(s.pki / "ca.crt")}}],
-        "users": [{"name": user, "user": {
-            "client-certificate-data": b64(s.pki / f"{user}.crt"),
-            "client-key-data": b64(s.pki / f"{user}.key")}}],
-        "contexts": [{"name": "faultline-dev", "context": {"cluster": "faultline-dev", "user": user}}],
+        "clusters": [
+            {
+                "name": "faultline-dev",
+                "cluster": {"server": server, "certificate-authority-data": b64(s.pki / "ca.crt")},
+            }
+        ],
+        "users": [
+            {
+                "name": user,
+                "user": {
+                    "client-certificate-data": b64(s.pki / f"{user}.crt"),
+                    "client-key-data": b64(s.pki / f"{user}.key"),
+                },
+            }
+        ],
+        "contexts": [
+            {"name": "faultline-dev", "context": {"cluster": "faultline-dev", "user": user}}
+        ],
         "current-context": "faultline-dev",
     }
 

@@ -1,0 +1,1 @@
+"""The dashboard API: FastAPI app factory, auth, routes, metrics and housekeeping jobs."""

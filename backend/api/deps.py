@@ -1,0 +1,89 @@
+"""Typed FastAPI dependencies: the database session, settings, cluster gateway and auth.
+
+Everything comes from `app.state`, set up by the app factory, so two apps (e.g. in tests) never
+share a database, a registry or an authenticator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from backend.api.auth import Access, Authenticator, Principal, Verb, parse_authorization
+from backend.api.cluster import ClusterGateway
+from backend.settings import Settings
+
+# auto_error=False: our own dependency writes the 401 (with instructions) instead of FastAPI's.
+bearer_scheme = HTTPBearer(auto_error=False, description="Dashboard or Kubernetes token")
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_gateway(request: Request) -> ClusterGateway:
+    gateway: ClusterGateway = request.app.state.gateway
+    return gateway
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+GatewayDep = Annotated[ClusterGateway, Depends(get_gateway)]
+
+
+def authenticate(
+    request: Request,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    authenticator: Authenticator = request.app.state.authenticator
+    header = request.headers.get("authorization")
+    token = parse_authorization(header, authenticator.missing_token_help)
+    principal = authenticator.authenticate(token)
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+_WRITE_VERBS: dict[str, Verb] = {
+    "POST": "create",
+    "PUT": "patch",
+    "PATCH": "patch",
+    "DELETE": "delete",
+}
+Resources = Callable[[Request], list[str]]
+
+
+def request_verb(request: Request) -> Verb:
+    """RBAC verb of a request: GET on a collection is list, on one item get; pause is patch."""
+    if request.method in ("GET", "HEAD"):
+        route_path: str = getattr(request.scope.get("route"), "path", "")
+        return "get" if route_path.endswith("}") else "list"
+    if request.url.path.endswith(("/pause", "/resume")):
+        return "patch"
+    return _WRITE_VERBS.get(request.method, "patch")
+
+
+def authorize(resources: list[str] | Resources) -> Callable[..., Principal]:
+    """Router dependency: authenticates, then checks the verb of the request on `resources`."""
+
+    def dependency(request: Request, principal: PrincipalDep) -> Principal:
+        authenticator: Authenticator = request.app.state.authenticator
+        names = resources(request) if callable(resources) else resources
+        namespace = request.path_params.get("namespace") or request.query_params.get("namespace")
+        verb = request_verb(request)
+        for resource in names:
+            authenticator.authorize(principal, Access(verb, resource, namespace))
+        return principal
+
+    return dependency

@@ -1,0 +1,81 @@
+"""The API's error hierarchy and the one handler that turns every domain error into HTTP.
+
+Routes and repositories raise plain exceptions that say what went wrong for the user; only this
+module knows which status code each one becomes.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from backend.db.errors import Conflict, InvalidReference, NotFound, StorageError
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+    """What went wrong and, where there is one, how to fix it."""
+
+
+class ApiError(Exception):
+    """Base of errors raised by the API layer itself (auth, cluster access)."""
+
+
+class Unauthenticated(ApiError):
+    """No usable credentials: the message says what is missing and how to obtain it."""
+
+
+class Forbidden(ApiError):
+    """Valid credentials without the needed permission: the message names the permission."""
+
+
+class ClusterUnavailable(ApiError):
+    """The write needs a Kubernetes cluster and none is connected (or it cannot be reached)."""
+
+
+class ClusterRejected(ApiError):
+    """The cluster refused the write (e.g. admission rejected the manifest)."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+_STATUS: list[tuple[type[Exception], int]] = [
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (ClusterUnavailable, 503),
+]
+
+
+def _status_of(exc: Exception) -> int:
+    if isinstance(exc, ClusterRejected):
+        return exc.status
+    for cls, status in _STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+async def handle_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, InvalidReference):
+        # Same shape as FastAPI's own validation errors, so clients show it next to the field.
+        body = {"detail": [{"loc": ["body", exc.field], "msg": exc.reason, "type": "reference"}]}
+        return JSONResponse(body, status_code=422)
+    status = _status_of(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+
+
+def install_error_handler(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, handle_error)
+    app.add_exception_handler(StorageError, handle_error)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorResponse, "description": "Missing, malformed or unknown bearer token"},
+    403: {"model": ErrorResponse, "description": "The token lacks the needed permission"},
+}

@@ -1,0 +1,41 @@
+"""Archived runs: finished runs kept after their experiment or custom resource is deleted."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, status
+
+from backend.api.deps import SessionDep, authorize
+from backend.api.errors import ERROR_RESPONSES, ErrorResponse
+from backend.api.routes import API_PREFIX
+from backend.api.schemas.common import Limit, Namespace, Offset
+from backend.api.schemas.runs import RunPage, RunPublic
+from backend.db.repositories import runs as repo
+
+router = APIRouter(
+    prefix=f"{API_PREFIX}/archives",
+    tags=["archives"],
+    dependencies=[Depends(authorize(["experiments"]))],
+    responses=ERROR_RESPONSES,
+)
+
+
+@router.get("", response_model=RunPage)
+def list_archives(
+    session: SessionDep, namespace: Namespace | None = None, limit: Limit = 50, offset: Offset = 0
+) -> RunPage:
+    items, total = repo.list_runs(
+        session, archived=True, namespace=namespace, limit=limit, offset=offset
+    )
+    return RunPage(
+        items=[RunPublic.model_validate(i) for i in items], total=total, limit=limit, offset=offset
+    )
+
+
+@router.delete(
+    "/{run_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: {"model": ErrorResponse, "description": "No such archived run"}},
+)
+def delete_archive(session: SessionDep, run_id: int) -> None:
+    """Deletes an archived run with its observations and events."""
+    repo.delete_archived_run(session, run_id)

@@ -1,0 +1,76 @@
+"""Experiments: list with filters, create, read, update, delete."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, status
+
+from backend.api.deps import SessionDep, authorize
+from backend.api.errors import ERROR_RESPONSES, ErrorResponse
+from backend.api.routes import API_PREFIX
+from backend.api.schemas.common import Limit, Namespace, Offset
+from backend.api.schemas.experiments import (
+    ExperimentCreate,
+    ExperimentPage,
+    ExperimentPublic,
+    ExperimentStatus,
+    ExperimentUpdate,
+    Verdict,
+)
+from backend.db.repositories import experiments as repo
+
+router = APIRouter(
+    prefix=f"{API_PREFIX}/experiments",
+    tags=["experiments"],
+    dependencies=[Depends(authorize(["experiments"]))],
+    responses=ERROR_RESPONSES,
+)
+NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such experiment"}}
+
+
+@router.get("", response_model=ExperimentPage)
+def list_experiments(
+    session: SessionDep,
+    namespace: Namespace | None = None,
+    status: ExperimentStatus | None = None,
+    verdict: Verdict | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> ExperimentPage:
+    items, total = repo.list_experiments(
+        session, namespace=namespace, status=status, verdict=verdict, limit=limit, offset=offset
+    )
+    return ExperimentPage(
+        items=[ExperimentPublic.model_validate(i) for i in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "",
+    response_model=ExperimentPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"model": ErrorResponse, "description": "Name taken in the namespace"}},
+)
+def create_experiment(session: SessionDep, body: ExperimentCreate) -> ExperimentPublic:
+    return ExperimentPublic.model_validate(repo.create_experiment(session, body.model_dump()))
+
+
+@router.get("/{experiment_id}", response_model=ExperimentPublic, responses=NOT_FOUND)
+def get_experiment(session: SessionDep, experiment_id: int) -> ExperimentPublic:
+    return ExperimentPublic.model_validate(repo.get_experiment(session, experiment_id))
+
+
+@router.patch("/{experiment_id}", response_model=ExperimentPublic, responses=NOT_FOUND)
+def update_experiment(
+    session: SessionDep, experiment_id: int, body: ExperimentUpdate
+) -> ExperimentPublic:
+    changes = body.model_dump(exclude_unset=True)
+    return ExperimentPublic.model_validate(repo.update_experiment(session, experiment_id, changes))
+
+
+@router.delete("/{experiment_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+def delete_experiment(session: SessionDep, experiment_id: int) -> None:
+    """Deletes the experiment and its runs, except archived runs, which are kept."""
+    repo.delete_experiment(session, experiment_id)

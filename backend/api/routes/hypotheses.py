@@ -1,0 +1,61 @@
+"""Hypotheses: what a service's steady state is and how fast it must come back."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, status
+
+from backend.api.deps import SessionDep, authorize
+from backend.api.errors import ERROR_RESPONSES, ErrorResponse
+from backend.api.routes import API_PREFIX
+from backend.api.schemas.common import Limit, Offset
+from backend.api.schemas.experiments import (
+    HypothesisCreate,
+    HypothesisPage,
+    HypothesisPublic,
+    HypothesisUpdate,
+)
+from backend.db.repositories import experiments as repo
+
+# Hypotheses are part of an experiment's definition, so they share its RBAC resource.
+router = APIRouter(
+    prefix=f"{API_PREFIX}/hypotheses",
+    tags=["hypotheses"],
+    dependencies=[Depends(authorize(["experiments"]))],
+    responses=ERROR_RESPONSES,
+)
+NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such hypothesis"}}
+
+
+@router.get("", response_model=HypothesisPage)
+def list_hypotheses(session: SessionDep, limit: Limit = 50, offset: Offset = 0) -> HypothesisPage:
+    items, total = repo.list_hypotheses(session, limit=limit, offset=offset)
+    return HypothesisPage(
+        items=[HypothesisPublic.model_validate(i) for i in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post("", response_model=HypothesisPublic, status_code=status.HTTP_201_CREATED)
+def create_hypothesis(session: SessionDep, body: HypothesisCreate) -> HypothesisPublic:
+    return HypothesisPublic.model_validate(repo.create_hypothesis(session, body.model_dump()))
+
+
+@router.get("/{hypothesis_id}", response_model=HypothesisPublic, responses=NOT_FOUND)
+def get_hypothesis(session: SessionDep, hypothesis_id: int) -> HypothesisPublic:
+    return HypothesisPublic.model_validate(repo.get_hypothesis(session, hypothesis_id))
+
+
+@router.patch("/{hypothesis_id}", response_model=HypothesisPublic, responses=NOT_FOUND)
+def update_hypothesis(
+    session: SessionDep, hypothesis_id: int, body: HypothesisUpdate
+) -> HypothesisPublic:
+    changes = body.model_dump(exclude_unset=True)
+    return HypothesisPublic.model_validate(repo.update_hypothesis(session, hypothesis_id, changes))
+
+
+@router.delete("/{hypothesis_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+def delete_hypothesis(session: SessionDep, hypothesis_id: int) -> None:
+    """Experiments that used the hypothesis keep existing, without one."""
+    repo.delete_hypothesis(session, hypothesis_id)

@@ -1,0 +1,1 @@
+"""Request and response models: Base/Create/Update/Public families per resource."""

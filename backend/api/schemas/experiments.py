@@ -1,0 +1,103 @@
+"""Experiments and hypotheses as the API shows and accepts them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from backend.api.schemas.common import Name, Namespace, NotNull, Page, Public, Strict
+
+ExperimentStatus = Literal["idle", "running", "finished", "aborted", "failed"]
+Verdict = Literal["passed", "failed", "inconclusive"]
+Metric = Literal["qps", "error_rate", "latency_p50_ms", "latency_p99_ms"]
+
+
+class SteadyStateCriterion(Strict):
+    """One KPI bound: relative to the baseline measured before injection, or absolute."""
+
+    metric: Metric
+    max_drop_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+    """Largest allowed fall below the baseline, e.g. 20 for "QPS stays above 80 %"."""
+    max_increase_percent: Annotated[float, Field(ge=0)] | None = None
+    """Largest allowed rise above the baseline (latency, error rate)."""
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> SteadyStateCriterion:
+        bounds = (self.max_drop_percent, self.max_increase_percent, self.min, self.max)
+        if all(b is None for b in bounds):
+            raise ValueError(
+                "a criterion needs at least one of max_drop_percent, max_increase_percent, min, max"
+            )
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+
+class SteadyState(Strict):
+    criteria: Annotated[list[SteadyStateCriterion], Field(min_length=1)]
+    baseline_seconds: Annotated[float, Field(gt=0, le=3600)] = 30
+    recovery_deadline_seconds: Annotated[float, Field(gt=0, le=86400)] = 60
+    """After the fault ends, every criterion must hold again within this many seconds."""
+
+
+class HypothesisBase(Strict):
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    description: str = ""
+    steady_state: SteadyState
+
+
+class HypothesisCreate(HypothesisBase):
+    pass
+
+
+class HypothesisUpdate(Strict):
+    title: Annotated[Annotated[str, Field(min_length=1, max_length=200)] | None, NotNull] = None
+    description: Annotated[str | None, NotNull] = None
+    steady_state: Annotated[SteadyState | None, NotNull] = None
+
+
+class HypothesisPublic(HypothesisBase, Public):
+    id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class HypothesisPage(Page[HypothesisPublic]):
+    pass
+
+
+class ExperimentBase(Strict):
+    description: str = ""
+    hypothesis_id: int | None = None
+    spec: dict[str, Any] = {}
+    """The experiment's fault(s) and phases, as in the Experiment custom resource."""
+
+
+class ExperimentCreate(ExperimentBase):
+    namespace: Namespace
+    name: Name
+
+
+class ExperimentUpdate(Strict):
+    description: Annotated[str | None, NotNull] = None
+    hypothesis_id: int | None = None
+    """null detaches the hypothesis."""
+    spec: Annotated[dict[str, Any] | None, NotNull] = None
+
+
+class ExperimentPublic(ExperimentBase, Public):
+    id: int
+    namespace: str
+    name: str
+    status: ExperimentStatus
+    verdict: Verdict | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ExperimentPage(Page[ExperimentPublic]):
+    pass

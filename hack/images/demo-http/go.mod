@@ -1,0 +1,3 @@
+module faultline.dev/demo-http
+
+go 1.22

@@ -1,0 +1,122 @@
+{{/*
+Names, labels and per-component lookups shared by every template, so a component's pod spec is
+assembled from values the same way everywhere.
+*/}}
+
+{{- define "faultline.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "faultline.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "<fullname>-<component>", e.g. faultline-chaosd. Call with (list $ "chaosd"). */}}
+{{- define "faultline.componentName" -}}
+{{- $root := index . 0 -}}
+{{- printf "%s-%s" (include "faultline.fullname" $root | trunc 52 | trimSuffix "-") (index . 1) -}}
+{{- end -}}
+
+{{- define "faultline.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/name: {{ include "faultline.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: faultline
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Labels of one component's objects. Call with (list $ "operator"). */}}
+{{- define "faultline.componentLabels" -}}
+{{ include "faultline.labels" (index . 0) }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end -}}
+
+{{/* Immutable selector labels of one component. Call with (list $ "operator"). */}}
+{{- define "faultline.selectorLabels" -}}
+{{- $root := index . 0 -}}
+app.kubernetes.io/name: {{ include "faultline.name" $root }}
+app.kubernetes.io/instance: {{ $root.Release.Name }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end -}}
+
+{{/* "repository:tag" for a component; falls back to image.* and the chart appVersion. */}}
+{{- define "faultline.image" -}}
+{{- $root := index . 0 -}}
+{{- $own := (index $root.Values (index . 1)).image | default dict -}}
+{{- $repo := $own.repository | default $root.Values.image.repository -}}
+{{- $tag := $own.tag | default $root.Values.image.tag | default $root.Chart.AppVersion -}}
+{{- printf "%s:%s" $repo (toString $tag) -}}
+{{- end -}}
+
+{{- define "faultline.imagePullPolicy" -}}
+{{- $root := index . 0 -}}
+{{- $own := (index $root.Values (index . 1)).image | default dict -}}
+{{- $own.pullPolicy | default $root.Values.image.pullPolicy -}}
+{{- end -}}
+
+{{/* The ServiceAccount name a component runs as. Call with (list $ "operator"). */}}
+{{- define "faultline.serviceAccountName" -}}
+{{- $root := index . 0 -}}
+{{- $sa := (index $root.Values (index . 1)).serviceAccount -}}
+{{- if $sa.create -}}
+{{- default (include "faultline.componentName" .) $sa.name -}}
+{{- else -}}
+{{- default "default" $sa.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret holding the operator <-> chaosd bearer token. */}}
+{{- define "faultline.tokenSecretName" -}}
+{{- default (include "faultline.componentName" (list . "chaosd-token")) .Values.auth.token.existingSecret -}}
+{{- end -}}
+
+{{/* kubernetes.io/tls Secrets for mTLS: chaosd's serving pair and the operator's client pair. */}}
+{{- define "faultline.tlsServerSecretName" -}}
+{{- if eq .Values.auth.mtls.source "existingSecrets" -}}
+{{- .Values.auth.mtls.existingSecrets.server -}}
+{{- else -}}
+{{- include "faultline.componentName" (list . "chaosd-tls") -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "faultline.tlsClientSecretName" -}}
+{{- if eq .Values.auth.mtls.source "existingSecrets" -}}
+{{- .Values.auth.mtls.existingSecrets.client -}}
+{{- else -}}
+{{- include "faultline.componentName" (list . "operator-tls") -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Rejects value combinations the JSON schema cannot express, naming the field. */}}
+{{- define "faultline.validate" -}}
+{{- if and (eq .Values.auth.mode "mtls") (eq .Values.auth.mtls.source "existingSecrets") -}}
+{{- if not .Values.auth.mtls.existingSecrets.server -}}
+{{- fail "auth.mtls.existingSecrets.server: required when auth.mtls.source is existingSecrets" -}}
+{{- end -}}
+{{- if not .Values.auth.mtls.existingSecrets.client -}}
+{{- fail "auth.mtls.existingSecrets.client: required when auth.mtls.source is existingSecrets" -}}
+{{- end -}}
+{{- end -}}
+{{- if and (gt (int .Values.dashboard.replicas) 1) (not .Values.dashboard.database.existingSecret) -}}
+{{- fail "dashboard.replicas: more than 1 replica needs dashboard.database.existingSecret (SQLite is single-writer)" -}}
+{{- end -}}
+{{- if and .Values.operator.leaderElection.enabled (le (int .Values.operator.leaderElection.leaseDurationSeconds) (int .Values.operator.leaderElection.renewDeadlineSeconds)) -}}
+{{- fail "operator.leaderElection.leaseDurationSeconds: must be greater than renewDeadlineSeconds" -}}
+{{- end -}}
+{{- if and (not .Values.operator.leaderElection.enabled) (gt (int .Values.operator.replicas) 1) -}}
+{{- fail "operator.replicas: more than 1 replica needs operator.leaderElection.enabled (two acting operators would fight)" -}}
+{{- end -}}
+{{- end -}}

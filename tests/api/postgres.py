@@ -1,0 +1,75 @@
+"""A throwaway PostgreSQL cluster from Debian's packages, for tests and benchmarks.
+
+initdb refuses to run as root, so the server runs as the `postgres` user in a private temporary
+directory, listens on 127.0.0.1 on a free port, and is always stopped and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+SUPERUSER = "faultline"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _as_postgres(*args: str) -> None:
+    subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[str]:
+    """Yields a SQLAlchemy URL prefix `postgresql+psycopg://faultline@127.0.0.1:<port>`."""
+    root = Path(tempfile.mkdtemp(prefix="faultline-pg-"))
+    pg = pwd.getpwnam("postgres")
+    os.chown(root, pg.pw_uid, pg.pw_gid)
+    data = root / "data"
+    port = free_port()
+    started = False
+    try:
+        _as_postgres(
+            str(PG_BIN / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust",
+            "-E", "UTF8", "--no-locale", "--no-sync",
+        )  # fmt: skip
+        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        started = True
+        _as_postgres(
+            str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-o", options,
+            "-w", "start",
+        )  # fmt: skip
+        yield f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{port}"
+    finally:
+        if started:
+            with contextlib.suppress(subprocess.CalledProcessError):
+                _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def throwaway_database(server_url: str) -> Iterator[str]:
+    """Creates an empty database on the server and drops it afterwards; yields its URL."""
+    name = "fl_" + secrets.token_hex(6)
+    admin = server_url.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server_url}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
