@@ -345,3 +345,7 @@ def serve(
 
 def main() -> None:
     sys.exit(app())
+
+
+if __name__ == "__main__":
+    main()

@@ -91,7 +91,13 @@ build_coredns() {
 
 want=${1:-all}
 case $want in
-  all) build_kubernetes && build_coredns && build_helm && build_kubeconform ;;
+  all)
+    # Separate statements, not `a && b`: errexit is ignored inside functions called from a list.
+    build_kubernetes
+    build_coredns
+    build_helm
+    build_kubeconform
+    ;;
   coredns) build_coredns ;;
   kubernetes) build_kubernetes ;;
   helm) build_helm ;;

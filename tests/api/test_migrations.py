@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
+from backend.db.engine import make_engine
 from backend.db.migrate import alembic_config, current_revision, upgrade_to_head
 from backend.db.models import Base
+from backend.settings import Settings
 
 
 def test_upgrade_from_empty_reaches_head_and_matches_models(engine: Engine) -> None:
@@ -37,10 +41,12 @@ def test_upgrade_twice_changes_nothing(engine: Engine) -> None:
         assert connection.scalar(text("SELECT count(*) FROM hypotheses")) == 1
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        assert engine.dialect.name == "postgresql"
-        return
-    with engine.connect() as connection:
-        assert connection.scalar(text("PRAGMA journal_mode")) == "wal"
-        assert connection.scalar(text("PRAGMA foreign_keys")) == 1
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    engine = make_engine(Settings(data_dir=tmp_path))
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(text("PRAGMA journal_mode")) == "wal"
+            assert connection.scalar(text("PRAGMA foreign_keys")) == 1
+        assert (tmp_path / "faultline.db").exists()
+    finally:
+        engine.dispose()
