@@ -36,7 +36,7 @@ def _default_authenticator(app: FastAPI, settings: Settings) -> Authenticator:
 
     from backend.api.kube_auth import KubernetesAuthenticator
 
-    config.load_incluster_config()
+    config.load_incluster_config()  # type: ignore[no-untyped-call]
     return KubernetesAuthenticator(client.ApiClient(), token_hint=settings.token_hint)
 
 

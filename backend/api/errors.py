@@ -6,6 +6,8 @@ module knows which status code each one becomes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -75,7 +77,10 @@ def install_error_handler(app: FastAPI) -> None:
     app.add_exception_handler(StorageError, handle_error)
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+Responses = dict[int | str, dict[str, Any]]
+"""The `responses=` argument of FastAPI route decorators."""
+
+ERROR_RESPONSES: Responses = {
     401: {"model": ErrorResponse, "description": "Missing, malformed or unknown bearer token"},
     403: {"model": ErrorResponse, "description": "The token lacks the needed permission"},
 }

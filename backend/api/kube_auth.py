@@ -53,7 +53,12 @@ class KubernetesAuthenticator:
                 f"with HTTP {e.status}: {e.reason}); the dashboard's ServiceAccount needs "
                 "`create` on tokenreviews.authentication.k8s.io"
             ) from e
-        if not status or not status.authenticated or status.user is None:
+        if (
+            not status
+            or not status.authenticated
+            or status.user is None
+            or not status.user.username
+        ):
             error = (status.error if status else None) or "token not recognised"
             raise Unauthenticated(
                 f"the Kubernetes API server rejected the bearer token ({error}); tokens from "

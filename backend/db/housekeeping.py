@@ -12,10 +12,10 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from backend.db.downsampling import Point, bucket_start, downsample
-from backend.db.models import Event, Observation, Run
+from backend.db.models import Base, Event, Observation, Run
 from backend.settings import Settings
 
-observations = Observation.__table__
+observations = Base.metadata.tables[Observation.__tablename__]
 
 
 @dataclass

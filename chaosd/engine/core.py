@@ -233,7 +233,11 @@ class Engine:
             except Exception as e:
                 # Never leave a half-applied set: roll the whole target back to no faults.
                 self.metrics.operations.labels(name, operation, "error").inc()
-                self.log.error("target %s: %s %s failed: %s", entry.id, name, operation, e)
+                self.log.error(
+                    "target %s: %s %s failed: %s",
+                    entry.id, name, operation, e,
+                    exc_info=not isinstance(e, FaultError),  # a bug, not a refusal: keep the trace
+                )  # fmt: skip
                 problems = self._recover(entry)
                 entry.desired = entry.desired.model_copy(update={"faults": []})
                 entry.status = Status.FAILED

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, status
 
 from backend.api.deps import GatewayDep, SessionDep, authorize
-from backend.api.errors import ERROR_RESPONSES, ErrorResponse
+from backend.api.errors import ERROR_RESPONSES, ErrorResponse, Responses
 from backend.api.routes import API_PREFIX
 from backend.api.schemas.chaos import (
     CHAOS_KINDS,
@@ -38,7 +38,7 @@ router = APIRouter(
         503: {"model": ErrorResponse, "description": "No Kubernetes cluster is connected"},
     },
 )
-NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such chaos object"}}
+NOT_FOUND: Responses = {404: {"model": ErrorResponse, "description": "No such chaos object"}}
 
 
 @router.get("", response_model=ChaosObjectPage)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, status
 
 from backend.api.deps import SessionDep, authorize
-from backend.api.errors import ERROR_RESPONSES, ErrorResponse
+from backend.api.errors import ERROR_RESPONSES, ErrorResponse, Responses
 from backend.api.routes import API_PREFIX
 from backend.api.schemas.common import Limit, Namespace, Offset
 from backend.api.schemas.experiments import (
@@ -24,7 +24,7 @@ router = APIRouter(
     dependencies=[Depends(authorize(["experiments"]))],
     responses=ERROR_RESPONSES,
 )
-NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such experiment"}}
+NOT_FOUND: Responses = {404: {"model": ErrorResponse, "description": "No such experiment"}}
 
 
 @router.get("", response_model=ExperimentPage)

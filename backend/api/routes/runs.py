@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from backend.api.deps import SessionDep, authorize
-from backend.api.errors import ERROR_RESPONSES, ErrorResponse
+from backend.api.errors import ERROR_RESPONSES, ErrorResponse, Responses
 from backend.api.routes import API_PREFIX
 from backend.api.schemas.common import Limit, Offset
 from backend.api.schemas.runs import (
@@ -34,8 +34,8 @@ router = APIRouter(
     dependencies=[Depends(authorize(["experiments"]))],
     responses=ERROR_RESPONSES,
 )
-NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such run"}}
-ARCHIVED = {409: {"model": ErrorResponse, "description": "The run is archived"}}
+NOT_FOUND: Responses = {404: {"model": ErrorResponse, "description": "No such run"}}
+ARCHIVED: Responses = {409: {"model": ErrorResponse, "description": "The run is archived"}}
 
 
 @router.get("/experiments/{experiment_id}/runs", response_model=RunPage)

@@ -10,9 +10,7 @@ from sqlalchemy.orm import Session
 T = TypeVar("T")
 
 
-def paginate(
-    session: Session, stmt: Select[tuple[T]], *, limit: int, offset: int
-) -> tuple[list[T], int]:
+def paginate(session: Session, stmt: Select[T], *, limit: int, offset: int) -> tuple[list[T], int]:
     """One page of `stmt` plus the total row count, so clients can render page numbers."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     items = list(session.scalars(stmt.limit(limit).offset(offset)))

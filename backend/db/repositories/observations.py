@@ -13,10 +13,10 @@ from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
 from backend.db.errors import Conflict
-from backend.db.models import Observation
+from backend.db.models import Base, Observation
 from backend.db.repositories.runs import get_run
 
-observations = Observation.__table__
+observations = Base.metadata.tables[Observation.__tablename__]
 COLUMNS = ("ts", "qps", "error_rate", "latency_p50_ms", "latency_p99_ms")
 
 

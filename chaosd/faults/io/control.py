@@ -57,10 +57,10 @@ def find_servers(target_id: str | None = None) -> list[ServerProc]:
         if MARKER not in argv:
             continue
         args = dict(a.split("=", 1) for a in argv[argv.index(MARKER) + 1 :] if "=" in a)
-        if {"target", "pid", "volume"} <= args.keys() and args["pid"].isdigit():
-            if target_id is None or args["target"] == target_id:
-                found.append(ServerProc(int(entry), args["target"], int(args["pid"]),
-                                        args["volume"]))  # fmt: skip
+        if not ({"target", "pid", "volume"} <= args.keys() and args["pid"].isdigit()):
+            continue
+        if target_id is None or args["target"] == target_id:
+            found.append(ServerProc(int(entry), args["target"], int(args["pid"]), args["volume"]))
     return found
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chaosd.faults.io.plan import IORule, compile_glob
+from chaosd.faults.io.rules import IORule, compile_glob
 
 # Operations whose reply carries attributes: an attrOverride aimed at "getattr" covers them all,
 # since stat(2) may be answered from any of them.

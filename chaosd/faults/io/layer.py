@@ -13,7 +13,7 @@ import ctypes
 import errno
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pyfuse3
@@ -36,7 +36,7 @@ def _os_errors() -> Iterator[None]:
         raise pyfuse3.FUSEError(e.errno or errno.EIO) from None
 
 
-class Layer(pyfuse3.Operations):  # type: ignore[misc]
+class Layer(pyfuse3.Operations):
     enable_writeback_cache = False
 
     def __init__(self, root_fd: int, injector: Injector) -> None:
@@ -108,7 +108,7 @@ class Layer(pyfuse3.Operations):  # type: ignore[misc]
         await self._inject("lookup", path)
         return self._new_entry(path, "lookup")
 
-    async def forget(self, inode_list: list[tuple[int, int]]) -> None:
+    async def forget(self, inode_list: Sequence[tuple[int, int]]) -> None:
         for node, count in inode_list:
             self.nodes.forget(node, count)
 
@@ -309,7 +309,7 @@ class Layer(pyfuse3.Operations):  # type: ignore[misc]
         return fd
 
     async def readdir(self, fh: int, start_id: int, token: Any) -> None:
-        node, path, names = self.dirs[fh]
+        _, path, names = self.dirs[fh]
         await self._inject("readdir", path)
         if start_id == 0:
             with _os_errors():

@@ -8,7 +8,6 @@ is plain JSON-able data because it travels to the layer's server process over a 
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,52 +16,8 @@ from pydantic import ValidationError
 
 from chaosd.duration import parse_duration
 from chaosd.faults.base import FaultError
+from chaosd.faults.io.rules import IORule, compile_glob
 from chaosd.model import IOFault
-
-
-@dataclass(frozen=True)
-class IORule:
-    """One fault as the layer applies it; `methods` empty means every method."""
-
-    action: str
-    path: str
-    methods: tuple[str, ...] = ()
-    percent: float = 100.0
-    delay_s: float = 0.0
-    errno: int = 0
-    attr: tuple[tuple[str, Any], ...] = ()
-    filling: str = "zero"
-    max_occurrences: int = 1
-    max_length: int = 1
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "action": self.action,
-            "path": self.path,
-            "methods": list(self.methods),
-            "percent": self.percent,
-            "delay_s": self.delay_s,
-            "errno": self.errno,
-            "attr": dict(self.attr),
-            "filling": self.filling,
-            "max_occurrences": self.max_occurrences,
-            "max_length": self.max_length,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> IORule:
-        return cls(
-            action=str(data["action"]),
-            path=str(data["path"]),
-            methods=tuple(data.get("methods", ())),
-            percent=float(data.get("percent", 100.0)),
-            delay_s=float(data.get("delay_s", 0.0)),
-            errno=int(data.get("errno", 0)),
-            attr=tuple(sorted(dict(data.get("attr", {})).items())),
-            filling=str(data.get("filling", "zero")),
-            max_occurrences=int(data.get("max_occurrences", 1)),
-            max_length=int(data.get("max_length", 1)),
-        )
 
 
 @dataclass(frozen=True)
@@ -127,6 +82,11 @@ def _rule(i: int, fault: IOFault, volume: str) -> IORule:
     path = relative_glob(i, fault.path, volume)
     compile_glob(path)  # fail at plan time, not inside the layer
     attr = fault.attr.model_dump(exclude_none=True) if fault.attr else {}
+    if "ino" in attr:
+        raise FaultError(
+            f"faults[{i}].attr.ino: overriding inode numbers is not supported (the kernel "
+            "uses them to tell files apart, so a fake one would mix files up)"
+        )
     mistake = fault.mistake
     return IORule(
         action=fault.action,
@@ -155,39 +115,3 @@ def relative_glob(i: int, path: str, volume: str) -> str:
             raise FaultError(f"faults[{i}].path: {path!r} is outside volumePath {volume!r}")
         path = path[len(prefix) :]
     return path.strip("/") if path != "**" else path
-
-
-def compile_glob(glob: str) -> re.Pattern[str]:
-    """'**' crosses directories, '*' and '?' stay within one name, '[...]' is a class."""
-    out: list[str] = []
-    i = 0
-    while i < len(glob):
-        c = glob[i]
-        if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[":
-            end = glob.find("]", i + 2)
-            if end < 0:
-                raise FaultError(f"path: unclosed '[' in glob {glob!r}")
-            body = glob[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
-            i = end + 1
-        else:
-            out.append(re.escape(c))
-            i += 1
-    try:
-        return re.compile("".join(out) + r"\Z")
-    except re.error as e:
-        raise FaultError(f"path: malformed glob {glob!r}: {e}") from e

@@ -29,7 +29,7 @@ import trio
 from chaosd.faults.io import mounts
 from chaosd.faults.io.inject import Injector
 from chaosd.faults.io.layer import Layer
-from chaosd.faults.io.plan import IORule
+from chaosd.faults.io.rules import IORule
 
 MARKER = "faultline-iofs"
 DEFAULT_DRAIN_SECONDS = 600.0
@@ -138,21 +138,27 @@ class Server:
             nursery.start_soon(self._client, conn)
 
     async def _client(self, conn: Any) -> None:
+        # A bad client must never take the layer (and the target's volume) down with it.
         with conn:
-            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
-            if struct.unpack("3i", creds)[1] != 0:
-                return  # only root may steer a layer
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = await conn.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
             try:
-                reply = await self._handle(json.loads(data))
-            except Exception as e:
-                reply = {"ok": False, "error": f"{type(e).__name__}: {e}"}
-            await conn.sendall(json.dumps(reply).encode() + b"\n")
+                creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+                if struct.unpack("3i", creds)[1] != 0:
+                    return  # only root may steer a layer
+                data = b""
+                while not data.endswith(b"\n"):
+                    chunk = await conn.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                try:
+                    reply = await self._handle(json.loads(data))
+                except Exception as e:
+                    reply = {"ok": False, "error": f"{type(e).__name__}: {e}"}
+                out = json.dumps(reply).encode() + b"\n"
+                while out:
+                    out = out[await conn.send(out) :]
+            except OSError:
+                pass
 
     async def _handle(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")

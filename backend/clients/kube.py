@@ -1,0 +1,87 @@
+"""The Kubernetes API, as the operator and the dashboard use it. Plain dicts (camelCase, as in
+manifests) cross this boundary so the domain layer never sees client model classes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+_api_client: client.ApiClient | None = None
+
+
+class KubeError(Exception):
+    """A Kubernetes API call failed; `status` is the HTTP status when there was one."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+def api_client() -> client.ApiClient:
+    """In-cluster config when running in a pod, else the user's kubeconfig (KUBECONFIG)."""
+    global _api_client
+    if _api_client is None:
+        try:
+            config.load_incluster_config()
+        except config.ConfigException:
+            config.load_kube_config()
+        _api_client = client.ApiClient()
+    return _api_client
+
+
+def _plain(obj: Any) -> Any:
+    return api_client().sanitize_for_serialization(obj)
+
+
+def _wrap(e: ApiException, what: str) -> KubeError:
+    return KubeError(f"{what}: {e.status} {e.reason}", status=e.status)
+
+
+def list_pods(namespaces: list[str] | None) -> list[dict[str, Any]]:
+    """Pods of the given namespaces (None: all namespaces) as manifest-shaped dicts."""
+    core = client.CoreV1Api(api_client())
+    try:
+        if namespaces is None:
+            items = core.list_pod_for_all_namespaces().items
+        else:
+            items = [p for ns in namespaces for p in core.list_namespaced_pod(ns).items]
+    except ApiException as e:
+        raise _wrap(e, "list pods") from e
+    return [_plain(p) for p in items]
+
+
+def node_labels() -> dict[str, dict[str, str]]:
+    core = client.CoreV1Api(api_client())
+    try:
+        return {n.metadata.name: dict(n.metadata.labels or {}) for n in core.list_node().items}
+    except ApiException as e:
+        raise _wrap(e, "list nodes") from e
+
+
+def delete_pod(namespace: str, name: str, grace_period: int) -> bool:
+    """Delete a pod; False when it was already gone."""
+    core = client.CoreV1Api(api_client())
+    try:
+        core.delete_namespaced_pod(name, namespace, grace_period_seconds=grace_period)
+    except ApiException as e:
+        if e.status == 404:
+            return False
+        raise _wrap(e, f"delete pod {namespace}/{name}") from e
+    return True
+
+
+def chaosd_endpoints(namespace: str, label_selector: str, port: int, scheme: str) -> dict[str, str]:
+    """node name -> base URL of the chaosd pod running there (Ready pods only)."""
+    core = client.CoreV1Api(api_client())
+    try:
+        pods = core.list_namespaced_pod(namespace, label_selector=label_selector).items
+    except ApiException as e:
+        raise _wrap(e, "list chaosd pods") from e
+    out: dict[str, str] = {}
+    for p in pods:
+        ready = any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
+        if ready and p.spec.node_name and p.status.pod_ip:
+            out[p.spec.node_name] = f"{scheme}://{p.status.pod_ip}:{port}"
+    return out

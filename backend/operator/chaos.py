@@ -1,0 +1,240 @@
+"""Reconcile one PodChaos / NetworkChaos / IOChaos object: select targets, compute its faults,
+push the per-target unions to chaosd, and derive the status (one record per target).
+
+Called on create, on resume (controller start) and on every tick, so pods created during the
+experiment are injected, leases are renewed and the status heals after a controller restart.
+The kopf handlers around it are thin; everything it touches comes in through `World`.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from backend.domain import phase as phases
+from backend.domain.plan import PlanError, io_fault, network_faults
+from backend.domain.selection import SelectionError, reselect, rng_for, select
+from backend.operator.desired import TargetKey
+from backend.operator.inject import Injector
+from backend.operator.targets import NotReady, PodTarget, container_targets, pod_target
+from backend.spec import KINDS, ChaosStatus, IOChaosSpec, NetworkChaosSpec, PodChaosSpec, Record
+from backend.spec.kinds import PAUSE_ANNOTATION
+from backend.spec.status import Condition, RecordEvent
+from chaosd.duration import parse_duration
+
+log = logging.getLogger("faultline.operator.chaos")
+ONE_SHOT = {"pod-kill", "container-kill"}
+
+
+@dataclass
+class World:
+    """The I/O a reconcile needs; the handlers pass real clients in."""
+
+    list_pods: Callable[[list[str] | None], list[dict[str, Any]]]
+    node_labels: Callable[[], dict[str, dict[str, str]]]
+    delete_pod: Callable[[str, str, int], bool]
+    kill_container: Callable[[str, str], None]
+    """(node, containerID) -> SIGKILL the container's main process through chaosd."""
+    injector: Injector
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ChaosObject:
+    kind: str
+    namespace: str
+    name: str
+    uid: str
+    spec: dict[str, Any]
+    status: dict[str, Any]
+    annotations: dict[str, str]
+
+
+def _event(kind: str, message: str, now: datetime) -> RecordEvent:
+    return RecordEvent(time=now, type=kind, message=message[:1024])  # type: ignore[arg-type]
+
+
+def _condition(ctype: str, ok: bool, reason: str, now: datetime) -> Condition:
+    return Condition(
+        type=ctype, status="True" if ok else "False", reason=reason, lastTransitionTime=now
+    )
+
+
+def recover_all(obj: ChaosObject, world: World) -> list[str]:
+    """Withdraw this object's faults from every target; return the errors (empty: all done)."""
+    errors = []
+    for key in world.injector.index.drop_owner(obj.uid):
+        result = world.injector.push(key)
+        if not result.ok:
+            errors.append(f"{key.target_id}: {result.error}")
+    return errors
+
+
+def reconcile(obj: ChaosObject, world: World) -> dict[str, Any]:
+    """Bring the object's targets in line with its spec; return the new status (as a dict)."""
+    now = world.now()
+    kind = KINDS[obj.kind]
+    spec = kind.spec.model_validate(obj.spec)
+    status = ChaosStatus.model_validate(obj.status or {})
+    start = status.startTime or now
+    records = {r.id: r for r in status.records}
+    paused = obj.annotations.get(PAUSE_ANNOTATION) == "true"
+    duration = getattr(spec, "duration", None)
+    expired = phases.elapsed(start, parse_duration(duration) if duration else None, now)
+    action = getattr(spec, "action", "")
+    if action in ONE_SHOT and records and all(r.injectedCount for r in records.values()):
+        expired = True
+    selection_error = ""
+
+    if paused or expired:
+        errors = recover_all(obj, world)
+        for rid, rec in records.items():
+            if rec.phase == "Injected" and not errors:
+                records[rid] = phases.add_event(rec, _event("Recovered", "fault removed", now))
+            elif errors and rec.phase == "Injected":
+                records[rid] = phases.add_event(rec, _event("Failed", "; ".join(errors), now))
+    else:
+        try:
+            records = _inject(obj, spec, records, world, now)
+        except (SelectionError, PlanError) as e:
+            selection_error = str(e)
+
+    ordered = sorted(records.values(), key=lambda r: r.id)
+    obs = phases.Observation(
+        ordered, paused=paused, expired=expired, selection_error=selection_error
+    )
+    new_phase = phases.next_phase(status.phase, obs)
+    desired, injected = phases.counts(ordered)
+    out = ChaosStatus(
+        phase=new_phase,
+        records=ordered,
+        startTime=start,
+        endTime=now if new_phase == "Finished" else status.endTime,
+        desiredTargets=desired,
+        injectedTargets=injected,
+        message=selection_error or next((r.lastError for r in ordered if r.lastError), ""),
+        conditions=[
+            _condition(
+                "Selected", bool(ordered), "TargetsSelected" if ordered else "NoTargets", now
+            ),
+            _condition("AllInjected", bool(ordered) and injected == desired, new_phase, now),
+            _condition("Paused", paused, "PauseAnnotation" if paused else "NotPaused", now),
+        ],
+    )
+    return out.model_dump(mode="json", exclude_none=True)
+
+
+def _inject(
+    obj: ChaosObject, spec: Any, records: dict[str, Record], world: World, now: datetime
+) -> dict[str, Record]:
+    sel = spec.selector
+    namespaces = sel.namespaces or (sorted(sel.pods) if sel.pods else [obj.namespace])
+    labels = world.node_labels() if sel.nodeSelectors else None
+    pods = world.list_pods(namespaces)
+    current = sorted({r.id.rsplit("/", 1)[0] if r.id.count("/") == 2 else r.id for r in records})
+    chosen = reselect(current, pods, spec, obj.namespace, rng_for(obj.uid), labels)
+    by_id = {f"{p['metadata']['namespace']}/{p['metadata']['name']}": p for p in pods}
+
+    if isinstance(spec, PodChaosSpec):
+        return _pod_chaos(spec, chosen, by_id, records, world, now)
+
+    targets: list[PodTarget] = []
+    for pod in chosen:
+        try:
+            if isinstance(spec, NetworkChaosSpec):
+                targets.append(pod_target(by_id[pod.id]))
+            else:
+                targets.extend(container_targets(by_id[pod.id], list(spec.containerNames)))
+        except NotReady as e:
+            rec = records.get(pod.id, Record(id=pod.id, node=pod.node))
+            records[pod.id] = rec.model_copy(update={"lastError": str(e)})
+
+    faults = _faults(obj, spec, world)
+    index = world.injector.index
+    wanted: set[TargetKey] = set()
+    for t in targets:
+        index.set(obj.uid, t.key, t.info, faults)
+        wanted.add(t.key)
+    for key in index.targets_of(obj.uid):
+        if key not in wanted:  # the pod left the selection (deleted, relabelled)
+            index.remove(obj.uid, key)
+            world.injector.push(key)
+    live = {t.info.owner_ref for t in targets}
+    for rid in list(records):
+        if rid not in live and records[rid].phase != "Injected":
+            continue
+        if rid not in live:
+            records[rid] = phases.add_event(records[rid], _event("Recovered", "target left", now))
+    for t in targets:
+        rid = t.info.owner_ref
+        rec = records.get(rid, Record(id=rid, node=t.key.node))
+        result = world.injector.push(t.key)
+        if result.ok and rec.phase != "Injected":
+            msg = f"applied via {result.mechanism}" if result.mechanism else "applied"
+            rec = phases.add_event(rec, _event("Applied", msg, now))
+        elif not result.ok and rec.lastError != result.error:
+            rec = phases.add_event(rec, _event("Failed", result.error, now))
+        records[rid] = rec
+    return records
+
+
+def _faults(obj: ChaosObject, spec: Any, world: World) -> list[Any]:
+    if isinstance(spec, IOChaosSpec):
+        return [io_fault(spec)]
+    assert isinstance(spec, NetworkChaosSpec)
+    target_ips: list[str] = []
+    if spec.target is not None:
+        labels = world.node_labels() if spec.target.selector.nodeSelectors else None
+        tsel = spec.target.selector
+        tns = tsel.namespaces or (sorted(tsel.pods) if tsel.pods else [obj.namespace])
+        picked = select(
+            world.list_pods(tns), spec.target, obj.namespace, rng_for(obj.uid + "/t"), labels
+        )
+        target_ips = [p.ip for p in picked if p.ip]
+    resolved = {h: _resolve(h) for h in spec.externalTargets}
+    return list(network_faults(spec, target_ips, resolved))
+
+
+def _resolve(host: str) -> list[str]:
+    try:
+        return sorted({str(a[4][0]) for a in socket.getaddrinfo(host, None)})
+    except OSError:
+        return []
+
+
+def _pod_chaos(
+    spec: PodChaosSpec,
+    chosen: list[Any],
+    by_id: dict[str, dict[str, Any]],
+    records: dict[str, Record],
+    world: World,
+    now: datetime,
+) -> dict[str, Record]:
+    if spec.action in ONE_SHOT and records:
+        chosen = [
+            p for p in chosen if p.id in records
+        ]  # one-shot: never widen after the first pick
+    for pod in chosen:
+        rec = records.get(pod.id, Record(id=pod.id, node=pod.node))
+        if rec.injectedCount:
+            continue
+        try:
+            if spec.action == "pod-kill":
+                world.delete_pod(pod.namespace, pod.name, spec.gracePeriod)
+                rec = phases.add_event(rec, _event("Applied", "pod deleted", now))
+            elif spec.action == "container-kill":
+                for t in container_targets(by_id[pod.id], list(spec.containerNames)):
+                    world.kill_container(t.key.node, t.info.container_id)
+                rec = phases.add_event(rec, _event("Applied", "containers killed", now))
+            else:
+                rec = phases.add_event(
+                    rec, _event("Failed", "pod-failure is not supported by this release", now)
+                )
+        except Exception as e:  # recorded on the target and retried on the next tick
+            rec = phases.add_event(rec, _event("Failed", f"{type(e).__name__}: {e}", now))
+        records[pod.id] = rec
+    return records

@@ -1,0 +1,80 @@
+"""Pushes each target's union of faults to the chaosd on its node, and keeps leases alive.
+
+A changed union is sent with PUT (chaosd flush-and-applies it); an unchanged one is renewed.
+An empty union deletes the target on chaosd (full recovery). chaosd needs a PID: it resolves the
+pod's container id to its main process on that node, on every push, so a restarted container is
+followed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from backend.clients.chaosd import ChaosdClient, ChaosdError
+from backend.operator.desired import DesiredIndex, TargetKey
+from chaosd.model import DesiredState
+
+log = logging.getLogger("faultline.operator.inject")
+
+
+@dataclass(frozen=True)
+class PushResult:
+    key: TargetKey
+    ok: bool
+    recovered: bool = False
+    """True when the push removed every fault from the target."""
+    error: str = ""
+    mechanism: str = ""
+
+
+ClientFactory = Callable[[str], ChaosdClient]
+"""node name -> a client for that node's chaosd (raises ChaosdError when there is none)."""
+
+
+class Injector:
+    def __init__(self, index: DesiredIndex, clients: ClientFactory, *, lease_seconds: float):
+        self.index = index
+        self._clients = clients
+        self._lease = lease_seconds
+        self._pushed: dict[TargetKey, str] = {}
+
+    def push(self, key: TargetKey) -> PushResult:
+        faults = self.index.union(key)
+        info = self.index.info(key)
+        try:
+            chaosd = self._clients(key.node)
+            if not faults:
+                chaosd.delete_target(key.target_id)
+                self._pushed.pop(key, None)
+                return PushResult(key, ok=True, recovered=True)
+            assert info is not None
+            digest = hashlib.sha256(
+                "".join(f.model_dump_json() for f in faults).encode() + info.container_id.encode()
+            ).hexdigest()
+            if self._pushed.get(key) == digest:
+                chaosd.renew(key.target_id)
+                return PushResult(key, ok=True)
+            pid = chaosd.resolve_container(info.container_id)
+            desired = DesiredState(
+                pid=pid, faults=faults, lease_seconds=self._lease, owner=info.owner_ref
+            )
+            status = chaosd.put_target(key.target_id, desired)
+            self._pushed[key] = digest
+            return PushResult(key, ok=True, mechanism=_mechanism(status))
+        except ChaosdError as e:
+            self._pushed.pop(key, None)  # force a full PUT next time
+            log.warning("push to %s/%s failed: %s", key.node, key.target_id, e)
+            return PushResult(key, ok=False, error=str(e))
+
+
+def _mechanism(status: object) -> str:
+    if not isinstance(status, dict):
+        return ""
+    verification = status.get("verification") or {}
+    if isinstance(verification, dict):
+        kinds = [v.get("mechanism", "") for v in verification.values() if isinstance(v, dict)]
+        return ",".join(k for k in kinds if k)
+    return ""

@@ -1,0 +1,42 @@
+"""Operator settings, from the environment (the Helm chart sets them)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class OperatorSettings:
+    chaosd_namespace: str = field(
+        default_factory=lambda: _env("FAULTLINE_CHAOSD_NAMESPACE", "faultline")
+    )
+    chaosd_selector: str = field(
+        default_factory=lambda: _env(
+            "FAULTLINE_CHAOSD_SELECTOR", "app.kubernetes.io/component=chaosd"
+        )
+    )
+    chaosd_port: int = field(default_factory=lambda: int(_env("FAULTLINE_CHAOSD_PORT", "9443")))
+    chaosd_scheme: str = field(default_factory=lambda: _env("FAULTLINE_CHAOSD_SCHEME", "http"))
+    chaosd_token_file: Path = field(
+        default_factory=lambda: Path(
+            _env("FAULTLINE_CHAOSD_TOKEN_FILE", "/var/run/faultline/token")
+        )
+    )
+    chaosd_url: str = field(default_factory=lambda: _env("FAULTLINE_CHAOSD_URL", ""))
+    """A fixed chaosd URL for every node (a one-node dev cluster running chaosd on the host)."""
+    lease_seconds: float = field(
+        default_factory=lambda: float(_env("FAULTLINE_LEASE_SECONDS", "30"))
+    )
+    tick_seconds: float = field(default_factory=lambda: float(_env("FAULTLINE_TICK_SECONDS", "5")))
+
+    def token(self) -> str:
+        token = os.environ.get("FAULTLINE_CHAOSD_TOKEN")
+        if token:
+            return token
+        return self.chaosd_token_file.read_text().strip()
