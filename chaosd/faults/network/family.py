@@ -63,7 +63,8 @@ class NetworkFamily:
         if table is None or not _matches(table, plan):
             existing = nft.existing_delay_queues(table)
             nft.run_transaction(target.pid, plan.nft_transaction(existing))
-            table = nft.read_table(target.pid)
+            if plan.delayers and not plan.native_queue:
+                table = nft.read_table(target.pid)
         if not plan.native_queue and table is not None:
             for d in plan.delayers:
                 if not nft.queue_rule_present(table, d.queue):

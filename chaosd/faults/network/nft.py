@@ -13,6 +13,9 @@ import re
 import struct
 from typing import Any
 
+from pyroute2.nftables.expressions import genex
+from pyroute2.nftables.main import NFTables
+
 from chaosd import nsexec
 from chaosd.faults.base import FaultError
 from chaosd.faults.network.rules import FAMILY, TABLE, delay_chain
@@ -65,9 +68,6 @@ def run_transaction(pid: int, text: str) -> None:
 
 def _add_xt_queue(queue: int) -> None:
     # Runs inside the target's netns (see nsexec.call).
-    from pyroute2.nftables.expressions import genex
-    from pyroute2.nftables.main import NFTables
-
     # struct xt_NFQ_info_v3 {u16 queuenum, queues_total, flags}, padded to XT_ALIGN (8).
     info = struct.pack("=HHH", queue, 1, _NFQ_FLAG_BYPASS) + b"\0\0"
     target = genex("target", {"name": "NFQUEUE", "rev": 3, "info": info})
