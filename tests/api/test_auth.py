@@ -102,3 +102,23 @@ def test_second_start_creates_no_new_token(server: RunningServer, admin_token: s
             again.base_url + "/api/v1/whoami", headers={"Authorization": f"Bearer {admin_token}"}
         )
         assert r.status_code == 200
+
+
+def test_cli_functions_reset_and_create_tokens(
+    server: RunningServer, anon: httpx.Client, admin_token: str
+) -> None:
+    from backend.api import admin
+
+    settings = server.app.state.settings
+    new = admin.reset_admin_token(settings)
+    viewer = admin.create_token(settings, "grafana")
+    assert (
+        anon.get("/api/v1/whoami", headers={"Authorization": f"Bearer {admin_token}"}).status_code
+        == 401
+    )
+    me = anon.get("/api/v1/whoami", headers={"Authorization": f"Bearer {new}"}).json()
+    assert (me["name"], me["role"]) == ("admin", "admin")
+    me = anon.get("/api/v1/whoami", headers={"Authorization": f"Bearer {viewer}"}).json()
+    assert (me["name"], me["role"]) == ("grafana", "viewer")
+    with pytest.raises(ValueError, match="role: must be one of admin, viewer, got 'root'"):
+        admin.create_token(settings, "x", "root")

@@ -135,9 +135,12 @@ def _read_line(fd: int, timeout: float) -> bytes:
     return data
 
 
-def kill(server_pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(server_pid, signal.SIGKILL)
+def kill(server: ServerProc) -> None:
+    """SIGKILL a layer server, after checking its pid was not reused by something else."""
+    argv = _cmdline(str(server.pid))
+    if MARKER in argv and f"target={server.target_id}" in argv:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(server.pid, signal.SIGKILL)
 
 
 def abort_connection(device: str) -> None:

@@ -60,9 +60,14 @@ class IOFamily:
         nsexec.ns_path(target.pid, "mnt")  # TargetGone early
         wanted = plan.by_volume()
         active, silent = self._active(target)
-        for volume, (server, _) in active.items():
-            if volume not in wanted:
-                self._release(server)
+        mounted = {e.mount_point for e in self._mounts(target)}
+        for volume, (server, _) in list(active.items()):
+            if volume not in mounted:  # unmounted behind our back: start afresh
+                with contextlib.suppress(control.ServerUnreachable):
+                    control.rpc(server.pid, {"op": "stop"})
+                del active[volume]
+            elif volume not in wanted:
+                self._release(server, silent)
         self._clear_stale(target, keep=set(active) & set(wanted), silent=silent)
         for volume, vp in wanted.items():
             running = active.get(volume)
@@ -76,18 +81,24 @@ class IOFamily:
                 if not reply.get("ok"):
                     raise FaultError(f"volumePath {volume}: {reply.get('error')}")
 
-    def _release(self, server: ServerProc) -> None:
-        reply = control.rpc(server.pid, {"op": "release", "drain_seconds": self.drain_seconds})
+    def _mounts(self, target: TargetRef) -> list[mounts.MountEntry]:
+        try:
+            return mounts.faultline_mounts(mounts.read_mounts(target.pid), target.id)
+        except OSError:
+            return []
+
+    def _release(self, server: ServerProc, silent: list[ServerProc]) -> None:
+        try:
+            reply = control.rpc(server.pid, {"op": "release", "drain_seconds": self.drain_seconds})
+        except control.ServerUnreachable:
+            silent.append(server)  # it died or hangs: cleaned up the hard way
+            return
         if not reply.get("ok"):
             raise FaultError(f"volumePath {server.volume}: release failed: {reply.get('error')}")
 
     def _clear_stale(self, target: TargetRef, keep: set[str], silent: list[ServerProc]) -> None:
         """Unmount layers nobody serves (their server crashed or hangs) and end hung servers."""
-        try:
-            entries = mounts.faultline_mounts(mounts.read_mounts(target.pid), target.id)
-        except OSError:
-            entries = []
-        for entry in reversed(entries):  # topmost first
+        for entry in reversed(self._mounts(target)):  # topmost first
             if entry.mount_point in keep:
                 continue
             if any(s.volume == entry.mount_point for s in silent):
@@ -95,17 +106,17 @@ class IOFamily:
             with contextlib.suppress(TargetGone):
                 nsexec.call(target.pid, mounts.detach, entry.mount_point, namespaces=("mnt",))
         for server in silent:
-            control.kill(server.pid)
+            control.kill(server)
 
     def recover(self, target: TargetRef) -> None:
         if _mnt_ns(target.pid) is None:
             # Gone: its layers die with their namespace; make sure no server lingers.
             for server in control.find_servers(target.id):
-                control.kill(server.pid)
+                control.kill(server)
             return
         active, silent = self._active(target)
         for server, _ in active.values():
-            self._release(server)
+            self._release(server, silent)
         self._clear_stale(target, keep=set(), silent=silent)
 
     def verify(self, target: TargetRef, plan: IOPlan) -> Verification:

@@ -150,13 +150,15 @@ class Server:
                     if not chunk:
                         return
                     data += chunk
-                try:
-                    reply = await self._handle(json.loads(data))
-                except Exception as e:
-                    reply = {"ok": False, "error": f"{type(e).__name__}: {e}"}
-                out = json.dumps(reply).encode() + b"\n"
-                while out:
-                    out = out[await conn.send(out) :]
+                # Shielded: a release may end the layer at once, but its caller gets an answer.
+                with trio.CancelScope(shield=True):
+                    try:
+                        reply = await self._handle(json.loads(data))
+                    except Exception as e:
+                        reply = {"ok": False, "error": f"{type(e).__name__}: {e}"}
+                    out = json.dumps(reply).encode() + b"\n"
+                    while out:
+                        out = out[await conn.send(out) :]
             except OSError:
                 pass
 

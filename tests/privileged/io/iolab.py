@@ -62,6 +62,9 @@ class Shell:
         with contextlib.suppress(ProcessLookupError):
             self.proc.kill()
         self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 class ShellError(Exception):
@@ -131,7 +134,7 @@ def target(files: dict[str, bytes] | None = None) -> Iterator[Target]:
         with contextlib.suppress(Exception):
             family.recover(ref)
         for server in control.find_servers(ref.id):
-            control.kill(server.pid)
+            control.kill(server)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         wait_for(lambda: not control.find_servers(ref.id), "layer servers to exit")

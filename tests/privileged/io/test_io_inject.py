@@ -126,9 +126,7 @@ result += [time.monotonic() - t, text]
     assert took[2] >= 0.060 and took[3] == "hello faultline\n"  # delayed only
 
 
-def test_writes_pass_through_to_the_real_files(
-    io: IOFamily, target: Target, shell: Shell
-) -> None:
+def test_writes_pass_through_to_the_real_files(io: IOFamily, target: Target, shell: Shell) -> None:
     _apply(io, target, io_fault(target.volume, "latency", delay="10ms", methods=["write"]))
     shell.run(f"""
 os.makedirs({target.volume + "/sub/dir"!r})
