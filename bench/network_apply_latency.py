@@ -33,7 +33,7 @@ def timed(fn: Callable[[], Any]) -> float:
 
 def report(label: str, ms: list[float]) -> None:
     q = statistics.quantiles(ms, n=100, method="inclusive")
-    print(f"{label:<44} n={len(ms):<4} p50 {q[49]:8.1f} ms  p99 {q[98]:8.1f} ms")
+    print(f"{label:<50} n={len(ms):<4} p50 {q[49]:8.1f} ms  p99 {q[98]:8.1f} ms")
 
 
 def cycle(pods: Sequence[netlab.Pod], faults: list[Any], label: str, rounds: int) -> None:

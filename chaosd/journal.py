@@ -10,6 +10,7 @@ one host (a server and standalone CLI attacks) can share safely.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -73,6 +74,7 @@ class Journal:
         state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = state_dir / "journal.sqlite3"
         self._lock = threading.Lock()
+        self._pid = os.getpid()
         # autocommit mode (isolation_level=None): each statement is its own durable transaction.
         self._db = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=30
@@ -87,6 +89,10 @@ class Journal:
 
     @contextmanager
     def _cursor(self) -> Iterator[sqlite3.Cursor]:
+        if os.getpid() != self._pid:
+            # A forked copy of chaosd must never share the parent's SQLite connection (SQLite
+            # forbids it) or write a stale view of a target: leave without touching anything.
+            os._exit(70)
         with self._lock:
             cur = self._db.cursor()
             try:

@@ -100,7 +100,7 @@ class CorruptFault(NetworkBase):
 class BandwidthFault(Strict):
     kind: Literal["bandwidth"] = "bandwidth"
     rate: Annotated[str, Field(pattern=r"^\d+(\.\d+)?(bps|kbps|mbps|gbps|bit|kbit|mbit|gbit)$")]
-    """e.g. "1mbps" (megabits per second, as tc and Chaos Mesh spell it)."""
+    """e.g. "1mbit" (megabits/s) or "1mbps" (megaBYTES/s): units as tc and Chaos Mesh read them."""
     limit: Annotated[int, Field(gt=0)] = 20971520
     """Bytes that may queue waiting for tokens."""
     buffer: Annotated[int, Field(gt=0)] = 10000

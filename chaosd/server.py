@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 
 from chaosd.auth import AuthConfig, bearer_dependency
+from chaosd.cri import ContainerNotFound, container_main_pid
 from chaosd.engine import (
     ApplyFailed,
     Engine,
@@ -45,6 +46,11 @@ class RenewRequest(BaseModel):
 class SignalResult(BaseModel):
     pid: int
     signal: str
+
+
+class ResolvedContainer(BaseModel):
+    containerID: str
+    pid: int
 
 
 def _invalid(loc: tuple[str | int, ...], msg: str) -> JSONResponse:
@@ -103,6 +109,17 @@ def _routes(engine: Engine, process: ProcessFamily) -> APIRouter:
             return _invalid(("body", "pid"), str(e))
         engine.metrics.signals.labels(name).inc()
         return SignalResult(pid=req.pid, signal=name)
+
+    @router.get("/containers/resolve", response_model=ResolvedContainer)
+    def resolve_container(containerID: str) -> ResolvedContainer | JSONResponse:
+        """The main PID of a container on this node (runtime-agnostic, via /proc/*/cgroup)."""
+        try:
+            found = container_main_pid(containerID)
+        except ValueError as e:
+            return _invalid(("query", "containerID"), str(e))
+        except ContainerNotFound as e:
+            return JSONResponse(status_code=404, content={"detail": str(e)})
+        return ResolvedContainer(containerID=found.container_id, pid=found.pid)
 
     @router.get("/metrics")
     def metrics() -> Response:

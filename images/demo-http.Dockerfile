@@ -12,7 +12,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends busybox-static 
     && rm -rf /var/lib/apt/lists/*
 RUN mkdir -p /rootfs/bin /rootfs/etc /rootfs/tmp && chmod 1777 /rootfs/tmp \
     && cp /bin/busybox /rootfs/bin/busybox \
-    && for a in sh wget nslookup sleep cat ls ps echo true ip ping nc hostname env seq date grep uptime kill; do \
+    && for a in sh nslookup sleep cat ls ps echo true ip ping nc hostname env seq date grep uptime kill; do \
          ln -s busybox /rootfs/bin/$a; done \
     && printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n' > /rootfs/etc/passwd \
     && printf 'root:x:0:\nnogroup:x:65534:\n' > /rootfs/etc/group

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import threading
 import time
@@ -47,6 +48,7 @@ class Engine:
         self.locks = TargetLocks(journal.state_dir)
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
+        self._pid = os.getpid()
         self._update_gauge()
 
     # ---- requests -------------------------------------------------------------------------
@@ -228,9 +230,11 @@ class Engine:
                     family.recover(ref)
                 self.metrics.operations.labels(name, operation, "ok").inc()
             except TargetGone as e:
+                self._exit_if_forked()
                 self._drop(entry)
                 raise InvalidRequest(("pid",), f"process {entry.pid} exited: {e}") from e
             except Exception as e:
+                self._exit_if_forked()
                 # Never leave a half-applied set: roll the whole target back to no faults.
                 self.metrics.operations.labels(name, operation, "error").inc()
                 self.log.error(
@@ -263,8 +267,9 @@ class Engine:
                 family.recover(ref)
                 self.metrics.operations.labels(name, "recover", "ok").inc()
             except TargetGone:
-                pass
+                self._exit_if_forked()
             except Exception as e:
+                self._exit_if_forked()
                 self.metrics.operations.labels(name, "recover", "error").inc()
                 problems.append(f"{name} recover: {e}")
         self.metrics.recover_seconds.observe(time.monotonic() - started)
@@ -303,8 +308,16 @@ class Engine:
                     ok=v.ok, mechanism=v.mechanism, details=v.details, problems=v.problems
                 )
             except Exception as e:
+                self._exit_if_forked()
                 result[name] = FamilyStatus(ok=False, problems=[f"{type(e).__name__}: {e}"])
         return result
+
+    def _exit_if_forked(self) -> None:
+        """A family that forks a helper (to enter a namespace) may, on a bug, let an exception
+        escape in the child and unwind into this code. That copy must not roll back, journal or
+        answer requests: it would race the real daemon. Leave at once."""
+        if os.getpid() != self._pid:
+            os._exit(70)
 
     def _update_gauge(self) -> None:
         self.metrics.targets.set(len(self.journal.all()))

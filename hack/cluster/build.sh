@@ -89,6 +89,10 @@ build_coredns() {
   mv "$out/coredns.tmp" "$out/coredns"
 }
 
+# One build at a time: parallel test runs (every e2e session calls this) must not race.
+exec 9>"$CACHE/bin/.build.lock"
+flock 9
+
 want=${1:-all}
 case $want in
   all)

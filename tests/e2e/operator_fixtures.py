@@ -52,20 +52,10 @@ class Chaosd:
 
     def start(self) -> None:
         port = self.url.rsplit(":", 1)[1]
-        self.proc = subprocess.Popen(
-            [
-                str(BIN / "chaosd"),
-                "serve",
-                "--listen",
-                f"127.0.0.1:{port}",
-                "--state-dir",
-                str(self.state_dir),
-                "--token-file",
-                str(self.state_dir / "token"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.state_dir / "chaosd.log", "ab"),  # noqa: SIM115
-        )
+        cmd = [str(BIN / "chaosd"), "serve", "--listen", f"127.0.0.1:{port}"]
+        cmd += ["--state-dir", str(self.state_dir), "--token-file", str(self.state_dir / "token")]
+        with open(self.state_dir / "chaosd.log", "ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
         wait_http(f"{self.url}/healthz", self.proc, "chaosd")
 
     def stop(self) -> None:
@@ -117,13 +107,14 @@ def operator(cluster, crds, chaosd: Chaosd, tmp_path_factory: pytest.TempPathFac
         "FAULTLINE_LEASE_SECONDS": "10",
         "FAULTLINE_HEALTH_LISTEN": f"127.0.0.1:{health}",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "backend.operator"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(log, "wb"),  # noqa: SIM115
-    )
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "backend.operator"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+        )
     try:
         wait_http(f"http://127.0.0.1:{health}/healthz", proc, "operator")
         yield proc

@@ -119,12 +119,19 @@ def test_replicated_service_answers_and_replicaset_replaces_pods(
     cluster.kubectl(
         "-n", namespace, "wait", "--for=condition=Ready", "pod/client", "--timeout=240s"
     )
-    script = f"for i in $(seq 30); do wget -q -T 5 -O- http://{ip}/; done"
-    out = cluster.kubectl("-n", namespace, "exec", "client", "--", "sh", "-c", script)
+    out = cluster.kubectl(
+        "-n", namespace, "exec", "client", "--", "/demo-http", "get", "-n", "30", f"http://{ip}/"
+    )
     answers = [json.loads(line)["pod"] for line in out.splitlines() if line.strip()]
     assert len(answers) == 30, out
     assert set(answers) <= replicas, f"answers from pods outside the deployment: {answers}"
     assert len(set(answers)) >= 2, f"the Service did not balance over replicas: {answers}"
+
+    # By name through the cluster DNS.
+    if cluster.local:
+        url = f"http://demo-http.{namespace}.svc.cluster.local/"
+        named = cluster.kubectl("-n", namespace, "exec", "client", "--", "/demo-http", "get", url)
+        assert json.loads(named)["pod"] in replicas
 
     # From the host (only a local node shares the host's network with kube-proxy's rules).
     if cluster.local:

@@ -74,8 +74,8 @@ def _as_fault(i: int, raw: Any) -> IOFault:
         return IOFault.model_validate(raw)
     except ValidationError as e:
         first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "fault"
-        raise FaultError(f"faults[{i}].{where}: {first['msg']}") from e
+        where = "".join(f".{p}" for p in first["loc"])
+        raise FaultError(f"faults[{i}]{where}: {first['msg']}") from e
 
 
 def _rule(i: int, fault: IOFault, volume: str) -> IORule:

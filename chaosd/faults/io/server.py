@@ -216,8 +216,9 @@ def main(argv: list[str]) -> int:
         os._exit(0)  # the parent returns at once; init reaps us, nobody has to wait for us
     os.umask(0)  # the kernel already applied the caller's umask to every mode we receive
     log = request.get("log")
-    # opened before setns: after it, paths resolve inside the target
-    log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600) if log else None
+    # Opened before setns: after it, paths resolve inside the target, which may have no /dev.
+    null_fd = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+    log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600) if log else null_fd
     try:
         rules = [IORule.from_json(r) for r in request.get("rules", [])]
         server = Server(args["target"], int(args["pid"]), args["volume"], rules)
@@ -226,7 +227,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps({"ok": False, "error": str(e)}), flush=True)
         return 1
     print(json.dumps({"ok": True, "pid": os.getpid()}), flush=True)
-    _quiet_stdio(log_fd)
+    _quiet_stdio(null_fd, log_fd)
     try:
         trio.run(server.serve)
     finally:
@@ -237,12 +238,11 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _quiet_stdio(log_fd: int | None) -> None:
+def _quiet_stdio(null_fd: int, log_fd: int) -> None:
     """The daemon may be gone long before us; never write into its pipes."""
-    null = os.open("/dev/null", os.O_RDWR)
-    os.dup2(null, 0)
-    os.dup2(null, 1)
-    os.dup2(null if log_fd is None else log_fd, 2)
+    os.dup2(null_fd, 0)
+    os.dup2(null_fd, 1)
+    os.dup2(log_fd, 2)
 
 
 if __name__ == "__main__":

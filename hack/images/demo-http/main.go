@@ -2,18 +2,63 @@
 //
 // Every answer names the pod that served it and how many requests that pod has served, so a
 // client can measure QPS and see which replica answered (and notice when one stops answering).
+//
+// `demo-http get [-n N] URL` is the matching client: busybox's wget is linked statically against
+// glibc and crashes resolving service names in a minimal image, a static Go client does not.
 package main
 
 import (
 	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
 	"log"
 	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "get" {
+		os.Exit(get(os.Args[2:]))
+	}
+	serve()
+}
+
+// get fetches URL n times and prints one line per answer; failures go to stderr and the exit
+// code, so a caller can count answers and errors separately.
+func get(args []string) int {
+	flags := flag.NewFlagSet("get", flag.ExitOnError)
+	n := flags.Int("n", 1, "number of requests")
+	timeout := flags.Duration("timeout", 5*time.Second, "per-request timeout")
+	_ = flags.Parse(args)
+	if flags.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: demo-http get [-n N] [-timeout 5s] URL")
+		return 2
+	}
+	// A new connection per request, so a Service spreads requests over its replicas.
+	client := &http.Client{Timeout: *timeout, Transport: &http.Transport{DisableKeepAlives: true}}
+	failed := 0
+	for i := 0; i < *n; i++ {
+		resp, err := client.Get(flags.Arg(0))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			failed++
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Println(strings.TrimSpace(string(body)))
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+func serve() {
 	pod := os.Getenv("POD_NAME")
 	if pod == "" {
 		pod, _ = os.Hostname()

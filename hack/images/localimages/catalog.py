@@ -3,7 +3,8 @@
 - pause: catatonit as the sandbox's init (the upstream pause image cannot be pulled here).
 - coredns: the cluster DNS built by hack/cluster/build.sh (only when that binary exists).
 - demo-http: the demo service (hack/images/demo-http, a static Go binary) plus busybox, so the
-  same image also serves as the in-cluster client (`wget`, `nslookup`) in tests.
+  same image also serves as the in-cluster client (`/demo-http get`, `nslookup`) in tests.
+  (busybox's wget is left out: static glibc makes it crash in an image this small.)
 
 Archives are cached under $FAULTLINE_CACHE/images keyed by a hash of everything that goes into
 them; an image is only imported when containerd does not already hold that exact image.
@@ -70,6 +71,10 @@ def _base_files(root: Path) -> None:
         "root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n"
     )
     (root / "etc/group").write_text("root:x:0:\nnogroup:x:65534:\n")
+    # Static glibc programs (busybox) look these up before resolving anything.
+    (root / "etc/nsswitch.conf").write_text("hosts: files dns\nservices: files\n")
+    (root / "etc/services").write_text("http 80/tcp\nhttps 443/tcp\ndomain 53/udp\n")
+    (root / "etc/hosts").write_text("127.0.0.1 localhost\n")
     for d in ("proc", "sys", "dev"):
         (root / d).mkdir(exist_ok=True)
 

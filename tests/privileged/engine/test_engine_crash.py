@@ -70,12 +70,12 @@ def test_sigkill_during_apply_and_recover_leaks_nothing(daemon: Daemon, pods: li
         op = rng.choice(["put", "put", "delete"])
         kills[op] += 1
         client = daemon.client()
+        body = {"pid": pod.pid, "faults": _random_faults(rng, peer), "lease_seconds": LEASE}
 
-        def request(client: httpx.Client = client, op: str = op, pod: Pod = pod) -> None:
+        def request(client: httpx.Client = client, op: str = op, pod: Pod = pod,
+                    body: dict[str, Any] = body) -> None:  # fmt: skip
             try:
                 if op == "put":
-                    body = {"pid": pod.pid, "faults": _random_faults(rng, peer),
-                            "lease_seconds": LEASE}  # fmt: skip
                     client.put(f"/targets/{pod.id}", json=body)
                 else:
                     client.delete(f"/targets/{pod.id}")

@@ -69,7 +69,7 @@ def test_lease_lapsing_while_chaosd_is_down_is_recovered_on_start(
 
 
 def test_target_exit_drops_entry_without_error(daemon: Daemon, pods: list[Pod]) -> None:
-    a, b = pods
+    _, b = pods
     daemon.start()
     with daemon.client() as c:
         body = {"pid": b.pid, "faults": [{"kind": "loss", "loss": 50}], "lease_seconds": 600}

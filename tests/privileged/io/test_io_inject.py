@@ -48,7 +48,7 @@ for _ in range(10):
 os.close(fd)
 result = [min(took), sum(took) / len(took), data.decode()]
 """
-    before_min, before_mean, _ = shell.run(timing)
+    _, before_mean, _ = shell.run(timing)
     _apply(io, target, io_fault(target.volume, "latency", delay="80ms", methods=["read"]))
     after_min, after_mean, data = shell.run(timing)
     assert data == "hello faultline\n"  # delayed, not damaged
