@@ -135,7 +135,7 @@ def _inject(
     namespaces = sel.namespaces or (sorted(sel.pods) if sel.pods else [obj.namespace])
     labels = world.node_labels() if sel.nodeSelectors else None
     pods = world.list_pods(namespaces)
-    current = sorted({r.id.rsplit("/", 1)[0] if r.id.count("/") == 2 else r.id for r in records})
+    current = sorted({rid.rsplit("/", 1)[0] if rid.count("/") == 2 else rid for rid in records})
     chosen = reselect(current, pods, spec, obj.namespace, rng_for(obj.uid), labels)
     by_id = {f"{p['metadata']['namespace']}/{p['metadata']['name']}": p for p in pods}
 

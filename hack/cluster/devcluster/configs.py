@@ -8,6 +8,7 @@ noted beside it.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import yaml
 
@@ -141,6 +142,8 @@ def kube_proxy_config(s: Settings) -> str:
         "clusterCIDR": POD_CIDR,
         "hostnameOverride": s.node_name,
         "bindAddress": "127.0.0.1",
+        # NodePorts only on the node's own address, never on every host interface.
+        "nodePortAddresses": ["primary"],
         "metricsBindAddress": "127.0.0.1:10249",
         "healthzBindAddress": "127.0.0.1:10256",
         # Leave the host's conntrack sysctls alone: the shared machine is not ours to tune.
@@ -154,7 +157,18 @@ def kube_proxy_config(s: Settings) -> str:
     return yaml.safe_dump(config)
 
 
-def write_all(s: Settings) -> None:
+def _write_if_changed(path: Path, content: str) -> bool:
+    # kube-proxy exits when its config file changes, so an unchanged file must not be touched.
+    if path.exists() and path.read_text() == content:
+        return False
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(content)
+    tmp.rename(path)
+    return True
+
+
+def write_all(s: Settings) -> set[str]:
+    """Write every config file; return the components whose configuration changed."""
     for d in (
         s.state,
         s.logs,
@@ -166,10 +180,14 @@ def write_all(s: Settings) -> None:
         s.containerd_state,
     ):
         d.mkdir(parents=True, exist_ok=True)
-    (s.state / "containerd.toml").write_text(containerd_config(s))
-    (s.cni_conf_dir / "10-faultline.conflist").write_text(cni_conflist(s))
-    (s.state / "kubelet.yaml").write_text(kubelet_config(s))
-    (s.state / "kube-proxy.yaml").write_text(kube_proxy_config(s))
-    (s.state / "resolv.conf").write_text(
-        f"nameserver {DNS_SERVICE_IP}\nsearch {CLUSTER_DOMAIN}\noptions ndots:5\n"
-    )
+    changed = set()
+    if _write_if_changed(s.state / "containerd.toml", containerd_config(s)):
+        changed.add("containerd")
+    _write_if_changed(s.cni_conf_dir / "10-faultline.conflist", cni_conflist(s))
+    if _write_if_changed(s.state / "kubelet.yaml", kubelet_config(s)):
+        changed.add("kubelet")
+    if _write_if_changed(s.state / "kube-proxy.yaml", kube_proxy_config(s)):
+        changed.add("kube-proxy")
+    resolv = f"nameserver {DNS_SERVICE_IP}\nsearch {CLUSTER_DOMAIN}\noptions ndots:5\n"
+    _write_if_changed(s.state / "resolv.conf", resolv)
+    return changed

@@ -174,7 +174,10 @@ def up(s: Settings | None = None, *, build: bool = True) -> Settings:
         teardown.record_host_state(s)
         _save_and_set_sysctls(s)
         ensure_pki(s)
-        write_all(s)
+        for name in write_all(s):
+            if running_pid(s, name) is not None:
+                log(f"restarting {name}: its configuration changed")
+                stop(s, name)
         _ensure_running(s, "etcd")
         _ensure_running(s, "containerd")
         _wait_healthy(s, "etcd")

@@ -41,7 +41,7 @@ class Pod:
         return self.proc.pid
 
 
-def _start_pod(target_id: str, ip: str) -> Pod:
+def start_pod(target_id: str, ip: str) -> Pod:
     proc = subprocess.Popen(["unshare", "--net", "--", "sleep", "infinity"])
     host = os.stat("/proc/self/ns/net").st_ino
     while True:  # unshare execs sleep only once the new netns exists
@@ -79,9 +79,9 @@ def pod_pairs(n: int) -> Iterator[list[Pod]]:
     try:
         for i in range(n):
             net = f"10.{secrets.randbelow(200) + 20}.{secrets.randbelow(250) + 1}"
-            a = _start_pod(f"eng-{tag}-{i}a", f"{net}.1")
+            a = start_pod(f"eng-{tag}-{i}a", f"{net}.1")
             pods.append(a)
-            b = _start_pod(f"eng-{tag}-{i}b", f"{net}.2")
+            b = start_pod(f"eng-{tag}-{i}b", f"{net}.2")
             pods.append(b)
             nsrun(a, "ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth0",
                   "netns", str(b.pid))  # fmt: skip
