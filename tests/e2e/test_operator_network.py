@@ -60,9 +60,21 @@ def _reachable(cluster, ns: str, ip: str) -> bool:
     """One HTTP request from the client pod, given up after 2 s (busybox nc -w)."""
     request = "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 " + f"{ip} 8080"
     out = subprocess.run(
-        [str(cluster.kubectl_path), f"--kubeconfig={cluster.kubeconfig}", "exec", "-n", ns,
-         "client", "--", "sh", "-c", request],
-        capture_output=True, text=True, check=False,
+        [
+            str(cluster.kubectl_path),
+            f"--kubeconfig={cluster.kubeconfig}",
+            "exec",
+            "-n",
+            ns,
+            "client",
+            "--",
+            "sh",
+            "-c",
+            request,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return '"pod"' in out.stdout
 
