@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import os
 import pickle
+import signal
 import socket
 import subprocess
 import traceback
@@ -121,17 +122,26 @@ def call(
     """
     ns_path(pid, namespaces[0])  # fail early with TargetGone
     rfd, wfd = os.pipe()
+    parent = os.getpid()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child
-        os.close(rfd)
+        # The child is a copy of chaosd: whatever happens (the parent killed, the pipe broken),
+        # it must never fall back into the caller's code, and it dies with its parent so a
+        # killed chaosd leaves no helper finishing a kernel change after the restart reconciled.
+        code = 1
         try:
-            _setns(pid, namespaces)
-            payload = pickle.dumps((True, fn(*args)))
-        except BaseException as e:
-            payload = pickle.dumps((False, (repr(e), traceback.format_exc(), _picklable(e))))
-        with os.fdopen(wfd, "wb") as out:
-            out.write(payload)
-        os._exit(0)
+            _die_with_parent(parent)
+            os.close(rfd)
+            try:
+                _setns(pid, namespaces)
+                payload = pickle.dumps((True, fn(*args)))
+            except BaseException as e:
+                payload = pickle.dumps((False, (repr(e), traceback.format_exc(), _picklable(e))))
+            with os.fdopen(wfd, "wb") as out:
+                out.write(payload)
+            code = 0
+        finally:
+            os._exit(code)
     os.close(wfd)
     with os.fdopen(rfd, "rb") as inp:
         data = inp.read()
@@ -145,6 +155,14 @@ def call(
     if isinstance(exc, BaseException):
         raise exc
     raise NamespaceError(f"pid {pid}: {text}\n{tb}")
+
+
+def _die_with_parent(parent: int) -> None:
+    """PR_SET_PDEATHSIG(SIGKILL), and exit now if the parent is already gone."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _picklable(e: BaseException) -> BaseException | None:

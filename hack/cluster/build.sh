@@ -18,6 +18,7 @@ CACHE=${FAULTLINE_CACHE:-/var/cache/faultline}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 
 export GOMODCACHE=$CACHE/go/mod GOCACHE=$CACHE/go/build
+export PATH=$PATH:/usr/local/go/bin  # where the machine image installs Go
 export CGO_ENABLED=0 GOTOOLCHAIN=${GOTOOLCHAIN:-local}
 # Two cores are shared with other test suites: keep the compiler from taking both and more.
 export GOFLAGS="-p=${BUILD_JOBS:-2} -mod=mod -buildvcs=false -trimpath"

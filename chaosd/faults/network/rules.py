@@ -56,8 +56,12 @@ def fault_rules(
 
 
 def loss_action(percent: float) -> str:
-    # Basis points so fractional percentages (0.5 %) keep their precision.
-    return f"numgen random mod 10000 < {round(percent * 100)} drop"
+    # Basis points so fractional percentages (0.5 %) keep their precision. nft refuses a
+    # comparison with 10000 (outside the numgen range), and 100 % needs no dice anyway.
+    basis_points = round(percent * 100)
+    if basis_points >= 10000:
+        return "drop"
+    return f"numgen random mod 10000 < {basis_points} drop"
 
 
 def delay_chain(queue: int) -> str:

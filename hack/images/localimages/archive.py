@@ -54,7 +54,7 @@ def docker_archive(rootfs: Path, spec: ImageSpec, out: Path) -> str:
             "architecture": "amd64",
             "os": "linux",
             "config": {
-                "Entrypoint": spec.entrypoint,
+                "Entrypoint": spec.entrypoint or None,
                 "Cmd": spec.cmd or None,
                 "Env": spec.env,
                 "WorkingDir": spec.workdir,

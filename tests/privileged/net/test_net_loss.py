@@ -32,3 +32,12 @@ def test_loss_from_direction_hits_only_incoming(pods, net: NetworkFamily) -> Non
 
     net.recover(b.target)
     assert netlab.udp_delivery(a, b, 1000) == 1000
+
+
+def test_loss_100_percent_drops_everything(pods, net: NetworkFamily) -> None:
+    a, b = pods
+    plan = net.plan(a.target, [LossFault(loss=100)])
+    net.apply(a.target, plan)
+    assert netlab.udp_delivery(a, b, 500) == 0
+    net.recover(a.target)
+    assert netlab.udp_delivery(a, b, 500) == 500
