@@ -49,6 +49,12 @@ class Settings(BaseModel):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     token_hint: str = "kubectl -n faultline create token faultline-dashboard"
     """Shown in cluster-mode 401 answers: how a user obtains a token."""
+    kubeconfig: Path | None = None
+    """Cluster mode outside a pod: the kubeconfig to use (default: $KUBECONFIG, ~/.kube/config).
+    Inside a pod the ServiceAccount's credentials are always used."""
+    watch_cluster: bool = True
+    """Cluster mode: mirror chaos objects, experiments and schedules from the cluster into the
+    database (off only for a second replica that shares the database)."""
 
     @property
     def sqlalchemy_url(self) -> str:

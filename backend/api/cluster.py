@@ -1,15 +1,60 @@
 """How the dashboard writes chaos objects: always through the cluster, never into the mirror.
 
-Routes call a `ClusterGateway`; the operator side provides a Kubernetes implementation. Without a
-cluster the default gateway refuses with 503 and says why: pretending a write succeeded would
-show users an experiment that never runs.
+Routes call a `ClusterGateway`; `backend/api/kube_gateway.py` is the Kubernetes implementation.
+Without a cluster the default gateway refuses with 503 and says why: pretending a write succeeded
+would show users an experiment that never runs. A body that fails the CRD schema is refused with
+a 422 per field before anything is sent.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
-from backend.api.errors import ClusterUnavailable
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from backend.api.errors import ApiError, ClusterUnavailable
+from backend.spec import FieldError
+
+
+class ManifestInvalid(ApiError):
+    """The chaos object a request describes fails the schema; nothing was sent to the cluster."""
+
+    def __init__(self, kind: str, errors: list[FieldError]) -> None:
+        super().__init__(f"{kind} is invalid: " + "; ".join(str(e) for e in errors))
+        self.kind = kind
+        self.errors = errors
+
+
+SCHEDULE_BODY_FIELDS = ("schedule", "type")
+"""Fields of a Schedule's spec that the API takes at the top of the request body."""
+
+
+def _loc(kind: str, path: str) -> list[str | int]:
+    """`spec.target.selector.pods[0]` -> ["body", "spec", "target", "selector", "pods", 0]."""
+    if path == "metadata.name":
+        return ["body", "name"]
+    head, _, rest = path.removeprefix("spec.").partition(".")
+    if kind == "Schedule" and path.startswith("spec.") and head in SCHEDULE_BODY_FIELDS:
+        path = f"{head}.{rest}" if rest else head
+    parts: list[str | int] = ["body"]
+    for token in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        parts.append(int(token[1:-1]) if token.startswith("[") else token)
+    return parts
+
+
+async def handle_manifest_invalid(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own 422 shape, one entry per field, so clients show each next to its field."""
+    assert isinstance(exc, ManifestInvalid)
+    detail = [
+        {"loc": _loc(exc.kind, e.path), "msg": str(e), "type": "manifest"} for e in exc.errors
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+def install_manifest_error_handler(app: FastAPI) -> None:
+    app.add_exception_handler(ManifestInvalid, handle_manifest_invalid)
 
 
 class ClusterGateway(Protocol):

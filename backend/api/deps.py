@@ -7,7 +7,7 @@ share a database, a registry or an authenticator.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -74,13 +74,40 @@ def request_verb(request: Request) -> Verb:
     return _WRITE_VERBS.get(request.method, "patch")
 
 
+async def json_body(request: Request) -> dict[str, Any]:
+    """The JSON object body of a write (e.g. POST /chaos), else {}; also kept on
+    `request.state.json_body`. A create is checked in the namespace (and on the kind) it writes
+    to, so a namespaced Role suffices. FastAPI has already read (and cached) the body."""
+    body: Any = None
+    if request.method in ("POST", "PUT", "PATCH"):
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+    fields = body if isinstance(body, dict) else {}
+    request.state.json_body = fields
+    return fields
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def authorize(resources: list[str] | Resources) -> Callable[..., Principal]:
     """Router dependency: authenticates, then checks the verb of the request on `resources`."""
 
-    def dependency(request: Request, principal: PrincipalDep) -> Principal:
+    def dependency(
+        request: Request,
+        principal: PrincipalDep,
+        body: Annotated[dict[str, Any], Depends(json_body)],
+    ) -> Principal:
         authenticator: Authenticator = request.app.state.authenticator
         names = resources(request) if callable(resources) else resources
-        namespace = request.path_params.get("namespace") or request.query_params.get("namespace")
+        namespace = (
+            request.path_params.get("namespace")
+            or request.query_params.get("namespace")
+            or _text(body.get("namespace"))
+        )
         verb = request_verb(request)
         for resource in names:
             authenticator.authorize(principal, Access(verb, resource, namespace))

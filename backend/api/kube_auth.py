@@ -8,6 +8,7 @@ what they may do, exactly as it would for kubectl.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from typing import Any
 
@@ -95,7 +96,30 @@ class KubernetesAuthenticator:
             return
         reason = (status.reason if status else None) or "no RBAC rule allows it"
         raise Forbidden(
-            f"{principal.name} may not {access.describe()} ({reason}); grant it with a Role or "
-            f"ClusterRole rule: apiGroups [{API_GROUP}], resources [{access.resource}], "
-            f"verbs [{access.verb}], bound to that user or ServiceAccount"
+            f"{principal.name} may not {access.describe()} ({reason}); grant it with: "
+            f"{grant_command(principal.name, access)}"
         )
+
+
+SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
+
+
+def grant_command(user: str, access: Access) -> str:
+    """The kubectl commands that create a Role (or ClusterRole) with exactly the missing
+    permission and bind it to the caller, ready to paste."""
+    resource = f"{access.resource}.{API_GROUP}"
+    role = f"faultline-{access.resource}-{access.verb}"
+    if user.startswith(SERVICE_ACCOUNT_PREFIX):
+        subject = f"--serviceaccount={user.removeprefix(SERVICE_ACCOUNT_PREFIX)}"
+        binding = f"{role}-{user.rsplit(':', 1)[-1]}"
+    else:
+        subject = f"--user={user}"
+        binding = f"{role}-{re.sub(r'[^a-z0-9.-]+', '-', user.lower()).strip('-.')}"
+    if access.namespace:
+        scope, where = "", f"-n {access.namespace} "
+    else:
+        scope, where = "cluster", ""
+    return (
+        f"`kubectl {where}create {scope}role {role} --verb={access.verb} --resource={resource}` "
+        f"and `kubectl {where}create {scope}rolebinding {binding} --{scope}role={role} {subject}`"
+    )

@@ -22,6 +22,10 @@ class Sample:
     qps: float
     error_rate: float = 0.0
     """Failed requests / all requests in the interval, 0..1."""
+    latency_p50_ms: float | None = None
+    latency_p99_ms: float | None = None
+    requests: int = 0
+    """Requests finished in the interval (0 when unknown, e.g. a Prometheus value)."""
 
 
 @dataclass(frozen=True)
@@ -152,3 +156,33 @@ def _recovered_at(
         else:
             run_start = None
     return None  # never held the threshold for `hold` seconds
+
+
+def smooth(samples: Sequence[Sample], window: float) -> list[Sample]:
+    """Trailing mean over `window` seconds, so one 200 ms interval that happened to finish few
+    requests is not read as an outage; latency takes the worst value of the window."""
+    ordered = sorted(samples, key=lambda s: s.t)
+    out: list[Sample] = []
+    lo = 0
+    for i, s in enumerate(ordered):
+        while ordered[lo].t <= s.t - window:
+            lo += 1
+        win = ordered[lo : i + 1]
+        reqs = sum(w.requests for w in win)
+        if reqs:
+            err = sum(w.error_rate * w.requests for w in win) / reqs
+        else:
+            err = statistics.fmean(w.error_rate for w in win)
+        p50 = [w.latency_p50_ms for w in win if w.latency_p50_ms is not None]
+        p99 = [w.latency_p99_ms for w in win if w.latency_p99_ms is not None]
+        out.append(
+            Sample(
+                t=s.t,
+                qps=statistics.fmean(w.qps for w in win),
+                error_rate=err,
+                latency_p50_ms=max(p50) if p50 else None,
+                latency_p99_ms=max(p99) if p99 else None,
+                requests=reqs,
+            )
+        )
+    return out

@@ -48,9 +48,13 @@ def main() -> None:
         health.shutdown()
         health.server_close()
         elector.keep()
+    # FAULTLINE_WATCH_NAMESPACES=a,b: handle only those namespaces' chaos objects (two releases
+    # in one cluster, or a test's own operator, must not act on each other's objects).
+    watched = [n for n in os.environ.get("FAULTLINE_WATCH_NAMESPACES", "").split(",") if n]
     asyncio.run(
         kopf.operator(
-            clusterwide=True,
+            clusterwide=not watched,
+            namespaces=watched,
             standalone=True,
             liveness_endpoint=f"http://{listen}/healthz",
         )

@@ -15,6 +15,7 @@ import kopf
 
 from backend.clients import kube
 from backend.clients.chaosd import ChaosdClient, ChaosdError
+from backend.operator import experiments  # noqa: F401  (registers the Experiment daemon)
 from backend.operator.chaos import ChaosObject, World, reconcile, recover_all
 from backend.operator.desired import DesiredIndex
 from backend.operator.inject import Injector

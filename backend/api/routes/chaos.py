@@ -24,7 +24,11 @@ from backend.db.repositories import mirror
 
 def chaos_resources(request: Request) -> list[str]:
     """RBAC resources a request touches: its kind if it names one, else every chaos kind."""
-    kind = request.path_params.get("kind") or request.query_params.get("kind")
+    kind = (
+        request.path_params.get("kind")
+        or request.query_params.get("kind")
+        or getattr(request.state, "json_body", {}).get("kind")  # POST /chaos
+    )
     kinds = [kind] if kind in CHAOS_KINDS else list(CHAOS_KINDS)
     return [plural(k) for k in kinds]
 

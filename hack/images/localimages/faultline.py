@@ -1,10 +1,17 @@
 """Faultline's own image (operator, chaosd and dashboard in one), built without Docker.
 
-A Debian bookworm root filesystem from debootstrap (its Python 3.11 matches the project's), the
-project's dependencies as wheels built on the host (same glibc), and the source tree installed
-editable into /opt/faultline/venv so non-Python files (migrations, static assets) come along.
-Each stage is cached by a hash of its inputs, and the tag carries the source hash, so a code
-change gives a new tag and pods never run a stale image under an old name.
+The Helm chart's default image (`image.repository` in values.yaml, tagged with the chart's
+appVersion) must exist in containerd before `helm install` can start a pod, and this machine can
+neither run `docker build` (images/faultline.Dockerfile) nor pull. So the same image is assembled
+here: a Debian bookworm root filesystem from debootstrap (its Python 3.11 matches the project's),
+the project's dependencies as wheels fetched from PyPI by the project's venv (same glibc), and the
+source tree installed editable into /opt/faultline/venv so non-Python files (migrations, the built
+web dashboard) sit where the code expects them, exactly as in a checkout.
+
+Each stage is cached under $FAULTLINE_CACHE by a hash of its inputs (package list; pyproject;
+sources + this builder), so a warm build is a cache hit and a code change rebuilds only the
+last stage. The tag stays the chart's pinned tag; `ensure_imported` re-imports whenever the
+archive's image ID differs from what containerd holds, so pods never run stale code.
 """
 
 from __future__ import annotations
@@ -16,13 +23,17 @@ import tempfile
 import tomllib
 from pathlib import Path
 
+import yaml
+
 from localimages.archive import ImageSpec, docker_archive, import_archive, imported_config_digest
 from localimages.catalog import CACHE
 
 REPO = Path(__file__).resolve().parents[3]
+CHART = REPO / "helm" / "faultline"
 MIRROR = "http://deb.debian.org/debian"
 SUITE = "bookworm"
-# What chaosd needs at run time: netlink/nftables tools, FUSE, NFQUEUE, and Python itself.
+# What chaosd needs at run time: nft/ip in target netns, nsenter (util-linux, always present),
+# FUSE for IOChaos, NFQUEUE for the delayer, and Python itself.
 PACKAGES = [
     "python3",
     "python3-venv",
@@ -37,6 +48,9 @@ PACKAGES = [
 ]
 SOURCES = ("backend", "chaosd", "pyproject.toml", "README.md", "web/dist")
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", "node_modules")
+VENV = "/opt/faultline/venv"
+# The operator and dashboard run as this user (the chart's runAsUser); chaosd runs as root.
+APP_UID = 65532
 
 
 def _digest(*parts: bytes) -> str:
@@ -49,6 +63,13 @@ def _run(*argv: str) -> None:
         raise RuntimeError(f"{' '.join(argv[:4])} ...: {result.stderr.strip()[-2000:]}")
 
 
+def chart_image() -> str:
+    """The chart's default image reference: `image.repository:(image.tag or appVersion)`."""
+    values = yaml.safe_load((CHART / "values.yaml").read_text())["image"]
+    tag = values.get("tag") or yaml.safe_load((CHART / "Chart.yaml").read_text())["appVersion"]
+    return f"{values['repository']}:{tag}"
+
+
 def base_rootfs() -> Path:
     """A minimal Debian with PACKAGES, made once per package list."""
     out = CACHE / "rootfs" / f"debian-{SUITE}-{_digest(SUITE.encode(), *map(str.encode, PACKAGES))}"
@@ -57,14 +78,8 @@ def base_rootfs() -> Path:
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.parent.mkdir(parents=True, exist_ok=True)
-    _run(
-        "debootstrap",
-        "--variant=minbase",
-        f"--include={','.join(PACKAGES)}",
-        SUITE,
-        str(tmp),
-        MIRROR,
-    )
+    _run("debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(tmp),
+         MIRROR)  # fmt: skip
     for junk in (
         "var/cache/apt/archives",
         "var/lib/apt/lists",
@@ -81,77 +96,81 @@ def base_rootfs() -> Path:
 
 
 def dependency_wheels() -> Path:
-    """Wheels for every runtime dependency, built by the project's venv (cp311, same glibc)."""
+    """Wheels for every runtime dependency, fetched/built by the project's venv (cp311)."""
     pyproject = (REPO / "pyproject.toml").read_bytes()
     deps = tomllib.loads(pyproject.decode())["project"]["dependencies"]
-    out = CACHE / "wheels" / f"deps-{_digest(pyproject)}"
+    build_deps = ["setuptools>=77", "wheel"]
+    out = CACHE / "wheels" / f"deps-{_digest(pyproject, *map(str.encode, build_deps))}"
     if (out / ".complete").exists():
         return out
     out.mkdir(parents=True, exist_ok=True)
-    _run(
-        str(REPO / ".venv/bin/pip"),
-        "wheel",
-        "-q",
-        "--wheel-dir",
-        str(out),
-        *deps,
-        "setuptools>=68",
-        "wheel",
-    )
+    _run(str(REPO / ".venv/bin/pip"), "wheel", "-q", "--wheel-dir", str(out), *deps, *build_deps)
     (out / ".complete").touch()
     return out
 
 
-def source_hash() -> str:
-    h = hashlib.sha256()
+def input_hash() -> str:
+    """Hash of everything that ends up in the image besides the cached base and wheels."""
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    h.update("\0".join(PACKAGES).encode())
     for name in SOURCES:
         root = REPO / name
         files = [root] if root.is_file() else sorted(root.rglob("*")) if root.exists() else []
         for path in files:
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
                 h.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()[:12]
+    return h.hexdigest()[:16]
 
 
-def image_tag() -> str:
-    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
-    return f"faultline.local/faultline:{version}-{source_hash()}"
+def _install_app(root: Path, wheels: Path) -> None:
+    app = root / "opt/faultline/app"
+    app.mkdir(parents=True)
+    for name in SOURCES:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, app / name, ignore=SKIP)
+        elif src.is_file():
+            shutil.copy2(src, app / name)
+    shutil.copytree(wheels, root / "tmp/wheels")
+    _run("chroot", str(root), "/usr/bin/python3", "-m", "venv", VENV)
+    pip = (f"{VENV}/bin/pip", "install", "-q", "--no-index", "--find-links", "/tmp/wheels")
+    # -U: the venv's bundled setuptools is too old for the project's pyproject (PEP 639 license).
+    _run("chroot", str(root), *pip, "-U", "setuptools>=77", "wheel")
+    _run("chroot", str(root), *pip, "--no-build-isolation", "-e", "/opt/faultline/app")
+    shutil.rmtree(root / "tmp/wheels")
+    shutil.rmtree(app / "faultline.egg-info", ignore_errors=True)
+    with open(root / "etc/passwd", "a") as f:
+        f.write(f"faultline:x:{APP_UID}:{APP_UID}::/nonexistent:/usr/sbin/nologin\n")
+    with open(root / "etc/group", "a") as f:
+        f.write(f"faultline:x:{APP_UID}:\n")
+    # Device nodes from debootstrap are useless (the runtime mounts its own /dev) and only
+    # complicate unpacking the layer.
+    shutil.rmtree(root / "dev")
+    (root / "dev").mkdir()
 
 
 def build() -> tuple[Path, str, str]:
     """Build (or reuse) the image archive; return (archive, image ID, tag)."""
-    tag = image_tag()
-    archive = CACHE / "images" / f"faultline-{tag.rsplit(':', 1)[1]}.tar"
+    tag = chart_image()
+    archive = CACHE / "images" / f"faultline-{input_hash()}.tar"
     id_file = archive.with_suffix(".id")
     if archive.exists() and id_file.exists():
         return archive, id_file.read_text(), tag
     base, wheels = base_rootfs(), dependency_wheels()
+    archive.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
         root = Path(tmp) / "rootfs"
         _run("cp", "-a", str(base), str(root))
         (root / ".complete").unlink()
-        app = root / "opt/faultline/app"
-        app.mkdir(parents=True)
-        for name in SOURCES:
-            src = REPO / name
-            if src.is_dir():
-                shutil.copytree(src, app / name, ignore=SKIP)
-            elif src.is_file():
-                shutil.copy2(src, app / name)
-        shutil.copytree(wheels, root / "tmp/wheels")
-        venv = "/opt/faultline/venv"
-        _run("chroot", str(root), "/usr/bin/python3", "-m", "venv", venv)
-        pip = (f"{venv}/bin/pip", "install", "-q", "--no-index", "--find-links", "/tmp/wheels")
-        _run("chroot", str(root), *pip, "setuptools", "wheel")
-        _run("chroot", str(root), *pip, "--no-build-isolation", "-e", "/opt/faultline/app")
-        shutil.rmtree(root / "tmp/wheels")
+        _install_app(root, wheels)
         spec = ImageSpec(
             tag=tag,
             entrypoint=[],
             cmd=["chaosd", "--help"],
             env=[
-                f"PATH={venv}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                f"PATH={VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                 "PYTHONUNBUFFERED=1",
+                "PYTHONDONTWRITEBYTECODE=1",
             ],
             workdir="/opt/faultline/app",
         )
@@ -161,9 +180,17 @@ def build() -> tuple[Path, str, str]:
     return archive, image_id, tag
 
 
+def containerd_name(tag: str) -> str:
+    """The name containerd stores `tag` under: Docker Hub short names get their registry."""
+    first, _, rest = tag.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return tag
+    return f"docker.io/{tag}" if rest else f"docker.io/library/{tag}"
+
+
 def ensure_imported(socket: Path) -> str:
     """Build and import the current Faultline image into the dev cluster; return its tag."""
     archive, image_id, tag = build()
-    if imported_config_digest(socket, tag) != image_id:
+    if imported_config_digest(socket, containerd_name(tag)) != image_id:
         import_archive(socket, archive)
     return tag

@@ -120,3 +120,33 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- fail "operator.replicas: more than 1 replica needs operator.leaderElection.enabled (two acting operators would fight)" -}}
 {{- end -}}
 {{- end -}}
+
+{{/* How the operator (and the uninstall hook, which runs as it) finds and reaches chaosd. */}}
+{{- define "faultline.operatorChaosdEnv" -}}
+# Where chaosd runs: the operator lists these pods to find each node's daemon.
+{{- with .Values.operator.watchNamespaces }}
+- name: FAULTLINE_WATCH_NAMESPACES
+  value: {{ join "," . | quote }}
+{{- end }}
+- name: FAULTLINE_CHAOSD_NAMESPACE
+  value: {{ .Release.Namespace | quote }}
+- name: FAULTLINE_CHAOSD_SELECTOR
+  value: {{ printf "app.kubernetes.io/name=%s,app.kubernetes.io/instance=%s,app.kubernetes.io/component=chaosd" (include "faultline.name" .) .Release.Name | quote }}
+- name: FAULTLINE_CHAOSD_PORT
+  value: {{ .Values.chaosd.port | quote }}
+{{- if eq .Values.auth.mode "token" }}
+- name: FAULTLINE_CHAOSD_TOKEN_FILE
+  value: /etc/faultline/chaosd-token/{{ .Values.auth.token.secretKey }}
+{{- else }}
+- name: FAULTLINE_CHAOSD_SCHEME
+  value: https
+- name: FAULTLINE_CHAOSD_TLS_CA_FILE
+  value: /etc/faultline/chaosd-tls/ca.crt
+- name: FAULTLINE_CHAOSD_TLS_CERT_FILE
+  value: /etc/faultline/chaosd-tls/tls.crt
+- name: FAULTLINE_CHAOSD_TLS_KEY_FILE
+  value: /etc/faultline/chaosd-tls/tls.key
+- name: FAULTLINE_CHAOSD_TLS_SERVER_NAME
+  value: {{ include "faultline.componentName" (list . "chaosd") | quote }}
+{{- end }}
+{{- end -}}

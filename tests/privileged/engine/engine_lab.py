@@ -24,6 +24,8 @@ from typing import Any
 import httpx
 
 from chaosd.faults.base import TargetRef
+from chaosd.faults.io import family as io_family
+from chaosd.faults.io import owned as io_owned
 from chaosd.faults.network import delayers, family
 
 CHAOSD = [sys.executable, "-m", "chaosd.cli"]
@@ -35,6 +37,8 @@ class Pod:
     proc: subprocess.Popen[bytes]
     id: str
     ip: str
+    volume: str = ""
+    """A directory the pod can take IO faults on (its mount namespace is private)."""
 
     @property
     def pid(self) -> int:
@@ -42,12 +46,16 @@ class Pod:
 
 
 def start_pod(target_id: str, ip: str) -> Pod:
-    proc = subprocess.Popen(["unshare", "--net", "--", "sleep", "infinity"])
+    volume = Path("/tmp") / f"fl-{target_id}"
+    volume.mkdir(exist_ok=True)
+    (volume / "data").write_bytes(b"x" * 4096)
+    argv = ["unshare", "--net", "--mount", "--propagation", "private", "--", "sleep", "infinity"]
+    proc = subprocess.Popen(argv)
     host = os.stat("/proc/self/ns/net").st_ino
-    while True:  # unshare execs sleep only once the new netns exists
+    while True:  # unshare execs sleep only once the new namespaces exist
         with contextlib.suppress(FileNotFoundError):
             if os.stat(f"/proc/{proc.pid}/ns/net").st_ino != host:
-                return Pod(proc, target_id, ip)
+                return Pod(proc, target_id, ip, str(volume))
         assert proc.poll() is None, f"unshare for {target_id} exited"
         time.sleep(0.005)
 
@@ -65,10 +73,13 @@ def stop_pods(pods: list[Pod]) -> None:
     for pod in pods:
         try:
             family.recover(TargetRef(pod.id, pod.pid))
+            io_family.recover(TargetRef(pod.id, pod.pid))
         finally:
             delayers.stop([d.pid for d in delayers.find(pod.id)])
             pod.proc.send_signal(signal.SIGKILL)
             pod.proc.wait()
+            if pod.volume:
+                subprocess.run(["rm", "-rf", pod.volume], check=False)
 
 
 @contextlib.contextmanager
@@ -98,10 +109,13 @@ def inspect(pod: Pod) -> dict[str, Any]:
     """What Faultline holds in the pod, read directly from the kernel."""
     tables = nsrun(pod, "nft", "list", "tables", check=False)
     qdiscs = nsrun(pod, "tc", "qdisc", "show", check=False)
+    io = io_owned(pod.pid)
     return {
         "nft_table": "inet faultline" in tables,
         "qdiscs": [q for q in qdiscs.splitlines() if " fa17:" in q or " fa18:" in q],
         "delayers": [d.pid for d in delayers.find(pod.id)],
+        "fuse_mounts": [m["mount_point"] for m in io["mounts"]],
+        "iofs_servers": [srv["pid"] for srv in io["servers"]],
     }
 
 

@@ -18,8 +18,9 @@ CYCLES = 50
 LEASE = 600  # long: lapses are tested elsewhere; here only crashes may change state
 
 
-def _random_faults(rng: random.Random, peer: Pod) -> list[dict[str, Any]]:
+def _random_faults(rng: random.Random, pod: Pod, peer: Pod) -> list[dict[str, Any]]:
     pool: list[dict[str, Any]] = [
+        {"kind": "io", "action": "fault", "volumePath": pod.volume, "errno": 5, "percent": 50},
         {"kind": "loss", "loss": rng.choice([10, 30, 50])},
         {"kind": "partition", "peers": [{"cidr": f"{peer.ip}/32"}], "direction": "both"},
         {"kind": "delay", "latency": f"{rng.choice([5, 20])}ms"},
@@ -33,17 +34,32 @@ def _expected(faults: list[dict[str, Any]]) -> dict[str, bool]:
     return {
         "nft_table": bool(kinds & {"loss", "partition", "delay"}),
         "qdisc": "bandwidth" in kinds,
+        "fuse": "io" in kinds,
     }
+
+
+NOTHING = {"nft_table": False, "qdiscs": [], "delayers": [], "fuse_mounts": [], "iofs_servers": []}
+
+
+def _settled(pod: Pod) -> dict[str, Any]:
+    """The kernel state once a recovered FUSE server has finished exiting (it drains first)."""
+    held = inspect(pod)
+    for _ in range(100):
+        if not held["iofs_servers"] or held["fuse_mounts"]:
+            break
+        time.sleep(0.1)
+        held = inspect(pod)
+    return held
 
 
 def _assert_kernel_matches_journal(daemon: Daemon, pods: list[Pod], cycle: int) -> None:
     with daemon.client() as c:
         for pod in pods:
-            held = inspect(pod)
+            held = _settled(pod)
             r = c.get(f"/targets/{pod.id}")
             where = f"cycle {cycle}, {pod.id}: kernel {held}"
             if r.status_code == 404:
-                assert held == {"nft_table": False, "qdiscs": [], "delayers": []}, where
+                assert held == NOTHING, where
                 continue
             status = r.json()
             faults = status["applied"]
@@ -53,6 +69,8 @@ def _assert_kernel_matches_journal(daemon: Daemon, pods: list[Pod], cycle: int) 
             assert bool(held["qdiscs"]) == want["qdisc"], f"{where}, desired {faults}"
             if not any(f["kind"] == "delay" for f in faults):
                 assert held["delayers"] == [], f"{where}, desired {faults}"
+            assert bool(held["fuse_mounts"]) == want["fuse"], f"{where}, desired {faults}"
+            assert len(held["iofs_servers"]) == int(want["fuse"]), f"{where}, desired {faults}"
             problems = {n: f["problems"] for n, f in status["families"].items() if not f["ok"]}
             assert not problems, f"{where}: verification failed {problems}"
 
@@ -70,7 +88,7 @@ def test_sigkill_during_apply_and_recover_leaks_nothing(daemon: Daemon, pods: li
         op = rng.choice(["put", "put", "delete"])
         kills[op] += 1
         client = daemon.client()
-        body = {"pid": pod.pid, "faults": _random_faults(rng, peer), "lease_seconds": LEASE}
+        body = {"pid": pod.pid, "faults": _random_faults(rng, pod, peer), "lease_seconds": LEASE}
 
         def request(client: httpx.Client = client, op: str = op, pod: Pod = pod,
                     body: dict[str, Any] = body) -> None:  # fmt: skip
@@ -96,4 +114,4 @@ def test_sigkill_during_apply_and_recover_leaks_nothing(daemon: Daemon, pods: li
         for pod in pods:
             c.delete(f"/targets/{pod.id}")
     for pod in pods:
-        assert inspect(pod) == {"nft_table": False, "qdiscs": [], "delayers": []}
+        assert _settled(pod) == NOTHING

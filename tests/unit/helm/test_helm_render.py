@@ -114,7 +114,7 @@ def test_hardened_values_reach_every_object(render: RenderFn) -> None:
     assert ds["metadata"]["annotations"]["example.com/scrape"] == "true"
     chaosd = ds["spec"]["containers"][0]
     assert chaosd["livenessProbe"]["tcpSocket"] == {"port": "api"}  # kubelet has no client cert
-    assert "--tls-client-ca-file" in chaosd["args"]
+    assert "--client-ca" in chaosd["args"]  # chaosd serve's own flag names
     mounts = {m["name"]: m["mountPath"] for m in chaosd["volumeMounts"]}
     assert "cri-socket" in mounts
 

@@ -166,7 +166,7 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "Experiment",
-        _with(EXPERIMENT, "hypothesis.tolerances", [{"probe": "latency"}]),
+        _with(EXPERIMENT, "hypothesis.tolerances", [{"probe": "latency", "maxDropPercent": 20}]),
         "spec.hypothesis.tolerances",
         "name a probe",
     ),
@@ -185,7 +185,72 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
 ]
 
 # One more breakage for every remaining rule, so each CEL rule is seen failing at least once.
+LOAD_PROBE = {"name": "qps", "type": "load", "url": "http://web:8080/"}
 INVALID += [
+    *(
+        (
+            "Experiment",
+            _with(EXPERIMENT, path, [value] if isinstance(value, dict) else value),
+            field,
+            phrase,
+        )
+        for path, value, field, phrase in (
+            (
+                "hypothesis.probes",
+                {**LOAD_PROBE, "interval": "1s"},
+                "spec.hypothesis.probes[0].interval",
+                "at most 200ms",
+            ),
+            (
+                "hypothesis.probes",
+                {**LOAD_PROBE, "workers": 2, "rate": 10},
+                "spec.hypothesis.probes[0].rate",
+                "not both",
+            ),
+            (
+                "hypothesis.probes.0.workers",
+                4,
+                "spec.hypothesis.probes[0].type",
+                "only to probes of type load",
+            ),
+            (
+                "hypothesis.probes.0.bodyMatch",
+                "ok",
+                "spec.hypothesis.probes[0].type",
+                "only to probes of type http",
+            ),
+            (
+                "hypothesis.tolerances",
+                {"probe": "qps", "atLeast": 1, "atMost": 2},
+                "spec.hypothesis.tolerances[0]",
+                "exactly one of",
+            ),
+            (
+                "hypothesis.tolerances",
+                {"probe": "qps", "recoverTo": 90},
+                "spec.hypothesis.tolerances[0].within",
+                "within is required",
+            ),
+            (
+                "hypothesis.tolerances",
+                {"probe": "qps", "atLeast": 1, "within": "10s"},
+                "spec.hypothesis.tolerances[0].within",
+                "only to recoverTo",
+            ),
+            (
+                "hypothesis.tolerances",
+                {"probe": "qps", "metric": "errorRate", "recoverTo": 90, "within": "10s"},
+                "spec.hypothesis.tolerances[0].metric",
+                "must be qps",
+            ),
+            (
+                "abort.conditions",
+                {"probe": "qps"},
+                "spec.abort.conditions[0]",
+                "exactly one of",
+            ),
+        )
+    ),
     (
         "NetworkChaos",
         _with(LOSS, "selector.expressionSelectors", [{"key": "a", "operator": "In"}]),

@@ -1,0 +1,130 @@
+"""The cluster-mode `ClusterGateway`: dashboard writes become custom-resource calls.
+
+Every write is checked with the offline validator first, so a bad body is refused with field
+paths and nothing reaches the cluster; each write is then one API call (create, one merge patch,
+or delete), so a refused request leaves nothing half-applied. When the API server still refuses
+(admission, quota, unknown namespace), its own message is passed on as a 422.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+from backend.api.cluster import ManifestInvalid
+from backend.api.errors import ClusterRejected, ClusterUnavailable
+from backend.db.errors import NotFound
+from backend.spec import API_VERSION, GROUP, KINDS, VERSION, validate_manifest
+from backend.spec.kinds import PAUSE_ANNOTATION
+
+MERGE_PATCH = "application/merge-patch+json"
+
+
+def connect(kubeconfig: Path | None = None) -> client.ApiClient:
+    """In-cluster credentials when running in a pod, else the kubeconfig (`kubeconfig`,
+    $KUBECONFIG or ~/.kube/config), so the same dashboard runs in the cluster and on a laptop.
+    The client is private to the caller: no global configuration is changed."""
+    configuration = client.Configuration()
+    try:
+        config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+    except config.ConfigException:
+        # None: the library's default, which also merges a colon-separated $KUBECONFIG.
+        path = str(kubeconfig) if kubeconfig else None
+        try:
+            api: client.ApiClient = config.new_client_from_config(config_file=path)  # type: ignore[no-untyped-call]
+        except (config.ConfigException, OSError) as e:
+            raise ClusterUnavailable(
+                "cluster mode needs Kubernetes credentials: not running in a pod, and no usable "
+                f"kubeconfig ({e}); set FAULTLINE_KUBECONFIG or KUBECONFIG"
+            ) from e
+        return api
+    return client.ApiClient(configuration)
+
+
+def server_message(e: ApiException) -> str:
+    """The API server's own explanation (Status.message), else the HTTP reason."""
+    try:
+        body = json.loads(e.body or "")
+    except (TypeError, ValueError):
+        body = None
+    if isinstance(body, dict) and body.get("message"):
+        return str(body["message"])
+    return f"HTTP {e.status} {e.reason}"
+
+
+def _is_rbac_denial(message: str) -> bool:
+    # RBAC says `User "x" cannot create resource ...`; a 403 from admission (e.g. an exceeded
+    # ResourceQuota) is a rejection of this object, not a problem of the dashboard's account.
+    return " cannot " in message and " resource " in message
+
+
+class KubernetesGateway:
+    """Writes chaos objects and schedules with the dashboard's own Kubernetes credentials; the
+    caller's permission has already been checked with a SubjectAccessReview."""
+
+    def __init__(self, api_client: client.ApiClient) -> None:
+        self.objects = client.CustomObjectsApi(api_client)
+
+    def _fail(
+        self, e: ApiException, action: str, kind: str, namespace: str, name: str
+    ) -> Exception:
+        message = server_message(e)
+        what = f"{kind} {namespace}/{name}"
+        if e.status in (None, 0) or (e.status >= 500):
+            return ClusterUnavailable(
+                f"could not {action} {what}: the Kubernetes API server did not answer ({message})"
+            )
+        if e.status == 401 or (e.status == 403 and _is_rbac_denial(message)):
+            return ClusterUnavailable(
+                f"could not {action} {what}: the dashboard's own Kubernetes account was refused "
+                f"({message}); give its ServiceAccount {action} on "
+                f"{KINDS[kind].plural}.{GROUP} (the Helm chart's ClusterRole does)"
+            )
+        if e.status == 404 and action != "create":
+            return NotFound(kind, f"{namespace}/{name}")
+        if e.status == 409:
+            return ClusterRejected(f"cannot {action} {what}: {message}", status=409)
+        return ClusterRejected(f"the Kubernetes API server refused to {action} {what}: {message}")
+
+    def create(self, kind: str, namespace: str, name: str, spec: dict[str, Any]) -> str:
+        info = KINDS[kind]
+        manifest = {
+            "apiVersion": API_VERSION,
+            "kind": kind,
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": spec,
+        }
+        errors = validate_manifest(manifest)
+        if errors:
+            raise ManifestInvalid(kind, errors)
+        try:
+            created: Any = self.objects.create_namespaced_custom_object(
+                GROUP, VERSION, namespace, info.plural, manifest
+            )
+        except ApiException as e:
+            raise self._fail(e, "create", kind, namespace, name) from e
+        return str(created["metadata"]["uid"])
+
+    def set_paused(self, kind: str, namespace: str, name: str, paused: bool) -> None:
+        # A merge patch with null removes the annotation; other annotations are left alone.
+        value = "true" if paused else None
+        patch = {"metadata": {"annotations": {PAUSE_ANNOTATION: value}}}
+        try:
+            self.objects.patch_namespaced_custom_object(
+                GROUP, VERSION, namespace, KINDS[kind].plural, name, patch,
+                _content_type=MERGE_PATCH,
+            )  # fmt: skip
+        except ApiException as e:
+            raise self._fail(e, "pause" if paused else "resume", kind, namespace, name) from e
+
+    def delete(self, kind: str, namespace: str, name: str) -> None:
+        try:
+            self.objects.delete_namespaced_custom_object(
+                GROUP, VERSION, namespace, KINDS[kind].plural, name
+            )
+        except ApiException as e:
+            raise self._fail(e, "delete", kind, namespace, name) from e

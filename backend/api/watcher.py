@@ -1,0 +1,200 @@
+"""Keeps the database mirror of chaos objects, experiments and schedules equal to the cluster.
+
+The dashboard reads chaos objects from its database (fast, paginated, filterable, and still there
+when the cluster is briefly unreachable), so something must copy the cluster into it: one thread
+per kind lists every object (replacing the mirror of that kind), then watches from the list's
+resourceVersion. When the watch expires (410 Gone) or fails, it lists again, so a missed event
+never leaves a stale row behind. kubectl users and dashboard users therefore see the same objects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+from kubernetes.watch.watch import iter_resp_lines
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.db.models import ChaosObject, Schedule
+from backend.db.repositories import mirror
+from backend.spec import GROUP, KINDS, VERSION
+
+log = logging.getLogger("faultline.api.watcher")
+
+MIRRORED_KINDS = ("PodChaos", "NetworkChaos", "IOChaos", "Experiment", "Schedule")
+WATCH_SECONDS = 300
+"""Server-side watch timeout; the watch is re-opened from the last resourceVersion after it."""
+MAX_BACKOFF_SECONDS = 30.0
+
+
+class ResourceGone(Exception):
+    """The watch's resourceVersion is older than the API server keeps (HTTP 410): list again."""
+
+
+class Watcher:
+    def __init__(self, api_client: client.ApiClient, sessions: sessionmaker[Session]) -> None:
+        self.objects = client.CustomObjectsApi(api_client)
+        self.sessions = sessions
+        self.relists: dict[str, int] = dict.fromkeys(MIRRORED_KINDS, 0)
+        """How often each kind was listed (start-up counts as one); a health signal."""
+        self.synced = threading.Event()
+        """Set once every kind has been listed, i.e. the mirror matches the cluster."""
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._responses: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def start(self, resource_versions: dict[str, str] | None = None) -> None:
+        """Starts one thread per kind. `resource_versions` resumes watches without a list (e.g.
+        after a restart); a version the server no longer keeps costs one relist."""
+        versions = resource_versions or {}
+        self._threads = []
+        for kind in MIRRORED_KINDS:
+            thread = threading.Thread(
+                target=self._follow, args=(kind, versions.get(kind)), name=f"watch-{kind}"
+            )
+            thread.daemon = True  # never keeps the process alive; stop() joins it
+            thread.start()
+            self._threads.append(thread)
+
+    @property
+    def running(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._lock:
+            responses = list(self._responses.values())
+        for resp in responses:
+            # Unblocks the read in the watching thread; a finished response has nothing to do.
+            with contextlib.suppress(Exception):
+                resp.shutdown()
+        for thread in self._threads:
+            thread.join()
+
+    def _follow(self, kind: str, version: str | None) -> None:
+        backoff = 1.0
+        while not self._stop.is_set():
+            try:
+                if version is None:
+                    version = self.relist(kind)
+                    if all(self.relists.values()):
+                        self.synced.set()
+                version = self.watch(kind, version)
+                backoff = 1.0
+            except ResourceGone as e:
+                log.info("watch of %s expired (%s); listing again", kind, e)
+                version = None
+            except Exception as e:
+                if self._stop.is_set():
+                    return
+                log.warning("watch of %s failed (%s); listing again in %.0fs", kind, e, backoff)
+                version = None
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+
+    def relist(self, kind: str) -> str:
+        """Replaces the mirror of `kind` by what the cluster holds; returns the list's version."""
+        listing: dict[str, Any] = self.objects.list_cluster_custom_object(  # type: ignore[assignment]
+            GROUP, VERSION, KINDS[kind].plural
+        )
+        items = listing.get("items", [])
+        with self.sessions() as session:
+            for item in items:
+                store(session, kind, item)
+            present = {(i["metadata"]["namespace"], i["metadata"]["name"]) for i in items}
+            for namespace, name in stored_names(session, kind):
+                if (namespace, name) not in present:
+                    forget(session, kind, namespace, name)
+        self.relists[kind] += 1
+        return str(listing["metadata"]["resourceVersion"])
+
+    def watch(self, kind: str, version: str) -> str:
+        """Applies watch events to the mirror until the server ends the watch; returns the last
+        resourceVersion seen. Raises ResourceGone when `version` has expired."""
+        resp: Any = self.objects.list_cluster_custom_object(
+            GROUP, VERSION, KINDS[kind].plural,
+            watch=True, resource_version=version, allow_watch_bookmarks=True,
+            timeout_seconds=WATCH_SECONDS, _preload_content=False,
+        )  # fmt: skip
+        if not 200 <= resp.status < 300:
+            body = resp.data.decode(errors="replace")
+            resp.release_conn()
+            raise ApiException(status=resp.status, reason=body[:500])
+        with self._lock:
+            # Checked under the lock so stop() either sees this response or we see its flag.
+            if self._stop.is_set():
+                resp.shutdown()
+            self._responses[kind] = resp
+        try:
+            for event in _events(resp):
+                if self._stop.is_set():
+                    break
+                version = self._apply(kind, event) or version
+        finally:
+            with self._lock:
+                self._responses.pop(kind, None)
+            resp.release_conn()
+        return version
+
+    def _apply(self, kind: str, event: dict[str, Any]) -> str | None:
+        kind_of_event, obj = event.get("type"), event.get("object") or {}
+        if kind_of_event == "ERROR":
+            if obj.get("code") == 410:
+                raise ResourceGone(obj.get("message", "410 Gone"))
+            raise ApiException(status=obj.get("code"), reason=obj.get("message"))
+        if kind_of_event in ("ADDED", "MODIFIED", "DELETED"):
+            with self.sessions() as session:
+                if kind_of_event == "DELETED":
+                    meta = obj["metadata"]
+                    forget(session, kind, meta["namespace"], meta["name"])
+                else:
+                    store(session, kind, obj)
+        version = (obj.get("metadata") or {}).get("resourceVersion")
+        return str(version) if version else None
+
+
+def _events(resp: Any) -> Iterator[dict[str, Any]]:
+    for line in iter_resp_lines(resp):  # type: ignore[no-untyped-call]
+        if line:
+            yield json.loads(line)
+
+
+def store(session: Session, kind: str, obj: dict[str, Any]) -> None:
+    """Upserts one custom resource (as the API server returns it) into the mirror."""
+    meta, spec, status = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+    common = dict(
+        namespace=meta["namespace"], name=meta["name"], uid=meta["uid"],
+        spec=spec, status=status, phase=str(status.get("phase") or ""),
+    )  # fmt: skip
+    if kind == "Schedule":
+        mirror.upsert_schedule(
+            session, schedule=str(spec.get("schedule", "")), type=str(spec.get("type", "")),
+            **common,
+        )  # fmt: skip
+    else:
+        mirror.upsert_chaos_object(session, kind=kind, **common)
+
+
+def forget(session: Session, kind: str, namespace: str, name: str) -> None:
+    if kind == "Schedule":
+        mirror.delete_schedule_mirror(session, namespace, name)
+    else:
+        mirror.delete_chaos_object_mirror(session, kind, namespace, name)
+
+
+def stored_names(session: Session, kind: str) -> list[tuple[str, str]]:
+    if kind == "Schedule":
+        rows = session.execute(select(Schedule.namespace, Schedule.name))
+    else:
+        rows = session.execute(
+            select(ChaosObject.namespace, ChaosObject.name).where(ChaosObject.kind == kind)
+        )
+    return [(ns, name) for ns, name in rows]

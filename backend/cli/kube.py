@@ -1,0 +1,188 @@
+"""The Kubernetes API as the CLI needs it: Faultline objects by kind, and errors sorted into the
+exit-code tiers (the API server rejected the manifest vs. the cluster could not be reached).
+
+Plain dicts cross this boundary. Kind arguments accept what kubectl accepts: the kind, its plural
+or a short name, in any case.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import urllib3
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+from backend.spec.kinds import GROUP, KINDS, VERSION, Kind
+
+FIELD_MANAGER = "faultline-cli"
+
+
+class ClusterError(Exception):
+    """The cluster could not be reached, or refused the request for a reason other than the
+    manifest (exit code 3)."""
+
+
+class RejectedError(Exception):
+    """The API server rejected the manifest as invalid (exit code 4); `causes` in its words."""
+
+    def __init__(self, message: str, causes: list[str]):
+        super().__init__(message)
+        self.causes = causes
+
+
+class NotFoundError(ClusterError):
+    pass
+
+
+def resolve_kind(name: str) -> Kind:
+    wanted = name.lower()
+    for kind in KINDS.values():
+        if wanted in (kind.kind.lower(), kind.plural, *kind.short_names):
+            return kind
+    choices = ", ".join(KINDS)
+    raise ValueError(f"unknown kind {name!r}: use one of {choices} (or a plural or short name)")
+
+
+def _rejected(e: ApiException) -> RejectedError:
+    try:
+        body = json.loads(e.body or "{}")
+    except ValueError:
+        body = {}
+    causes = [
+        f"{c['field']}: {c['message']}" if c.get("field") else str(c.get("message"))
+        for c in (body.get("details") or {}).get("causes", [])
+    ]
+    return RejectedError(str(body.get("message") or e.reason), causes)
+
+
+class Kube:
+    def __init__(self) -> None:
+        try:
+            self.api = config.new_client_from_config()
+            _contexts, active = config.list_kube_config_contexts()
+            self.default_namespace = str(
+                (active or {}).get("context", {}).get("namespace") or "default"
+            )
+        except (config.ConfigException, OSError) as e:
+            try:
+                config.load_incluster_config()
+            except config.ConfigException:
+                raise ClusterError(f"no usable kubeconfig (set KUBECONFIG): {e}") from e
+            self.api = client.ApiClient()
+            self.default_namespace = "default"
+        # One quick attempt per call: a dead cluster should fail the run, not hang it.
+        self.api.configuration.retries = 1
+        self.custom = client.CustomObjectsApi(self.api)
+        self.core = client.CoreV1Api(self.api)
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ApiException as e:
+            if e.status == 422:
+                raise _rejected(e) from e
+            if e.status == 404:
+                raise NotFoundError(f"{what}: not found") from e
+            raise ClusterError(f"{what}: {e.status} {e.reason}: {_message(e)}") from e
+        except (urllib3.exceptions.HTTPError, OSError) as e:
+            host = self.api.configuration.host
+            raise ClusterError(f"{what}: cannot reach the cluster at {host}: {e}") from e
+
+    def create(self, doc: dict[str, Any], namespace: str) -> dict[str, Any]:
+        kind = KINDS[doc["kind"]]
+        what = f"create {kind.kind}/{doc['metadata']['name']}"
+        return self._call(  # type: ignore[no-any-return]
+            what,
+            self.custom.create_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            namespace,
+            kind.plural,
+            doc,
+            field_manager=FIELD_MANAGER,
+        )
+
+    def apply(self, doc: dict[str, Any], namespace: str) -> dict[str, Any]:
+        """Server-side apply, so re-applying the same file is harmless."""
+        kind = KINDS[doc["kind"]]
+        name = doc["metadata"]["name"]
+        resp = self._call(
+            f"apply {kind.kind}/{name}",
+            self.custom.patch_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            namespace,
+            kind.plural,
+            name,
+            doc,
+            field_manager=FIELD_MANAGER,
+            force=True,
+            _content_type="application/apply-patch+yaml",
+            _preload_content=False,  # the generated client cannot decode an apply response
+        )
+        return json.loads(resp.data)  # type: ignore[no-any-return]
+
+    def get(self, kind: Kind, namespace: str, name: str) -> dict[str, Any]:
+        return self._call(  # type: ignore[no-any-return]
+            f"get {kind.kind}/{name}",
+            self.custom.get_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            namespace,
+            kind.plural,
+            name,
+        )
+
+    def list(self, kind: Kind, namespace: str | None) -> list[dict[str, Any]]:
+        if namespace is None:
+            fn, args = self.custom.list_cluster_custom_object, (GROUP, VERSION, kind.plural)
+        else:
+            fn = self.custom.list_namespaced_custom_object
+            args = (GROUP, VERSION, namespace, kind.plural)
+        return list(self._call(f"list {kind.plural}", fn, *args).get("items", []))
+
+    def delete(self, kind: Kind, namespace: str, name: str) -> None:
+        self._call(
+            f"delete {kind.kind}/{name}",
+            self.custom.delete_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            namespace,
+            kind.plural,
+            name,
+        )
+
+    def annotate(self, kind: Kind, namespace: str, name: str, key: str, value: str | None) -> None:
+        """Set (or with None remove) one annotation with a merge patch."""
+        body = {"metadata": {"annotations": {key: value}}}
+        self._call(
+            f"annotate {kind.kind}/{name}",
+            self.custom.patch_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            namespace,
+            kind.plural,
+            name,
+            body,
+            _content_type="application/merge-patch+json",
+        )
+
+    def events(self, namespace: str, name: str) -> list[dict[str, Any]]:
+        """Kubernetes Events about the named object, oldest first."""
+        found = self._call(
+            "list events",
+            self.core.list_namespaced_event,
+            namespace,
+            field_selector=f"involvedObject.name={name}",
+        )
+        items = [self.api.sanitize_for_serialization(e) for e in found.items]
+        return sorted(items, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime")))
+
+
+def _message(e: ApiException) -> str:
+    try:
+        return str(json.loads(e.body or "{}").get("message") or "")
+    except ValueError:
+        return str(e.body or "")

@@ -1,0 +1,244 @@
+"""The verdict of an experiment: every tolerance of its hypothesis evaluated over the observed
+series, and the abort conditions checked while the fault is in force.
+
+Pure functions over `recovery.Sample` series (times in seconds, any origin) so the same code
+judges a live run in the operator and a synthetic series in a unit test with a known answer.
+Series are smoothed over one second first: a 200 ms interval that happened to finish few
+requests is noise, not an outage.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from backend.domain.recovery import (
+    Baseline,
+    RecoveryMetrics,
+    Sample,
+    baseline_of,
+    recovery_metrics,
+    smooth,
+)
+from backend.spec.experiment import AbortCondition, Tolerance
+from chaosd.duration import parse_duration
+
+SMOOTHING_SECONDS = 1.0
+DEFAULT_RECOVER_PERCENT = 90.0
+"""Recovery target used for the metrics and `afterRecovery` windows when no recoverTo is set."""
+
+
+@dataclass(frozen=True)
+class Timeline:
+    start: float
+    """Baseline start."""
+    fault_start: float
+    fault_end: float
+    end: float
+    observe_after: float = 0.0
+    hold: float = 3.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    criterion: str
+    probe: str
+    expected: str
+    observed: str
+    passed: bool
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    baseline: Baseline
+    metrics: RecoveryMetrics
+    error_rate_during_fault: float | None
+
+
+class NoBaseline(ValueError):
+    """A probe produced no samples before the fault: nothing to compare against."""
+
+
+_VALUE: dict[str, Callable[[Sample], float | None]] = {
+    "qps": lambda s: s.qps,
+    "errorRate": lambda s: s.error_rate,
+    "latencyP50": lambda s: s.latency_p50_ms,
+    "latencyP99": lambda s: s.latency_p99_ms,
+}
+
+
+def _recover_percent(tolerances: Sequence[Tolerance], probe: str) -> float:
+    targets = [t.recoverTo for t in tolerances if t.probe == probe and t.recoverTo is not None]
+    return max(targets) if targets else DEFAULT_RECOVER_PERCENT
+
+
+def _error_rate(samples: Sequence[Sample]) -> float | None:
+    if not samples:
+        return None
+    reqs = sum(s.requests for s in samples)
+    if reqs:
+        return sum(s.error_rate * s.requests for s in samples) / reqs
+    return statistics.fmean(s.error_rate for s in samples)
+
+
+def measure(
+    samples: Sequence[Sample], tl: Timeline, recover_percent: float = DEFAULT_RECOVER_PERCENT
+) -> ProbeResult:
+    """Baseline, dip and recovery of one probe's series (already smoothed)."""
+    try:
+        base = baseline_of(samples, tl.start, tl.fault_start)
+    except ValueError as e:
+        raise NoBaseline(str(e)) from e
+    metrics = recovery_metrics(
+        [s for s in samples if s.t <= tl.end],
+        baseline=base,
+        fault_start=tl.fault_start,
+        fault_end=tl.fault_end,
+        recover_ratio=recover_percent / 100,
+        hold=tl.hold,
+    )
+    during = [s for s in samples if tl.fault_start <= s.t < tl.fault_end]
+    return ProbeResult(base, metrics, _error_rate(during))
+
+
+def _window(
+    samples: Sequence[Sample], tol: Tolerance, tl: Timeline, res: ProbeResult
+) -> list[Sample]:
+    if tol.during == "fault":
+        lo, hi = tl.fault_start + tl.observe_after, tl.fault_end
+    elif tol.during == "whole":
+        lo, hi = tl.fault_start, tl.end
+    else:
+        if res.metrics.recovered_at is None:
+            return []
+        lo, hi = res.metrics.recovered_at, tl.end
+    return [s for s in samples if lo <= s.t <= hi]
+
+
+def _baseline_value(samples: Sequence[Sample], metric: str, tl: Timeline) -> float:
+    get = _VALUE[metric]
+    values = [v for s in samples if tl.start <= s.t < tl.fault_start if (v := get(s)) is not None]
+    return statistics.median(values) if values else 0.0
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def _describe(tol: Tolerance) -> str:
+    what = f"{tol.probe} {tol.metric}"
+    if tol.recoverTo is not None:
+        pct = _fmt(tol.recoverTo)
+        return f"{tol.probe} qps back to {pct}% of baseline within {tol.within} of {tol.from_}"
+    if tol.atLeastPercentOfBaseline is not None:
+        bound = f">= {_fmt(tol.atLeastPercentOfBaseline)}% of baseline"
+    elif tol.maxDropPercent is not None:
+        bound = f">= {_fmt(100 - tol.maxDropPercent)}% of baseline"
+    elif tol.atMostPercentOfBaseline is not None:
+        bound = f"<= {_fmt(tol.atMostPercentOfBaseline)}% of baseline"
+    elif tol.atLeast is not None:
+        bound = f">= {_fmt(tol.atLeast)}"
+    else:
+        bound = f"<= {_fmt(tol.atMost or 0.0)}"
+    return f"{what} {bound} during {tol.during}"
+
+
+def _recovery_outcome(tol: Tolerance, res: ProbeResult) -> Outcome:
+    within = parse_duration(tol.within or "0s")
+    m = res.metrics
+    took = m.time_to_recover_from_start if tol.from_ == "faultStart" else m.time_to_recover_from_end
+    observed = "never recovered" if took is None else f"recovered after {took:.1f}s"
+    return Outcome(
+        _describe(tol), tol.probe, f"<= {within:g}s", observed, took is not None and took <= within
+    )
+
+
+def evaluate_one(
+    tol: Tolerance, samples: Sequence[Sample], tl: Timeline, res: ProbeResult
+) -> Outcome:
+    if tol.recoverTo is not None:
+        return _recovery_outcome(tol, res)
+    window = _window(samples, tol, tl, res)
+    name = _describe(tol)
+    if not window:
+        why = "never recovered" if tol.during == "afterRecovery" else "no samples in the window"
+        return Outcome(name, tol.probe, name.split(" ", 2)[2], why, False)
+    base = res.baseline.median if tol.metric == "qps" else _baseline_value(samples, tol.metric, tl)
+    get = _VALUE[tol.metric]
+    values = [v for s in window if (v := get(s)) is not None]
+    at_least_pct = tol.atLeastPercentOfBaseline
+    if tol.maxDropPercent is not None:
+        at_least_pct = 100 - tol.maxDropPercent
+    if tol.metric == "errorRate":
+        observed = _error_rate(window) or 0.0
+    elif at_least_pct is not None or tol.atLeast is not None:
+        observed = min(values) if values else 0.0
+    else:
+        observed = max(values) if values else 0.0
+    if at_least_pct is not None:
+        limit = at_least_pct / 100 * base
+        ok = observed >= limit
+        expected = f">= {_fmt(limit)} ({_fmt(at_least_pct)}% of baseline {_fmt(base)})"
+    elif tol.atMostPercentOfBaseline is not None:
+        limit = tol.atMostPercentOfBaseline / 100 * base
+        ok = observed <= limit
+        pct = _fmt(tol.atMostPercentOfBaseline)
+        expected = f"<= {_fmt(limit)} ({pct}% of baseline {_fmt(base)})"
+    elif tol.atLeast is not None:
+        ok, expected = observed >= tol.atLeast, f">= {_fmt(tol.atLeast)}"
+    else:
+        limit = tol.atMost if tol.atMost is not None else 0.0
+        ok, expected = observed <= limit, f"<= {_fmt(limit)}"
+    kind = "worst" if tol.metric != "errorRate" else "overall"
+    return Outcome(name, tol.probe, expected, f"{kind} {_fmt(observed)}", ok)
+
+
+def evaluate(
+    tolerances: Sequence[Tolerance], series: dict[str, Sequence[Sample]], tl: Timeline
+) -> tuple[dict[str, ProbeResult], list[Outcome]]:
+    """Measure every probe and judge every tolerance. Raises NoBaseline for a silent probe."""
+    smoothed = {name: smooth(s, SMOOTHING_SECONDS) for name, s in series.items()}
+    results = {
+        name: measure(s, tl, _recover_percent(tolerances, name)) for name, s in smoothed.items()
+    }
+    outcomes = [evaluate_one(t, smoothed[t.probe], tl, results[t.probe]) for t in tolerances]
+    return results, outcomes
+
+
+def abort_reason(
+    conditions: Sequence[AbortCondition],
+    series: dict[str, Sequence[Sample]],
+    baselines: dict[str, float],
+    since: float,
+) -> str | None:
+    """The first abort condition that has held for its `for` duration up to the latest sample."""
+    for c in conditions:
+        samples = [s for s in smooth(series.get(c.probe, []), SMOOTHING_SECONDS) if s.t >= since]
+        if not samples:
+            continue
+        if c.belowPercent is not None:
+            limit = c.belowPercent / 100 * baselines.get(c.probe, 0.0)
+
+            def bad(s: Sample, limit: float = limit) -> bool:
+                return s.qps < limit
+
+            what = f"{c.probe} qps below {_fmt(c.belowPercent)}% of baseline ({_fmt(limit)})"
+        else:
+            ceiling = c.errorRateAbove or 0.0
+
+            def bad(s: Sample, ceiling: float = ceiling) -> bool:
+                return s.error_rate > ceiling
+
+            what = f"{c.probe} error rate above {_fmt(ceiling)}"
+        run_start = None
+        for s in reversed(samples):
+            if not bad(s):
+                break
+            run_start = s.t
+        if run_start is None:
+            continue
+        held = samples[-1].t - run_start
+        if held >= parse_duration(c.for_):
+            return f"{what} for {held:.1f}s"
+    return None

@@ -1,0 +1,97 @@
+"""Mirrors a running experiment into the dashboard API (a run, its phases, its observations),
+so the dashboard shows the live QPS curve and the verdict.
+
+Best effort by design: the verdict lives in the Experiment's status and must not depend on the
+dashboard being up, so every failure here is logged and the run carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from backend.domain.recovery import Sample
+
+API = "/api/v1"
+TERMINAL = {"Passed": "Finished", "Failed": "Finished", "Aborted": "Aborted", "Error": "Failed"}
+VERDICT = {"Passed": "passed", "Failed": "failed", "Error": "inconclusive"}
+
+
+class Dashboard:
+    def __init__(self, url: str, token: str, logger: logging.Logger) -> None:
+        self.client = httpx.AsyncClient(
+            base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=3.0
+        )
+        self.log = logger
+        self.run_id: int | None = None
+        self.sent_until = 0.0
+
+    async def _call(self, method: str, path: str, **kw: Any) -> Any:
+        try:
+            resp = await self.client.request(method, API + path, **kw)
+            resp.raise_for_status()
+            return resp.json() if resp.content else None
+        except (httpx.HTTPError, ValueError) as e:
+            self.log.warning("dashboard %s %s failed: %s", method, path, e)
+            return None
+
+    async def open_run(
+        self, namespace: str, name: str, spec: dict[str, Any], run_id: int | None
+    ) -> int | None:
+        """Find or create the experiment row, then start a run (or reuse `run_id` on resume)."""
+        if run_id is not None:
+            self.run_id = run_id
+            return run_id
+        page = await self._call(
+            "GET", "/experiments", params={"namespace": namespace, "limit": 200}
+        )
+        found = [e for e in (page or {}).get("items", []) if e.get("name") == name]
+        if found:
+            exp_id = found[0]["id"]
+        else:
+            made = await self._call(
+                "POST", "/experiments", json={"namespace": namespace, "name": name, "spec": spec}
+            )
+            if made is None:
+                return None
+            exp_id = made["id"]
+        run = await self._call("POST", f"/experiments/{exp_id}/runs", json={"phase": "Baseline"})
+        self.run_id = None if run is None else int(run["id"])
+        return self.run_id
+
+    async def observations(self, samples: Sequence[Sample]) -> None:
+        new = [s for s in samples if s.t > self.sent_until]
+        if self.run_id is None or not new:
+            return
+        points = [
+            {
+                "ts": s.t,
+                "qps": s.qps,
+                "error_rate": min(max(s.error_rate, 0.0), 1.0),
+                "latency_p50_ms": s.latency_p50_ms,
+                "latency_p99_ms": s.latency_p99_ms,
+            }
+            for s in new
+        ]
+        if await self._call(
+            "POST", f"/runs/{self.run_id}/observations:batch", json={"points": points}
+        ):
+            self.sent_until = new[-1].t
+
+    async def phase(
+        self, phase: str, verdict: str | None = None, metrics: dict[str, Any] | None = None
+    ) -> None:
+        if self.run_id is None:
+            return
+        body: dict[str, Any] = {"phase": TERMINAL.get(verdict or "", phase)}
+        if verdict in VERDICT:
+            body["verdict"] = VERDICT[verdict or ""]
+        if metrics is not None:
+            body["metrics"] = metrics
+        await self._call("PATCH", f"/runs/{self.run_id}", json=body)
+
+    async def close(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,104 @@
+"""The Kubernetes calls the experiment engine makes: its child chaos objects, its status, and
+the probe Jobs. Blocking calls; the runner runs them in a worker thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from backend.clients.kube import KubeError, api_client
+from backend.experiment.faults import plural_of
+from backend.spec.kinds import GROUP, VERSION
+
+
+def _custom() -> client.CustomObjectsApi:
+    return client.CustomObjectsApi(api_client())
+
+
+def create_chaos(manifest: dict[str, Any]) -> str:
+    """Create (or adopt an existing, e.g. after a restart) child; returns its uid."""
+    meta = manifest["metadata"]
+    plural = plural_of(manifest["kind"])
+    try:
+        made = _custom().create_namespaced_custom_object(
+            GROUP, VERSION, meta["namespace"], plural, manifest
+        )
+    except ApiException as e:
+        if e.status != 409:
+            raise KubeError(
+                f"create {manifest['kind']} {meta['name']}: {e.reason}: {e.body}"
+            ) from e
+        made = _custom().get_namespaced_custom_object(
+            GROUP, VERSION, meta["namespace"], plural, meta["name"]
+        )
+    return str(made["metadata"]["uid"])
+
+
+def delete_chaos(kind: str, namespace: str, name: str) -> None:
+    try:
+        _custom().delete_namespaced_custom_object(GROUP, VERSION, namespace, plural_of(kind), name)
+    except ApiException as e:
+        if e.status != 404:
+            raise KubeError(f"delete {kind} {name}: {e.reason}", e.status) from e
+
+
+def chaos_exists(kind: str, namespace: str, name: str) -> bool:
+    try:
+        _custom().get_namespaced_custom_object(GROUP, VERSION, namespace, plural_of(kind), name)
+    except ApiException as e:
+        if e.status == 404:
+            return False
+        raise KubeError(f"get {kind} {name}: {e.reason}", e.status) from e
+    return True
+
+
+def patch_status(namespace: str, name: str, status: dict[str, Any]) -> None:
+    try:
+        _custom().patch_namespaced_custom_object_status(
+            GROUP, VERSION, namespace, "experiments", name, {"status": status}
+        )
+    except ApiException as e:
+        raise KubeError(f"patch experiment {name} status: {e.reason}", e.status) from e
+
+
+def create_job(namespace: str, manifest: dict[str, Any]) -> None:
+    try:
+        client.BatchV1Api(api_client()).create_namespaced_job(namespace, manifest)
+    except ApiException as e:
+        if e.status != 409:
+            raise KubeError(f"create job: {e.reason}: {e.body}", e.status) from e
+
+
+def delete_job(namespace: str, name: str) -> None:
+    try:
+        client.BatchV1Api(api_client()).delete_namespaced_job(
+            name, namespace, propagation_policy="Background"
+        )
+    except ApiException as e:
+        if e.status != 404:
+            raise KubeError(f"delete job {name}: {e.reason}", e.status) from e
+
+
+def job_pod(namespace: str, job: str) -> dict[str, Any] | None:
+    """The newest pod of a Job, as a manifest-shaped dict (None while there is none)."""
+    core = client.CoreV1Api(api_client())
+    try:
+        pods = core.list_namespaced_pod(namespace, label_selector=f"job-name={job}").items
+    except ApiException as e:
+        raise KubeError(f"list pods of job {job}: {e.reason}", e.status) from e
+    if not pods:
+        return None
+    newest = max(pods, key=lambda p: p.metadata.creation_timestamp)
+    return dict(api_client().sanitize_for_serialization(newest))
+
+
+def pod_log(namespace: str, pod: str) -> str:
+    core = client.CoreV1Api(api_client())
+    try:
+        return str(core.read_namespaced_pod_log(pod, namespace))
+    except ApiException as e:
+        if e.status in (400, 404):  # container not started yet / gone
+            return ""
+        raise KubeError(f"read log of {pod}: {e.reason}", e.status) from e

@@ -1,0 +1,271 @@
+"""Runs one Experiment: starts its probes, steps the phase machine once a tick, creates and
+removes the child chaos objects, writes the status, and mirrors the run to the dashboard.
+
+The operator calls `run` from a kopf daemon per Experiment. Whatever happens - abort, error,
+the Experiment deleted, the operator shutting down - the child chaos objects are deleted before
+`run` returns, and an abort waits until they are really gone (their deletion handler recovers
+the faults on the nodes before it lets them go).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from backend.clients.kube import KubeError
+from backend.domain.recovery import Sample
+from backend.experiment import kube
+from backend.experiment.dashboard import Dashboard
+from backend.experiment.faults import EXPERIMENT_LABEL, child_manifests
+from backend.experiment.machine import ACTIVE, RunState, step
+from backend.experiment.sources import JobSource, LocalSource, Source, job_manifest
+from backend.experiment.status import judge, render, state_of
+from backend.spec.experiment import ExperimentSpec
+from backend.spec.kinds import API_VERSION
+
+GONE_TIMEOUT = 60.0
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    probe_mode: str = field(default_factory=lambda: _env("FAULTLINE_PROBE_MODE", "job"))
+    """job: the probe runs as a Job in the experiment's namespace; local: in the operator."""
+    probe_image: str = field(
+        default_factory=lambda: _env("FAULTLINE_PROBE_IMAGE", "faultline/faultline:0.1.0")
+    )
+    dashboard_url: str = field(default_factory=lambda: _env("FAULTLINE_DASHBOARD_URL", ""))
+    dashboard_token: str = field(default_factory=lambda: _env("FAULTLINE_DASHBOARD_TOKEN", ""))
+    tick_seconds: float = field(
+        default_factory=lambda: float(_env("FAULTLINE_EXPERIMENT_TICK_SECONDS", "1"))
+    )
+
+    def __post_init__(self) -> None:
+        if self.probe_mode not in ("job", "local"):
+            raise ValueError(f"FAULTLINE_PROBE_MODE: must be job or local, got {self.probe_mode!r}")
+
+
+@dataclass(frozen=True)
+class ExperimentRef:
+    namespace: str
+    name: str
+    uid: str
+
+    def owner(self) -> dict[str, Any]:
+        return {
+            "apiVersion": API_VERSION,
+            "kind": "Experiment",
+            "name": self.name,
+            "uid": self.uid,
+            "controller": True,
+            "blockOwnerDeletion": False,
+        }
+
+
+def make_sources(ref: ExperimentRef, spec: ExperimentSpec, cfg: EngineSettings) -> list[Source]:
+    out: list[Source] = []
+    for probe in spec.hypothesis.probes:
+        if cfg.probe_mode == "local":
+            out.append(LocalSource(probe))
+            continue
+        name = f"{ref.name[:40]}-probe-{probe.name[:12]}-{ref.uid[:5]}".lower()
+        labels = {EXPERIMENT_LABEL: ref.name[:63], "app.kubernetes.io/component": "probe"}
+        manifest = job_manifest(probe, name, ref.owner(), cfg.probe_image, labels)
+        out.append(JobSource(probe, ref.namespace, manifest))
+    return out
+
+
+class Run:
+    def __init__(
+        self,
+        ref: ExperimentRef,
+        spec: ExperimentSpec,
+        status: dict[str, Any],
+        cfg: EngineSettings,
+        stopped: Callable[[], bool],
+        logger: logging.Logger,
+    ) -> None:
+        self.ref, self.spec, self.cfg, self.stopped, self.log = ref, spec, cfg, stopped, logger
+        self.status = dict(status or {})
+        self.sources = make_sources(ref, spec, cfg)
+        self.children = child_manifests(spec, ref.namespace, ref.name, ref.uid)
+        self.dashboard = (
+            Dashboard(cfg.dashboard_url, cfg.dashboard_token, logger)
+            if cfg.dashboard_url and cfg.dashboard_token
+            else None
+        )
+
+    async def write(self, st: RunState, **extra: Any) -> None:
+        self.status = render(st, self.status, now=time.time(), **extra)
+        try:
+            await asyncio.to_thread(
+                kube.patch_status, self.ref.namespace, self.ref.name, self.status
+            )
+        except KubeError as e:
+            if e.status != 404:
+                raise
+            self.log.info("experiment %s is gone; status not written", self.ref.name)
+
+    async def series(self) -> dict[str, list[Sample]]:
+        return {s.probe.name: await s.samples() for s in self.sources}
+
+    def errors(self) -> dict[str, str]:
+        return {s.probe.name: e for s in self.sources if (e := s.error()) is not None}
+
+    async def create_faults(self) -> None:
+        refs = []
+        for m in self.children:
+            uid = await asyncio.to_thread(kube.create_chaos, m)
+            refs.append({"kind": m["kind"], "name": m["metadata"]["name"], "uid": uid})
+            refs[-1]["namespace"] = self.ref.namespace
+        self.status["faultObjects"] = refs
+
+    async def delete_faults(self) -> list[str]:
+        """Delete every child and wait until it is gone; return the ones still present."""
+        ns = self.ref.namespace
+        for m in self.children:
+            await asyncio.to_thread(kube.delete_chaos, m["kind"], ns, m["metadata"]["name"])
+        deadline = time.monotonic() + GONE_TIMEOUT
+        while True:
+            left = [
+                m["metadata"]["name"]
+                for m in self.children
+                if await asyncio.to_thread(kube.chaos_exists, m["kind"], ns, m["metadata"]["name"])
+            ]
+            if not left or time.monotonic() > deadline:
+                return left
+            await asyncio.sleep(0.5)
+
+    async def wait_first_observations(self) -> str | None:
+        while not self.stopped():
+            series = await self.series()
+            if all(series.values()):
+                return None
+            if errors := self.errors():
+                return "; ".join(f"{k}: {v}" for k, v in errors.items())
+            await asyncio.sleep(self.cfg.tick_seconds)
+        return "stopped before the probes reported"
+
+    async def execute(self) -> None:
+        st = state_of(self.status)
+        if st.verdict is not None or st.phase == "Finished":
+            return
+        resumed = st.phase in ACTIVE
+        if resumed and not all(s.replayable for s in self.sources):
+            await self.delete_faults()
+            await self.write(
+                replace(
+                    st,
+                    phase="Finished",
+                    verdict="Error",
+                    end=time.time(),
+                    message="the operator restarted mid-run and the local probe's observations "
+                    "were lost; the faults were removed",
+                )
+            )
+            return
+        for s in self.sources:
+            await s.start()
+        jobs = [s.name for s in self.sources if isinstance(s, JobSource)]
+        if not resumed:
+            await self.write(st, probeJobs=jobs)
+            problem = await self.wait_first_observations()
+            if problem:
+                st = replace(st, phase="Finished", verdict="Error", end=time.time())
+                await self.write(replace(st, message=f"probe did not start: {problem}"))
+                return
+        if self.dashboard is not None:
+            run_id = await self.dashboard.open_run(
+                self.ref.namespace,
+                self.ref.name,
+                self.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+                self.status.get("dashboardRunId"),
+            )
+            self.status["dashboardRunId"] = run_id
+        await self.loop(st)
+
+    async def loop(self, st: RunState) -> None:
+        last_push = 0.0
+        while True:
+            if self.stopped():
+                await self.delete_faults()
+                st = replace(st, phase="Finished", verdict="Error", end=time.time())
+                await self.write(replace(st, message="interrupted (deleted or operator stopped)"))
+                return
+            now = time.time()
+            series = await self.series()
+            out = step(self.spec, st, now, series, self.errors())
+            new = out.state
+            if out.create_faults:
+                await self.write(new)
+                try:
+                    await self.create_faults()
+                except Exception as e:  # any failure to create: nothing may stay behind
+                    self.log.error("creating faults failed: %s", e)
+                    await self.delete_faults()
+                    new = replace(new, phase="Verdict", verdict="Error", end=time.time())
+                    new = replace(new, message=f"could not create the faults: {e}")
+            if out.delete_faults:
+                left = await self.delete_faults()
+                if left:
+                    new = replace(new, message=f"{new.message}; still present: {', '.join(left)}")
+            if new.phase == "Verdict":
+                await self.finish(new, series)
+                return
+            if new != st:
+                await self.write(new)
+                if self.dashboard is not None:
+                    await self.dashboard.phase(new.phase)
+            st = new
+            if self.dashboard is not None and now - last_push >= 2:
+                last_push = now
+                first = self.spec.hypothesis.probes[0].name
+                await self.dashboard.observations(series.get(first, []))
+            await asyncio.sleep(self.cfg.tick_seconds)
+
+    async def finish(self, st: RunState, series: dict[str, list[Sample]]) -> None:
+        await self.write(st)
+        st, metrics, results = judge(self.spec, st, time.time(), series)
+        st = replace(st, phase="Finished")
+        await self.write(st, metrics=metrics, results=results)
+        self.log.info("experiment %s/%s: %s", self.ref.namespace, self.ref.name, st.verdict)
+        if self.dashboard is not None:
+            first = self.spec.hypothesis.probes[0].name
+            await self.dashboard.observations(series.get(first, []))
+            summary = self.status.get("metrics", [])
+            await self.dashboard.phase("Finished", st.verdict, {"probes": summary})
+
+    async def close(self) -> None:
+        for s in self.sources:
+            try:
+                await s.stop()
+            except Exception as e:  # stopping one probe must not keep the others running
+                self.log.warning("stopping probe %s: %s", s.probe.name, e)
+        if self.dashboard is not None:
+            await self.dashboard.close()
+
+
+async def run(
+    ref: ExperimentRef,
+    spec: ExperimentSpec,
+    status: dict[str, Any],
+    cfg: EngineSettings,
+    stopped: Callable[[], bool],
+    logger: logging.Logger,
+) -> None:
+    r = Run(ref, spec, status, cfg, stopped, logger)
+    try:
+        await r.execute()
+    except BaseException:
+        await asyncio.shield(r.delete_faults())
+        raise
+    finally:
+        await r.close()

@@ -1,0 +1,139 @@
+"""Verdicts on synthetic series whose answers are known by construction.
+
+The canonical story: 100 QPS baseline for 30 s; the fault (30..40 s) halves QPS at 31 s, QPS is
+back at 100 from 36 s; the run ends at 60 s.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.domain.recovery import Sample, smooth
+from backend.domain.verdict import NoBaseline, Timeline, abort_reason, evaluate
+from backend.spec.experiment import AbortCondition, Tolerance
+
+DT = 0.2
+TL = Timeline(start=0, fault_start=30, fault_end=40, end=60, hold=3)
+
+
+def series(fn, until: float = 60, start: float = 0) -> list[Sample]:
+    n = round((until - start) / DT)
+    return [Sample(t, *fn(t), requests=20) for t in (round(start + i * DT, 6) for i in range(n + 1))]
+
+
+def dip(t: float) -> tuple[float, float]:
+    if 31 <= t < 36:
+        return 50.0, 0.2
+    return 100.0, 0.0
+
+
+def outage(t: float) -> tuple[float, float]:
+    """No QPS at all from 31 s to the end: the service never comes back."""
+    return (0.0, 1.0) if t >= 31 else (100.0, 0.0)
+
+
+def tol(**kw: object) -> Tolerance:
+    return Tolerance.model_validate({"probe": "web", **kw})
+
+
+def judge(fn, *tols: Tolerance):
+    results, outcomes = evaluate(list(tols), {"web": series(fn)}, TL)
+    return results["web"], outcomes
+
+
+def test_metrics_of_a_dip() -> None:
+    res, _ = judge(dip)
+    m = res.metrics
+    assert res.baseline.median == pytest.approx(100)
+    assert m.min_qps == pytest.approx(50)
+    assert m.dip_depth_pct == pytest.approx(50)
+    assert m.time_to_impact == pytest.approx(1.2, abs=0.25)  # the 1 s mean crosses 95 at ~31.2 s
+    # The 1 s mean is back at >= 90 QPS at ~36.8 s and stays: ~6.8 s from start, 0 from end.
+    assert m.time_to_recover_from_start == pytest.approx(6.8, abs=0.3)
+    assert m.time_to_recover_from_end == 0
+    assert res.error_rate_during_fault == pytest.approx(0.1, abs=0.01)  # 5 s of 10 at 20 %
+
+
+def test_canonical_hypothesis_passes_and_fails_on_threshold() -> None:
+    _, [ok, tight] = judge(
+        dip,
+        tol(recoverTo=90, within="60s", **{"from": "faultStart"}),
+        tol(recoverTo=90, within="5s", **{"from": "faultStart"}),
+    )
+    assert ok.passed and "recovered after 6." in ok.observed
+    assert not tight.passed and tight.expected == "<= 5s"
+
+
+def test_relative_bound_during_the_fault() -> None:
+    _, [half, most] = judge(
+        dip, tol(atLeastPercentOfBaseline=45), tol(maxDropPercent=20, during="fault")
+    )
+    assert half.passed and half.observed == "worst 50"
+    assert not most.passed and most.expected.startswith(">= 80 ")
+
+
+def test_error_rate_after_recovery_and_whole_window() -> None:
+    _, [after, whole] = judge(
+        dip,
+        tol(metric="errorRate", atMost=0.01, during="afterRecovery"),
+        tol(metric="errorRate", atMost=0.01, during="whole"),
+    )
+    assert after.passed  # the smoothed tail of the dip leaves a trace well under 1 %
+    assert not whole.passed
+
+
+def test_outage_fails_every_recovery_criterion() -> None:
+    res, [rec, after] = judge(
+        outage,
+        tol(recoverTo=90, within="60s"),
+        tol(metric="errorRate", atMost=0.5, during="afterRecovery"),
+    )
+    assert res.metrics.min_qps == 0 and res.metrics.dip_depth_pct == 100
+    assert not rec.passed and rec.observed == "never recovered"
+    assert not after.passed and after.observed == "never recovered"
+
+
+def test_absolute_and_latency_bounds() -> None:
+    def slow(t: float) -> tuple[float, float, float, float]:
+        return 100.0, 0.0, 5.0, (80.0 if 30 <= t < 40 else 10.0)
+
+    samples = series(slow)
+    tols = [
+        tol(metric="latencyP99", atMostPercentOfBaseline=300),
+        tol(metric="latencyP99", atMost=100),
+        tol(metric="qps", atLeast=99),
+    ]
+    _, [rel, absolute, qps] = evaluate(tols, {"web": samples}, TL)
+    assert not rel.passed and rel.observed == "worst 80"
+    assert absolute.passed and qps.passed
+
+
+def test_silent_probe_has_no_baseline() -> None:
+    with pytest.raises(NoBaseline):
+        evaluate([], {"web": series(dip, start=35)}, TL)
+
+
+def test_abort_fires_only_after_holding_for_its_duration() -> None:
+    cond = AbortCondition.model_validate({"probe": "web", "belowPercent": 20, "for": "2s"})
+    full = series(outage)
+    base = {"web": 100.0}
+    # At 32 s the 1 s mean has been below 20 QPS for only ~0.2 s: no abort yet.
+    early = [s for s in full if s.t <= 32.0]
+    assert abort_reason([cond], {"web": early}, base, since=30) is None
+    late = [s for s in full if s.t <= 35.0]
+    reason = abort_reason([cond], {"web": late}, base, since=30)
+    assert reason is not None and reason.startswith("web qps below 20% of baseline")
+
+
+def test_abort_on_error_rate_and_not_on_a_dip_that_passed() -> None:
+    errors = AbortCondition.model_validate({"probe": "web", "errorRateAbove": 0.5})
+    assert abort_reason([errors], {"web": series(outage, until=33)}, {}, since=30)
+    # The dip ended before the latest sample: a condition that no longer holds does not abort.
+    below = AbortCondition.model_validate({"probe": "web", "belowPercent": 60})
+    assert abort_reason([below], {"web": series(dip, until=45)}, {"web": 100.0}, since=30) is None
+
+
+def test_smoothing_hides_one_empty_interval_but_not_an_outage() -> None:
+    blip = [Sample(i * DT, 0.0 if i == 50 else 100.0) for i in range(100)]
+    assert min(s.qps for s in smooth(blip, 1.0)) == pytest.approx(80)
+    assert smooth(series(outage), 1.0)[-1].qps == 0

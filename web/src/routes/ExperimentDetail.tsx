@@ -1,0 +1,210 @@
+// One experiment: its hypothesis and verdict, the live QPS chart of a run, the run's timeline,
+// and how its runs compare over time.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMemo, useState } from "react";
+import { useParams } from "react-router-dom";
+import { StatusBadge, VerdictBadge } from "../components/Badge";
+import { ConfirmButton } from "../components/ConfirmButton";
+import { ErrorNotice } from "../components/ErrorNotice";
+import { QpsChart } from "../components/QpsChart";
+import { Trend } from "../components/Trend";
+import { call, client, type Hypothesis, type Run } from "../lib/api";
+import { seconds, when } from "../lib/format";
+import { isLive, useRunEvents, useRuns } from "../lib/queries";
+import { chartModel, METRIC_KEYS, num } from "../lib/series";
+
+function HypothesisCard({ hypothesis, run }: { hypothesis: Hypothesis | undefined; run?: Run }) {
+  const metrics = Object.entries(run?.metrics ?? {}).filter(([, v]) => typeof v !== "object");
+  return (
+    <section className="card" aria-labelledby="hyp-h">
+      <h2 id="hyp-h">
+        Hypothesis: {hypothesis?.title ?? "none attached"}{" "}
+        <VerdictBadge verdict={run?.verdict ?? null} />
+      </h2>
+      {hypothesis?.description ? <p>{hypothesis.description}</p> : null}
+      {hypothesis ? (
+        <ul>
+          {hypothesis.steady_state.criteria.map((c, i) => (
+            <li key={i}>
+              <code>{c.metric}</code>
+              {c.max_drop_percent != null ? ` falls at most ${c.max_drop_percent} % below baseline` : ""}
+              {c.max_increase_percent != null
+                ? ` rises at most ${c.max_increase_percent} % above baseline`
+                : ""}
+              {c.min != null ? ` stays ≥ ${c.min}` : ""}
+              {c.max != null ? ` stays ≤ ${c.max}` : ""}
+            </li>
+          ))}
+          <li>
+            baseline {hypothesis.steady_state.baseline_seconds} s; back to steady state within{" "}
+            {hypothesis.steady_state.recovery_deadline_seconds} s
+          </li>
+        </ul>
+      ) : null}
+      {metrics.length ? (
+        <dl className="metrics">
+          {metrics.map(([k, v]) => (
+            <div key={k}>
+              <dt>{k}</dt>
+              <dd>{typeof v === "number" && k.endsWith("_at") ? when(new Date(v * 1000).toISOString()) : String(v)}</dd>
+            </div>
+          ))}
+        </dl>
+      ) : null}
+    </section>
+  );
+}
+
+function RunComparison({ runs, onPick, picked }: { runs: Run[]; onPick: (id: number) => void; picked?: number }) {
+  const ttr = [...runs].reverse().map((r) => num(r.metrics[METRIC_KEYS.timeToRecover]));
+  return (
+    <section className="card" aria-labelledby="cmp-h">
+      <h2 id="cmp-h">Runs over time</h2>
+      <Trend values={ttr} label="time to recover per run, oldest to newest" width={240} height={40} />
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Run</th>
+            <th scope="col">Started</th>
+            <th scope="col">Phase</th>
+            <th scope="col">Verdict</th>
+            <th scope="col">Time to recover</th>
+            <th scope="col">Dip depth</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((r) => (
+            <tr key={r.id} aria-current={r.id === picked ? "true" : undefined}>
+              <td>
+                <button type="button" className="link" onClick={() => onPick(r.id)}>
+                  #{r.id}
+                </button>
+              </td>
+              <td>{when(r.started_at)}</td>
+              <td>
+                <StatusBadge status={r.phase} />
+              </td>
+              <td>
+                <VerdictBadge verdict={r.verdict} />
+              </td>
+              <td>{seconds(num(r.metrics[METRIC_KEYS.timeToRecover]))}</td>
+              <td>
+                {num(r.metrics[METRIC_KEYS.dipDepth]) != null
+                  ? `${num(r.metrics[METRIC_KEYS.dipDepth])!.toFixed(1)} %`
+                  : "—"}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+export function ExperimentDetail() {
+  const id = Number(useParams().id);
+  const queries = useQueryClient();
+  const experiment = useQuery({
+    queryKey: ["experiment", id],
+    queryFn: () =>
+      call(client.GET("/api/v1/experiments/{experiment_id}", { params: { path: { experiment_id: id } } })),
+    refetchInterval: 5000,
+  });
+  const hypothesisId = experiment.data?.hypothesis_id ?? undefined;
+  const hypothesis = useQuery({
+    queryKey: ["hypothesis", hypothesisId],
+    enabled: hypothesisId != null,
+    queryFn: () =>
+      call(
+        client.GET("/api/v1/hypotheses/{hypothesis_id}", {
+          params: { path: { hypothesis_id: hypothesisId! } },
+        }),
+      ),
+  });
+  const [picked, setPicked] = useState<number | undefined>();
+  const runs = useRuns(id, true);
+  const runList = runs.data?.items ?? [];
+  const run = runList.find((r) => r.id === picked) ?? runList[0];
+  const live = isLive(run);
+  const observations = useQuery({
+    queryKey: ["observations", run?.id],
+    enabled: run !== undefined,
+    queryFn: () =>
+      call(
+        client.GET("/api/v1/runs/{run_id}/observations", {
+          params: { path: { run_id: run!.id }, query: { limit: 100000 } },
+        }),
+      ),
+    refetchInterval: live ? 2000 : false,
+  });
+  const events = useRunEvents(run?.id, live);
+  const model = useMemo(
+    () => chartModel(observations.data?.points ?? [], run?.metrics ?? {}, events.data?.items ?? []),
+    [observations.data, run?.metrics, events.data],
+  );
+  const archive = useMutation({
+    mutationFn: (runId: number) =>
+      call(client.POST("/api/v1/runs/{run_id}/archive", { params: { path: { run_id: runId } } })),
+    onSuccess: () => queries.invalidateQueries({ queryKey: ["runs", id] }),
+  });
+
+  const e = experiment.data;
+  return (
+    <>
+      <ErrorNotice error={experiment.error ?? runs.error ?? observations.error ?? archive.error} />
+      {e ? (
+        <>
+          <h1>
+            {e.namespace}/{e.name} <StatusBadge status={e.status} /> <VerdictBadge verdict={e.verdict} />
+          </h1>
+          {e.description ? <p>{e.description}</p> : null}
+        </>
+      ) : (
+        <h1>Experiment #{id}</h1>
+      )}
+      <HypothesisCard hypothesis={hypothesis.data} run={run} />
+      <section className="card" aria-labelledby="chart-h">
+        <h2 id="chart-h">
+          {run ? `Run #${run.id}: ${run.phase}` : "No runs yet"} {live ? <span className="live">live</span> : null}
+        </h2>
+        {run ? <QpsChart model={model} /> : null}
+        {run && run.phase === "Finished" && !run.archived ? (
+          <ConfirmButton
+            label="Archive run"
+            question={`Archive run #${run.id}? It is kept after the experiment is deleted.`}
+            onConfirm={() => archive.mutate(run.id)}
+          />
+        ) : null}
+      </section>
+      <section className="card" aria-labelledby="timeline-h">
+        <h2 id="timeline-h">Timeline</h2>
+        {run ? (
+          <ol className="timeline">
+            <li>
+              {when(run.started_at)} — run started ({run.phase})
+            </li>
+            {(events.data?.items ?? []).map((ev) => (
+              <li key={ev.id} className={ev.type === "Warning" ? "warning" : undefined}>
+                {when(ev.ts)} — <strong>{ev.reason}</strong> {ev.message}
+              </li>
+            ))}
+            {run.finished_at ? (
+              <li>
+                {when(run.finished_at)} — run ended: {run.phase}
+                {run.verdict ? `, verdict ${run.verdict}` : ""}
+              </li>
+            ) : null}
+          </ol>
+        ) : null}
+      </section>
+      <RunComparison runs={runList} onPick={setPicked} picked={run?.id} />
+      {e && Object.keys(e.spec).length ? (
+        <details className="card">
+          <summary>Spec</summary>
+          <pre>{JSON.stringify(e.spec, null, 2)}</pre>
+        </details>
+      ) : null}
+    </>
+  );
+}
+
