@@ -17,5 +17,7 @@ export default tseslint.config(
       "react-hooks/exhaustive-deps": "error",
     },
   },
-  { files: ["e2e/**/*.mjs", "*.config.{js,ts}"], languageOptions: { globals: globals.node } },
+  { files: ["*.config.{js,ts}"], languageOptions: { globals: globals.node } },
+  // e2e scripts run in Node and pass functions into the page (page.evaluate), so both apply.
+  { files: ["e2e/**/*.mjs"], languageOptions: { globals: { ...globals.node, ...globals.browser } } },
 );

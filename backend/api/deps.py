@@ -75,11 +75,13 @@ def request_verb(request: Request) -> Verb:
 
 
 async def json_body(request: Request) -> dict[str, Any]:
-    """The JSON object body of a write (e.g. POST /chaos), else {}; also kept on
-    `request.state.json_body`. A create is checked in the namespace (and on the kind) it writes
-    to, so a namespaced Role suffices. FastAPI has already read (and cached) the body."""
+    """The JSON object body of a create in a collection (e.g. POST /chaos), else {}; also kept
+    on `request.state.json_body`. A create is checked in the namespace (and on the kind) it
+    writes to, so a namespaced Role suffices. Other requests (e.g. observation batches of
+    100,000 points) are not parsed a second time."""
     body: Any = None
-    if request.method in ("POST", "PUT", "PATCH"):
+    route_path: str = getattr(request.scope.get("route"), "path", "")
+    if request.method == "POST" and "{" not in route_path:
         try:
             body = await request.json()
         except ValueError:

@@ -20,6 +20,7 @@ from backend.api.errors import ClusterUnavailable, Forbidden, Unauthenticated
 
 REVIEW_CACHE_SECONDS = 10.0
 """TokenReview answers are reused briefly so a page load is not a burst of API calls."""
+CACHE_LIMIT = 1000
 
 
 class KubernetesAuthenticator:
@@ -66,7 +67,10 @@ class KubernetesAuthenticator:
                 f"`kubectl create token` expire (1 hour by default); {self.missing_token_help}"
             )
         principal = Principal(name=status.user.username, groups=tuple(status.user.groups or ()))
-        self._cache[key] = (time.monotonic() + REVIEW_CACHE_SECONDS, principal)
+        now = time.monotonic()
+        if len(self._cache) > CACHE_LIMIT:  # many distinct tokens: forget the expired ones
+            self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+        self._cache[key] = (now + REVIEW_CACHE_SECONDS, principal)
         return principal
 
     def authorize(self, principal: Principal, access: Access) -> None:

@@ -44,6 +44,8 @@ class Watcher:
         self.sessions = sessions
         self.relists: dict[str, int] = dict.fromkeys(MIRRORED_KINDS, 0)
         """How often each kind was listed (start-up counts as one); a health signal."""
+        self.failures: dict[str, int] = dict.fromkeys(MIRRORED_KINDS, 0)
+        """Lists or watches of each kind that failed (and were retried after a backoff)."""
         self.synced = threading.Event()
         """Set once every kind has been listed, i.e. the mirror matches the cluster."""
         self._stop = threading.Event()
@@ -95,6 +97,7 @@ class Watcher:
             except Exception as e:
                 if self._stop.is_set():
                     return
+                self.failures[kind] += 1
                 log.warning("watch of %s failed (%s); listing again in %.0fs", kind, e, backoff)
                 version = None
                 self._stop.wait(backoff)

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
 
-from backend.cli.kube import ClusterError, Kube
+from backend.cli.errors import ClusterError
 from backend.cli.outcome import ExitCode
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from backend.cli.kube import Kube
+
+PIPE_WIDTH = 200
+"""Tables written to a pipe or CI log are not squeezed to 80 columns (nothing wraps there)."""
+
+
+def _console(stderr: bool = False) -> Console:
+    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        console.width = PIPE_WIDTH
+    return console
+
+
+out = _console()
+err = _console(stderr=True)
 
 
 def fail(code: ExitCode, *lines: str) -> NoReturn:
@@ -21,6 +35,8 @@ def fail(code: ExitCode, *lines: str) -> NoReturn:
 
 
 def connect() -> Kube:
+    from backend.cli.kube import Kube  # the Kubernetes client is slow to import; only here
+
     try:
         return Kube()
     except ClusterError as e:

@@ -37,10 +37,13 @@ def forward(
     if not services.items:
         fail(ExitCode.ERROR, f"error: no dashboard Service ({COMPONENT_LABEL}) in {namespace}")
     svc = services.items[0]
+    ports = svc.spec.ports if svc.spec and svc.spec.ports else []
+    if not ports or not svc.metadata or not svc.metadata.name:
+        fail(ExitCode.ERROR, f"error: the dashboard Service in {namespace} has no port")
     kubectl = os.environ.get("KUBECTL") or shutil.which("kubectl")
     if not kubectl:
         fail(ExitCode.ERROR, "error: kubectl not found on PATH (or set KUBECTL)")
-    remote = svc.spec.ports[0].port
+    remote = ports[0].port
     out.print(f"dashboard: http://127.0.0.1:{port}/  (Ctrl-C to stop)")
     cmd = [kubectl, "port-forward", "-n", namespace, f"svc/{svc.metadata.name}", f"{port}:{remote}"]
     try:

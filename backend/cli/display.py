@@ -47,6 +47,13 @@ def describe_progress(obj: dict[str, Any]) -> str:
     if obj.get("kind") == "Experiment":
         if status.get("verdict"):
             parts.append(f"verdict {status['verdict']}")
+        for m in status.get("metrics") or []:
+            if isinstance(m, dict) and m.get("baselineQps") is not None:
+                low = m.get("minQps")
+                parts.append(
+                    f"{m.get('probe')}: baseline {m['baselineQps']} qps"
+                    + (f", min {low} qps" if low is not None else "")
+                )
     else:
         parts.append(
             f"injected {status.get('injectedTargets', 0)}/{status.get('desiredTargets', 0)}"

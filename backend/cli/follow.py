@@ -11,12 +11,16 @@ from __future__ import annotations
 import signal
 import time
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.cli.display import Progress
-from backend.cli.kube import ClusterError, Kube, NotFoundError, resolve_kind
+from backend.cli.errors import ClusterError, NotFoundError
+from backend.cli.kinds import resolve_kind
 from backend.cli.outcome import ExitCode, Outcome, judge
 from backend.spec.kinds import Kind
+
+if TYPE_CHECKING:
+    from backend.cli.kube import Kube
 
 POLL_SECONDS = 1.0
 RECOVERY_BOUND_SECONDS = 300.0

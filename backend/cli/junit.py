@@ -59,7 +59,7 @@ def render(obj: dict[str, Any], cases: list[Case], outcome: Outcome, seconds: fl
     for case in cases:
         _case(suite, suite_name, case, link)
     ET.indent(suites)
-    return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(suites, encoding="utf-8", xml_declaration=True))
 
 
 def _case(suite: ET.Element, classname: str, case: Case, link: str) -> None:

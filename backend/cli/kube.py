@@ -1,8 +1,7 @@
 """The Kubernetes API as the CLI needs it: Faultline objects by kind, and errors sorted into the
 exit-code tiers (the API server rejected the manifest vs. the cluster could not be reached).
 
-Plain dicts cross this boundary. Kind arguments accept what kubectl accepts: the kind, its plural
-or a short name, in any case.
+Plain dicts cross this boundary.
 """
 
 from __future__ import annotations
@@ -14,35 +13,10 @@ import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from backend.cli.errors import ClusterError, NotFoundError, RejectedError
 from backend.spec.kinds import GROUP, KINDS, VERSION, Kind
 
 FIELD_MANAGER = "faultline-cli"
-
-
-class ClusterError(Exception):
-    """The cluster could not be reached, or refused the request for a reason other than the
-    manifest (exit code 3)."""
-
-
-class RejectedError(Exception):
-    """The API server rejected the manifest as invalid (exit code 4); `causes` in its words."""
-
-    def __init__(self, message: str, causes: list[str]):
-        super().__init__(message)
-        self.causes = causes
-
-
-class NotFoundError(ClusterError):
-    pass
-
-
-def resolve_kind(name: str) -> Kind:
-    wanted = name.lower()
-    for kind in KINDS.values():
-        if wanted in (kind.kind.lower(), kind.plural, *kind.short_names):
-            return kind
-    choices = ", ".join(KINDS)
-    raise ValueError(f"unknown kind {name!r}: use one of {choices} (or a plural or short name)")
 
 
 def _rejected(e: ApiException) -> RejectedError:
@@ -60,14 +34,14 @@ def _rejected(e: ApiException) -> RejectedError:
 class Kube:
     def __init__(self) -> None:
         try:
-            self.api = config.new_client_from_config()
-            _contexts, active = config.list_kube_config_contexts()
+            self.api = config.new_client_from_config()  # type: ignore[no-untyped-call]
+            _contexts, active = config.list_kube_config_contexts()  # type: ignore[no-untyped-call]
             self.default_namespace = str(
                 (active or {}).get("context", {}).get("namespace") or "default"
             )
         except (config.ConfigException, OSError) as e:
             try:
-                config.load_incluster_config()
+                config.load_incluster_config()  # type: ignore[no-untyped-call]
             except config.ConfigException:
                 raise ClusterError(f"no usable kubeconfig (set KUBECONFIG): {e}") from e
             self.api = client.ApiClient()
@@ -85,6 +59,9 @@ class Kube:
                 raise _rejected(e) from e
             if e.status == 404:
                 raise NotFoundError(f"{what}: not found") from e
+            if e.status == 409 and what.startswith("create"):
+                hint = "delete it first (faultline abort KIND NAME) or use another name"
+                raise ClusterError(f"{what}: it already exists; {hint}") from e
             raise ClusterError(f"{what}: {e.status} {e.reason}: {_message(e)}") from e
         except (urllib3.exceptions.HTTPError, OSError) as e:
             host = self.api.configuration.host
@@ -135,13 +112,23 @@ class Kube:
             name,
         )
 
-    def list(self, kind: Kind, namespace: str | None) -> list[dict[str, Any]]:
+    def list_objects(self, kind: Kind, namespace: str | None) -> list[dict[str, Any]]:
+        """Objects of one kind in a namespace (None: every namespace)."""
+        what = f"list {kind.plural}"
         if namespace is None:
-            fn, args = self.custom.list_cluster_custom_object, (GROUP, VERSION, kind.plural)
+            found = self._call(
+                what, self.custom.list_cluster_custom_object, GROUP, VERSION, kind.plural
+            )
         else:
-            fn = self.custom.list_namespaced_custom_object
-            args = (GROUP, VERSION, namespace, kind.plural)
-        return list(self._call(f"list {kind.plural}", fn, *args).get("items", []))
+            found = self._call(
+                what,
+                self.custom.list_namespaced_custom_object,
+                GROUP,
+                VERSION,
+                namespace,
+                kind.plural,
+            )
+        return list(found.get("items", []))
 
     def delete(self, kind: Kind, namespace: str, name: str) -> None:
         self._call(

@@ -10,7 +10,7 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.exceptions import TyperException
@@ -18,12 +18,15 @@ from typer.exceptions import TyperException
 from backend.cli import dashboard, junit, objects
 from backend.cli.common import connect, err, fail, out
 from backend.cli.display import Progress
+from backend.cli.errors import ClusterError, RejectedError
 from backend.cli.follow import follow
-from backend.cli.kube import ClusterError, Kube, RejectedError
 from backend.cli.manifests import Manifest, ManifestError, load, load_valid, namespace_of, problems
 from backend.cli.outcome import ExitCode, Outcome, cases
 from backend.spec.kinds import KINDS
 from chaosd.duration import DurationError, parse_duration
+
+if TYPE_CHECKING:
+    from backend.cli.kube import Kube
 
 USAGE_ERROR = 2
 """click's exit code for a bad command line; Faultline reports it as 4 (invalid input)."""
@@ -137,6 +140,12 @@ def run(
     if len(manifests) != 1:
         fail(ExitCode.INVALID, f"{file}: run takes one object, found {len(manifests)}")
     m = manifests[0]
+    if m.doc["kind"] == "Schedule":
+        fail(
+            ExitCode.INVALID,
+            f"{file}: kind: run follows one run to its outcome; a Schedule has "
+            "none of its own: use `faultline apply` for it",
+        )
     kube = connect()
     created = _submit(kube, m, namespace, create=True)
     meta = created["metadata"]

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from backend.cli.common import connect, fail, out
+from backend.cli.errors import ClusterError
 from backend.cli.follow import stop
-from backend.cli.kube import ClusterError, Kube, resolve_kind
+from backend.cli.kinds import resolve_kind
 from backend.cli.outcome import ExitCode, experiment_results
 from backend.spec.kinds import KINDS, PAUSE_ANNOTATION, Kind
+
+if TYPE_CHECKING:
+    from backend.cli.kube import Kube
 
 KindArg = Annotated[str, typer.Argument(help="Kind, plural or short name (e.g. flnet).")]
 NameArg = Annotated[str, typer.Argument(help="Object name.")]
@@ -57,7 +61,7 @@ def get(
         if name:
             items = [kube.get(kinds[0], ns or kube.default_namespace, name)]
         else:
-            items = [o for k in kinds for o in kube.list(k, ns)]
+            items = [o for k in kinds for o in kube.list_objects(k, ns)]
     except ClusterError as e:
         fail(ExitCode.ERROR, f"error: {e}")
     if output == "json":
@@ -86,8 +90,12 @@ def describe(kind: KindArg, name: NameArg, namespace: Namespace = None) -> None:
         out.print(f"condition {c.get('type')}={c.get('status')} ({c.get('reason', '')})")
     if k.kind == "Experiment":
         out.print(f"verdict: {status.get('verdict') or '-'}")
+        results = Table("CRITERION", "EXPECTED", "OBSERVED", "HELD", box=None)
         for r in experiment_results(status):
-            out.print(json.dumps(r), markup=False)
+            held = "yes" if r.get("passed") else "no"
+            name = str(r.get("criterion") or r.get("name") or "")
+            results.add_row(name, str(r.get("expected", "")), str(r.get("observed", "")), held)
+        out.print(results)
         return
     table = Table("TARGET", "NODE", "PHASE", "INJECTED", "RECOVERED", "LAST ERROR", box=None)
     for r in status.get("records", []):

@@ -69,21 +69,33 @@ def judge_chaos(obj: dict[str, Any]) -> Outcome | None:
 
 
 def judge_experiment(obj: dict[str, Any]) -> Outcome | None:
-    """Decided outcome of an Experiment, or None while it is still running."""
+    """Decided outcome of an Experiment, or None while it is still running.
+
+    Only a final phase counts: the engine writes the verdict a moment before the per-criterion
+    results and metrics, and an aborted run removes its faults before it reaches Finished.
+    """
     status = _status(obj)
     verdict, phase = status.get("verdict"), status.get("phase")
+    if phase not in ("Finished", "Failed"):
+        return None
     message = status.get("message") or ""
     if status.get("aborted") or verdict == "Aborted":
-        return Outcome(ExitCode.ABORTED, f"aborted: {message}".rstrip(": "))
+        return Outcome(ExitCode.ABORTED, _with(message, "aborted"))
     if verdict == "Passed":
         return Outcome(ExitCode.PASSED, "hypothesis held")
     if verdict == "Failed":
-        return Outcome(ExitCode.FAILED, f"hypothesis failed: {message}".rstrip(": "))
+        return Outcome(ExitCode.FAILED, _with(message, "hypothesis failed"))
     if verdict in ("Error", "Inconclusive"):
-        return Outcome(ExitCode.ERROR, f"{verdict.lower()}: {message}".rstrip(": "))
-    if phase == "Failed":
-        return Outcome(ExitCode.ERROR, f"experiment failed: {message or 'no message'}")
-    return None
+        return Outcome(ExitCode.ERROR, _with(message, str(verdict).lower()))
+    return Outcome(
+        ExitCode.ERROR, _with(message, f"experiment {str(phase).lower()} without a verdict")
+    )
+
+
+def _with(message: str, prefix: str) -> str:
+    if message.startswith(prefix):  # the engine often says "aborted: ..." itself
+        return message
+    return f"{prefix}: {message}" if message else prefix
 
 
 def judge(obj: dict[str, Any]) -> Outcome | None:

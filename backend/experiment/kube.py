@@ -54,10 +54,25 @@ def chaos_exists(kind: str, namespace: str, name: str) -> bool:
     return True
 
 
-def patch_status(namespace: str, name: str, status: dict[str, Any]) -> None:
+def get_experiment(namespace: str, name: str) -> dict[str, Any]:
+    try:
+        return dict(
+            _custom().get_namespaced_custom_object(GROUP, VERSION, namespace, "experiments", name)
+        )
+    except ApiException as e:
+        raise KubeError(f"get experiment {name}: {e.reason}", e.status) from e
+
+
+def patch_status(
+    namespace: str, name: str, status: dict[str, Any], resource_version: str | None = None
+) -> None:
+    """Merge-patch the status; with `resource_version`, fail with 409 if the object changed."""
+    body: dict[str, Any] = {"status": status}
+    if resource_version:
+        body["metadata"] = {"resourceVersion": resource_version}
     try:
         _custom().patch_namespaced_custom_object_status(
-            GROUP, VERSION, namespace, "experiments", name, {"status": status}
+            GROUP, VERSION, namespace, "experiments", name, body
         )
     except ApiException as e:
         raise KubeError(f"patch experiment {name} status: {e.reason}", e.status) from e

@@ -12,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from backend.clients.kube import KubeError
@@ -24,11 +27,14 @@ from backend.experiment.dashboard import Dashboard
 from backend.experiment.faults import EXPERIMENT_LABEL, child_manifests
 from backend.experiment.machine import ACTIVE, RunState, step
 from backend.experiment.sources import JobSource, LocalSource, Source, job_manifest
-from backend.experiment.status import judge, render, state_of
+from backend.experiment.status import judge, render, state_of, timestamp_of
 from backend.spec.experiment import ExperimentSpec
 from backend.spec.kinds import API_VERSION
 
 GONE_TIMEOUT = 60.0
+HEARTBEAT_SECONDS = 5.0
+STALE_HEARTBEAT_SECONDS = 20.0
+"""Another operator instance takes an experiment over once its heartbeat is this old."""
 
 
 def _env(name: str, default: str) -> str:
@@ -44,6 +50,10 @@ class EngineSettings:
     )
     dashboard_url: str = field(default_factory=lambda: _env("FAULTLINE_DASHBOARD_URL", ""))
     dashboard_token: str = field(default_factory=lambda: _env("FAULTLINE_DASHBOARD_TOKEN", ""))
+    instance: str = field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+    )
+    """Who holds an experiment (status.runner) when several operators watch the cluster."""
     tick_seconds: float = field(
         default_factory=lambda: float(_env("FAULTLINE_EXPERIMENT_TICK_SECONDS", "1"))
     )
@@ -83,6 +93,10 @@ def make_sources(ref: ExperimentRef, spec: ExperimentSpec, cfg: EngineSettings) 
     return out
 
 
+def _iso_now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
 class Run:
     def __init__(
         self,
@@ -97,13 +111,45 @@ class Run:
         self.status = dict(status or {})
         self.sources = make_sources(ref, spec, cfg)
         self.children = child_manifests(spec, ref.namespace, ref.name, ref.uid)
+        self.last_write = 0.0
         self.dashboard = (
             Dashboard(cfg.dashboard_url, cfg.dashboard_token, logger)
             if cfg.dashboard_url and cfg.dashboard_token
             else None
         )
 
+    async def claim(self) -> bool:
+        """Wait until this instance holds the experiment (False: finished or stopped first)."""
+        me = self.cfg.instance
+        while not self.stopped():
+            obj = await asyncio.to_thread(kube.get_experiment, self.ref.namespace, self.ref.name)
+            status = dict(obj.get("status") or {})
+            if status.get("verdict"):
+                return False
+            beat = timestamp_of(status.get("heartbeatTime"))
+            holder = status.get("runner")
+            if holder in (None, me) or beat is None or time.time() - beat > STALE_HEARTBEAT_SECONDS:
+                claim = {"runner": me, "heartbeatTime": _iso_now()}
+                try:
+                    await asyncio.to_thread(
+                        kube.patch_status,
+                        self.ref.namespace,
+                        self.ref.name,
+                        claim,
+                        obj["metadata"]["resourceVersion"],
+                    )
+                except KubeError as e:
+                    if e.status != 409:  # 409: another instance claimed it first
+                        raise
+                else:
+                    self.status = {**status, **claim}
+                    return True
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+        return False
+
     async def write(self, st: RunState, **extra: Any) -> None:
+        self.last_write = time.monotonic()
+        extra = {"runner": self.cfg.instance, "heartbeatTime": _iso_now(), **extra}
         self.status = render(st, self.status, now=time.time(), **extra)
         try:
             await asyncio.to_thread(
@@ -147,7 +193,8 @@ class Run:
     async def wait_first_observations(self) -> str | None:
         while not self.stopped():
             series = await self.series()
-            if all(series.values()):
+            # A load probe's first intervals are empty while it connects; they are no baseline.
+            if all(any(x.requests > 0 for x in s) for s in series.values()):
                 return None
             if errors := self.errors():
                 return "; ".join(f"{k}: {v}" for k, v in errors.items())
@@ -155,6 +202,8 @@ class Run:
         return "stopped before the probes reported"
 
     async def execute(self) -> None:
+        if not await self.claim():
+            return
         st = state_of(self.status)
         if st.verdict is not None or st.phase == "Finished":
             return
@@ -220,7 +269,7 @@ class Run:
             if new.phase == "Verdict":
                 await self.finish(new, series)
                 return
-            if new != st:
+            if new != st or time.monotonic() - self.last_write >= HEARTBEAT_SECONDS:
                 await self.write(new)
                 if self.dashboard is not None:
                     await self.dashboard.phase(new.phase)

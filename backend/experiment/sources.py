@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from typing import Any, Protocol
 
@@ -78,6 +79,8 @@ class LocalSource:
         async def sink(batch: list[Observation]) -> None:
             self._samples.extend(to_sample(o) for o in batch)
 
+        # httpx logs every request at INFO; a load probe in the operator would flood its log.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         self._started = time.time()
         self._task = asyncio.create_task(run_probe(self.probe, sink, self._stop))
 

@@ -23,7 +23,7 @@ def _iso(t: float | None) -> datetime | None:
     return None if t is None else datetime.fromtimestamp(t, UTC)
 
 
-def _ts(d: Any) -> float | None:
+def timestamp_of(d: Any) -> float | None:
     if d is None:
         return None
     if isinstance(d, str):
@@ -35,10 +35,10 @@ def state_of(status: dict[str, Any]) -> RunState:
     st = ExperimentStatus.model_validate(status or {})
     return RunState(
         phase=st.phase,
-        start=_ts(st.startTime),
-        fault_start=_ts(st.faultStartTime),
-        fault_end=_ts(st.faultEndTime),
-        end=_ts(st.endTime),
+        start=timestamp_of(st.startTime),
+        fault_start=timestamp_of(st.faultStartTime),
+        fault_end=timestamp_of(st.faultEndTime),
+        end=timestamp_of(st.endTime),
         verdict=st.verdict,
         message=st.message,
     )

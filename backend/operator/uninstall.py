@@ -18,6 +18,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any, cast
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -32,18 +33,18 @@ FINALIZER = f"{GROUP}/finalizer"
 log = logging.getLogger("faultline.uninstall")
 
 
-def _objects(api: client.CustomObjectsApi, namespaces: list[str]) -> Iterator[tuple[str, dict]]:  # type: ignore[type-arg]
+def _objects(
+    api: client.CustomObjectsApi, namespaces: list[str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
     for plural in PLURALS:
-        if namespaces:
-            items = [
-                o
-                for ns in namespaces
-                for o in api.list_namespaced_custom_object(GROUP, VERSION, ns, plural)["items"]
-            ]
-        else:
-            items = api.list_cluster_custom_object(GROUP, VERSION, plural)["items"]
-        for obj in items:
-            yield plural, obj
+        pages = (
+            [api.list_namespaced_custom_object(GROUP, VERSION, ns, plural) for ns in namespaces]
+            if namespaces
+            else [api.list_cluster_custom_object(GROUP, VERSION, plural)]
+        )
+        for page in pages:
+            for obj in cast(dict[str, Any], page)["items"]:
+                yield plural, obj
 
 
 def _delete_all(api: client.CustomObjectsApi, namespaces: list[str]) -> int:

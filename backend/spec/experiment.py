@@ -321,5 +321,9 @@ class ExperimentStatus(SpecModel):
     metrics: Annotated[list[ProbeMetrics], Field(max_length=10)] = []
     results: Annotated[list[CriterionResult], Field(max_length=20)] = []
     dashboardRunId: int | None = None
+    runner: Annotated[str, Field(max_length=253)] | None = None
+    """The operator instance running the experiment; another instance takes over only once
+    `heartbeatTime` is stale, so two operators never run one experiment twice."""
+    heartbeatTime: datetime | None = None
     conditions: Conditions = []
     message: Annotated[str, Field(max_length=32768)] = ""

@@ -16,7 +16,15 @@ from backend.api.app import create_app
 from backend.settings import Settings
 from tests.api.server import RunningServer, serve
 from tests.api_cluster.helpers import TOKEN_HINT, release_chaos_objects
-from tests.e2e.conftest import Cluster, cluster, namespace  # noqa: F401 (fixtures reused)
+
+# The e2e fixtures (and, when this folder runs alone, the hook that builds the dev cluster's
+# binaries outside any test timeout) are reused as they are.
+from tests.e2e.conftest import (  # noqa: F401
+    Cluster,
+    cluster,
+    namespace,
+    pytest_collection_finish,
+)
 
 
 @pytest.fixture

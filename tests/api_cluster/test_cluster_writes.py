@@ -40,7 +40,7 @@ def test_create_pause_resume_delete(cluster: Cluster, api: httpx.Client, ns: str
     path = f"/api/v1/chaos/NetworkChaos/{ns}/flaky"
     cluster.wait_for("the mirror to show the new object", lambda: api.get(path).status_code == 200)
     mirrored = api.get(path).json()
-    assert mirrored["uid"] == uid and mirrored["spec"]["loss"] == {"loss": "30"}
+    assert mirrored["uid"] == uid and mirrored["spec"]["loss"]["loss"] == "30"
 
     assert api.post(f"{path}/pause").status_code == 202
     assert annotations(cluster, ns, "flaky")[PAUSE] == "true"

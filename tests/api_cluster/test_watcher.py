@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.api.app import create_app
 from backend.api.watcher import MIRRORED_KINDS, Watcher
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.db.errors import NotFound
@@ -16,7 +17,7 @@ from backend.db.migrate import upgrade_to_head
 from backend.db.repositories import mirror
 from backend.settings import Settings
 from backend.spec import API_VERSION
-from tests.api.server import RunningServer
+from tests.api.server import RunningServer, serve
 from tests.api_cluster.helpers import api_client, service_account_token
 from tests.e2e.conftest import Cluster
 
@@ -138,3 +139,22 @@ def test_an_expired_watch_relists_and_drops_what_was_deleted_meanwhile(
     finally:
         watcher.stop()
     assert not watcher.running  # stop() ended every watching thread
+
+
+def test_the_app_runs_the_watcher_only_while_it_serves(
+    cluster: Cluster, crds: None, tmp_path: Path
+) -> None:
+    settings = Settings(
+        mode="cluster",
+        kubeconfig=cluster.kubeconfig,
+        data_dir=tmp_path,
+        housekeeping_enabled=False,
+        log_level="WARNING",
+    )
+    app = create_app(settings, configure_logs=False)
+    with serve(app):
+        watcher = app.state.watcher
+        assert isinstance(watcher, Watcher)
+        cluster.wait_for("the first full list", lambda: watcher.synced.is_set())
+        assert watcher.running
+    assert not watcher.running  # shutting the app down ended every watch

@@ -105,3 +105,16 @@ def test_unreachable_cluster_is_an_error(tmp_path: Path) -> None:
     result = cli("run", str(good), "--wait", env=cli_env(dead_kubeconfig(tmp_path)))
     assert result.returncode == 3
     assert "cannot reach the cluster at https://127.0.0.1:1" in result.stderr
+
+
+def test_run_refuses_a_schedule(tmp_path: Path) -> None:
+    path = tmp_path / "schedule.yaml"
+    path.write_text(
+        "apiVersion: chaos.faultline.dev/v1alpha1\nkind: Schedule\nmetadata: {name: nightly}\n"
+        'spec: {schedule: "@every 30s", type: PodChaos, podChaos: {action: pod-kill, mode: one,'
+        " selector: {labelSelectors: {app: web}}}}\n"
+    )
+    assert cli("validate", str(path)).returncode == 0  # valid, just not something to follow
+    result = cli("run", str(path), "--wait", env=cli_env(dead_kubeconfig(tmp_path)))
+    assert result.returncode == 4
+    assert "kind: run follows one run to its outcome" in result.stderr

@@ -106,6 +106,9 @@ def operator(cluster, crds, chaosd: Chaosd, tmp_path_factory: pytest.TempPathFac
         "FAULTLINE_TICK_SECONDS": "2",
         "FAULTLINE_LEASE_SECONDS": "10",
         "FAULTLINE_HEALTH_LISTEN": f"127.0.0.1:{health}",
+        # Experiment probes run inside the operator (on this host, which can reach pod and
+        # Service IPs) unless a test run asks for the in-cluster probe Job.
+        "FAULTLINE_PROBE_MODE": os.environ.get("FAULTLINE_PROBE_MODE", "local"),
     }
     with open(log, "wb") as out:
         proc = subprocess.Popen(

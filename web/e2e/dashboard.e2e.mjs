@@ -29,7 +29,7 @@ async function api(method, path, body) {
     headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.text()}`);
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return res.status === 204 ? null : res.json();
 }
 
@@ -134,7 +134,7 @@ try {
   await page.getByText("say what you expect").waitFor(NO_LIMIT);
   await page.getByLabel("Loss %").fill("30");
   await page.getByLabel("Hypothesis title").fill("Web keeps 70 % of its QPS under 30 % loss");
-  const yaml = page.getByLabel("YAML");
+  const yaml = page.getByRole("textbox", { name: "YAML" });
   assert.match(await yaml.inputValue(), /loss: "30"/);
   assert.match(await yaml.inputValue(), /type: NetworkChaos/);
   // YAML -> form
@@ -173,7 +173,7 @@ try {
   assert.equal(await page.getByRole("table", { name: "Chaos objects" }).locator("tbody tr").count(), 2);
   await shot("chaos-list");
   await page.getByRole("link", { name: "checkout-kill" }).click();
-  await page.getByRole("cell", { name: "chaosd unreachable" }).waitFor(NO_LIMIT);
+  await page.getByRole("cell", { name: "chaosd unreachable", exact: true }).waitFor(NO_LIMIT);
   await page.getByRole("cell", { name: "InjectFailed" }).waitFor(NO_LIMIT);
   await page.getByRole("button", { name: "Pause" }).click();
   const dialog = page.getByRole("dialog");

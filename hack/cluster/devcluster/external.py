@@ -17,7 +17,7 @@ def server_version(kubeconfig: Path) -> str | None:
     from kubernetes import client, config
 
     try:
-        api = config.new_client_from_config(config_file=str(kubeconfig))
+        api = config.new_client_from_config(config_file=str(kubeconfig))  # type: ignore[no-untyped-call]
         api.configuration.retries = 0
         try:
             info = client.VersionApi(api).get_code(_request_timeout=5)

@@ -158,6 +158,9 @@ def build(name: str) -> tuple[Path, str]:
             image_id = docker_archive(root, spec, archive.with_suffix(".tmp"))
         archive.with_suffix(".tmp").rename(archive)
         id_file.write_text(image_id)
+        for stale in archive.parent.glob(f"{name}-*"):  # earlier builds of this image
+            if stale.stem != archive.stem:
+                stale.unlink(missing_ok=True)
     return archive, id_file.read_text()
 
 

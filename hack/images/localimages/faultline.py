@@ -177,7 +177,16 @@ def build() -> tuple[Path, str, str]:
         image_id = docker_archive(root, spec, archive.with_suffix(".tmp"))
     archive.with_suffix(".tmp").rename(archive)
     id_file.write_text(image_id)
+    _prune(keep=archive)
     return archive, image_id, tag
+
+
+def _prune(keep: Path, count: int = 2) -> None:
+    """Every code change makes a ~400 MB archive; keep only the newest few."""
+    archives = sorted(keep.parent.glob("faultline-*.tar"), key=lambda p: p.stat().st_mtime)
+    for old in [p for p in archives if p != keep][: max(0, len(archives) - count)]:
+        old.unlink(missing_ok=True)
+        old.with_suffix(".id").unlink(missing_ok=True)
 
 
 def containerd_name(tag: str) -> str:

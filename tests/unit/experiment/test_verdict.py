@@ -18,7 +18,9 @@ TL = Timeline(start=0, fault_start=30, fault_end=40, end=60, hold=3)
 
 def series(fn, until: float = 60, start: float = 0) -> list[Sample]:
     n = round((until - start) / DT)
-    return [Sample(t, *fn(t), requests=20) for t in (round(start + i * DT, 6) for i in range(n + 1))]
+    return [
+        Sample(t, *fn(t), requests=20) for t in (round(start + i * DT, 6) for i in range(n + 1))
+    ]
 
 
 def dip(t: float) -> tuple[float, float]:

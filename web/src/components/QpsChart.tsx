@@ -1,7 +1,7 @@
 // The live QPS chart of a run (uPlot: small and fast with frequent redraws): the baseline band,
 // the fault window shaded, abort/recovery markers, and error rate and p99 latency on their own
 // axes. A text summary beside it gives screen-reader users the same facts.
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { dipOf, type ChartModel } from "../lib/series";
@@ -43,8 +43,8 @@ function options(model: ChartModel, width: number): uPlot.Options {
     series: [
       {},
       { label: "QPS", scale: "qps", stroke: "#1f5fbf", width: 2 },
-      { label: "baseline low", scale: "qps", stroke: "rgba(31,95,191,0.3)", dash: [4, 4] },
-      { label: "baseline high", scale: "qps", stroke: "rgba(31,95,191,0.3)", dash: [4, 4] },
+      { label: "baseline low", scale: "qps", stroke: "rgba(31,95,191,0.3)", dash: [4, 4], points: { show: false } },
+      { label: "baseline high", scale: "qps", stroke: "rgba(31,95,191,0.3)", dash: [4, 4], points: { show: false } },
       { label: "errors %", scale: "pct", stroke: "#c0392b", width: 1 },
       { label: "p99 ms", scale: "ms", stroke: "#8e44ad", width: 1 },
     ],
@@ -66,13 +66,21 @@ function data(model: ChartModel): uPlot.AlignedData {
 
 export function QpsChart({ model }: { model: ChartModel }) {
   const box = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(0);
+  useEffect(() => {
+    // Follow the container's width, so the chart fits phones and resized windows.
+    const target = box.current;
+    if (!target || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(([entry]) => setWidth(Math.round(entry?.contentRect.width ?? 0)));
+    observer.observe(target);
+    return () => observer.disconnect();
+  }, []);
   useEffect(() => {
     const target = box.current;
     if (!target || model.x.length === 0) return;
-    const width = Math.max(320, target.clientWidth || 800);
-    const plot = new uPlot(options(model, width), data(model), target);
+    const plot = new uPlot(options(model, Math.max(280, width || target.clientWidth || 800)), data(model), target);
     return () => plot.destroy();
-  }, [model]);
+  }, [model, width]);
   const dip = dipOf(model);
   const summary =
     model.x.length === 0

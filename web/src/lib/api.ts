@@ -67,7 +67,11 @@ const auth: Middleware = {
   },
 };
 
-export const client = createClient<paths>({ baseUrl: window.location.origin });
+// fetch is looked up per request (not captured once), so component tests can stub it.
+export const client = createClient<paths>({
+  baseUrl: window.location.origin,
+  fetch: (request) => globalThis.fetch(request),
+});
 client.use(auth);
 
 /** Unwraps an openapi-fetch answer: the data, or an ApiError carrying the API's message. */

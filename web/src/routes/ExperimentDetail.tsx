@@ -108,7 +108,8 @@ export function ExperimentDetail() {
     queryKey: ["experiment", id],
     queryFn: () =>
       call(client.GET("/api/v1/experiments/{experiment_id}", { params: { path: { experiment_id: id } } })),
-    refetchInterval: 5000,
+    // Its status and verdict follow the latest run, which may finish at any moment.
+    refetchInterval: 2000,
   });
   const hypothesisId = experiment.data?.hypothesis_id ?? undefined;
   const hypothesis = useQuery({
@@ -181,7 +182,7 @@ export function ExperimentDetail() {
         {run ? (
           <ol className="timeline">
             <li>
-              {when(run.started_at)} — run started ({run.phase})
+              {when(run.started_at)} — run started
             </li>
             {(events.data?.items ?? []).map((ev) => (
               <li key={ev.id} className={ev.type === "Warning" ? "warning" : undefined}>

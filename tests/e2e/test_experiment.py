@@ -1,0 +1,240 @@
+"""Experiments end to end on the real cluster: a 3-replica demo-http Deployment behind a
+ClusterIP Service, a load probe on the Service, real faults through the operator and chaosd,
+and the verdict the engine writes into the Experiment's status.
+
+The probe runs inside the operator process on this host (FAULTLINE_PROBE_MODE=local, set by the
+`operator` fixture); the host reaches the Service through kube-proxy and the pods see its
+traffic coming from the node's bridge address, which is what the partition cuts.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+import httpx
+import pytest
+
+from chaosd.cri import container_main_pid
+
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+
+IMAGE = "faultline.local/demo-http:0.1.0"
+API = "chaos.faultline.dev/v1alpha1"
+
+
+def _apply(cluster, ns: str, doc: dict) -> None:
+    cluster.kubectl("apply", "-n", ns, "-f", "-", stdin=json.dumps(doc))
+
+
+def _get(cluster, ns: str, kind: str, name: str = "") -> dict:
+    args = ["get", "-n", ns, kind] + ([name] if name else [])
+    return json.loads(cluster.kubectl(*args, "-o", "json"))
+
+
+def _web(cluster, ns: str) -> str:
+    """3 replicas of demo-http behind a ClusterIP Service; returns the Service's URL."""
+    _apply(
+        cluster,
+        ns,
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {
+                "replicas": 3,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {
+                        "terminationGracePeriodSeconds": 1,
+                        "containers": [
+                            {
+                                "name": "main",
+                                "image": IMAGE,
+                                "imagePullPolicy": "Never",
+                                "env": [
+                                    {
+                                        "name": "POD_NAME",
+                                        "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}},
+                                    }
+                                ],
+                            }
+                        ],
+                    },
+                },
+            },
+        },
+    )
+    _apply(
+        cluster,
+        ns,
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "web"},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
+        },
+    )
+    cluster.kubectl("rollout", "status", "-n", ns, "deploy/web", "--timeout=180s")
+    ip = _get(cluster, ns, "service", "web")["spec"]["clusterIP"]
+    url = f"http://{ip}/"
+    cluster.wait_for("service answers", lambda: _answers(url), timeout=60)
+    return url
+
+
+def _answers(url: str) -> bool:
+    try:
+        return '"pod"' in httpx.get(url, timeout=2).text
+    except httpx.HTTPError:
+        return False
+
+
+def _pods(cluster, ns: str) -> list[dict]:
+    return [
+        p
+        for p in _get(cluster, ns, "pods")["items"]
+        if p["metadata"].get("labels", {}).get("app") == "web"
+    ]
+
+
+def _experiment(name: str, url: str, faults: list, tolerances: list, **extra: Any) -> dict:
+    spec: dict[str, Any] = {
+        "hypothesis": {
+            "title": f"{name}: the service keeps serving",
+            "probes": [{"name": "web", "type": "load", "url": url, "rate": 40, "timeout": "500ms"}],
+            "tolerances": tolerances,
+        },
+        "faults": faults,
+        "timing": {"baseline": "10s", "faultDuration": "10s", "recoveryDeadline": "60s"},
+        **extra,
+    }
+    return {"apiVersion": API, "kind": "Experiment", "metadata": {"name": name}, "spec": spec}
+
+
+def _verdict(cluster, ns: str, name: str) -> dict:
+    def done() -> bool:
+        return bool(_get(cluster, ns, "experiment", name).get("status", {}).get("verdict"))
+
+    cluster.wait_for(f"verdict of {name}", done, timeout=240)
+    # The verdict is written first, the metrics a moment later with phase Finished.
+    cluster.wait_for(
+        "phase Finished",
+        lambda: _get(cluster, ns, "experiment", name)["status"].get("phase") == "Finished",
+        timeout=60,
+    )
+    return _get(cluster, ns, "experiment", name)["status"]
+
+
+def _bridge_address(pod_ip: str) -> str:
+    """The address the node uses towards pods (what they see as the probe's source)."""
+    out = subprocess.run(
+        ["ip", "-4", "route", "get", pod_ip], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return out[out.index("src") + 1]
+
+
+def _faultline_tables(pod: dict) -> str:
+    cid = pod["status"]["containerStatuses"][0]["containerID"]
+    pid = container_main_pid(cid).pid
+    return subprocess.run(
+        ["nsenter", "-t", str(pid), "-n", "nft", "list", "tables"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def _partition(ns: str, source: str) -> dict:
+    return {
+        "name": "cut",
+        "type": "NetworkChaos",
+        "networkChaos": {
+            "action": "partition",
+            "mode": "all",
+            "selector": {"namespaces": [ns], "labelSelectors": {"app": "web"}},
+            "direction": "both",
+            "externalTargets": [source],
+        },
+    }
+
+
+def test_pod_kill_dips_and_recovers_within_60s(cluster, namespace, operator) -> None:
+    url = _web(cluster, namespace)
+    before = {p["metadata"]["name"] for p in _pods(cluster, namespace)}
+    kill = {
+        "name": "kill-one",
+        "type": "PodChaos",
+        "podChaos": {
+            "action": "pod-kill",
+            "mode": "one",
+            "selector": {"labelSelectors": {"app": "web"}},
+        },
+    }
+    tolerances = [
+        {"probe": "web", "recoverTo": 90, "within": "60s", "from": "faultStart"},
+        {"probe": "web", "metric": "errorRate", "atMost": 0.05, "during": "afterRecovery"},
+    ]
+    _apply(cluster, namespace, _experiment("kill-one", url, [kill], tolerances))
+    status = _verdict(cluster, namespace, "kill-one")
+
+    assert status["verdict"] == "Passed", status
+    phases = [p["phase"] for p in status["phaseTimes"]]
+    assert phases[:5] == ["Pending", "Baseline", "Injecting", "Observing", "Recovering"]
+    assert phases[-2:] == ["Verdict", "Finished"]
+    [m] = status["metrics"]
+    assert 30 <= m["baselineQps"] <= 42  # the probe asked for 40 requests/s
+    assert m["minQps"] <= m["baselineQps"]
+    assert m["timeToRecoverFromStartSeconds"] <= 60
+    assert all(r["passed"] for r in status["results"]) and len(status["results"]) == 2
+    # The fault really happened: one of the original replicas was killed and replaced.
+    [ref] = status["faultObjects"]
+    assert ref["kind"] == "PodChaos" and ref["name"] == "kill-one-kill-one"
+    after = {p["metadata"]["name"] for p in _pods(cluster, namespace)}
+    assert len(before - after) == 1
+    # ... and the child chaos object is gone once the experiment has finished with it.
+    assert "kill-one-kill-one" not in cluster.kubectl("get", "-n", namespace, "podchaos")
+
+
+def test_partition_fails_a_strict_hypothesis(cluster, namespace, operator) -> None:
+    url = _web(cluster, namespace)
+    source = _bridge_address(_pods(cluster, namespace)[0]["status"]["podIP"])
+    strict = [{"probe": "web", "atLeastPercentOfBaseline": 80, "during": "fault"}]
+    doc = _experiment("strict", url, [_partition(namespace, source)], strict)
+    doc["spec"]["timing"]["faultDuration"] = "5s"
+    _apply(cluster, namespace, doc)
+    status = _verdict(cluster, namespace, "strict")
+
+    assert status["verdict"] == "Failed", status
+    [result] = status["results"]
+    assert not result["passed"] and result["observed"].startswith("worst ")
+    assert float(result["observed"].split()[1]) < 0.8 * status["metrics"][0]["baselineQps"]
+    assert status["metrics"][0]["dipDepthPercent"] > 50  # the partition cut the probe off
+    assert _answers(url)  # recovered after the fault window
+
+
+def test_abort_removes_the_partition_at_once(cluster, namespace, operator) -> None:
+    url = _web(cluster, namespace)
+    pods = _pods(cluster, namespace)
+    source = _bridge_address(pods[0]["status"]["podIP"])
+    doc = _experiment(
+        "abort",
+        url,
+        [_partition(namespace, source)],
+        [{"probe": "web", "recoverTo": 90, "within": "30s"}],
+        abort={"conditions": [{"probe": "web", "belowPercent": 50, "for": "2s"}]},
+    )
+    doc["spec"]["timing"]["faultDuration"] = "10m"  # only the abort can end it in time
+    _apply(cluster, namespace, doc)
+    status = _verdict(cluster, namespace, "abort")
+
+    assert status["verdict"] == "Aborted", status
+    assert status["aborted"] is True
+    assert "qps below 50% of baseline" in status["message"]
+    assert "faultEndTime" not in status  # it never ran to its planned end
+    # The fault is really gone: no chaos object, no rules in any pod, traffic flows again.
+    assert "cut" not in cluster.kubectl("get", "-n", namespace, "networkchaos")
+    for pod in _pods(cluster, namespace):
+        assert "faultline" not in _faultline_tables(pod)
+    assert _answers(url)

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import type { FaultlineEvent, Observation } from "./api";
+import { baselineOf, chartModel, dipOf } from "./series";
+
+const obs = (ts: number, qps: number, error_rate: number | null = null): Observation => ({
+  ts,
+  qps,
+  error_rate,
+  latency_p50_ms: null,
+  latency_p99_ms: ts,
+  bucket_seconds: 0,
+});
+const event = (ts: number, reason: string): FaultlineEvent => ({
+  id: ts,
+  run_id: 1,
+  chaos_object_id: null,
+  ts: new Date(ts * 1000).toISOString(),
+  type: "Normal",
+  reason,
+  message: "",
+});
+
+describe("chartModel", () => {
+  it("sorts the samples and converts error rate to percent", () => {
+    const m = chartModel([obs(3, 30, 0.5), obs(1, 10), obs(2, 20, 0.01)], {});
+    expect(m.x).toEqual([1, 2, 3]);
+    expect(m.qps).toEqual([10, 20, 30]);
+    expect(m.errorPct).toEqual([null, 1, 50]);
+    expect(m.p99).toEqual([1, 2, 3]);
+  });
+
+  it("takes the fault window, markers and baseline from the run metrics", () => {
+    const m = chartModel([obs(1, 100)], {
+      fault_started_at: 10,
+      fault_ended_at: 20,
+      aborted_at: 15,
+      recovered_at: 30,
+      baseline_qps: 100,
+      baseline_low: 90,
+      baseline_high: 110,
+    });
+    expect([m.faultStart, m.faultEnd, m.abortAt, m.recoveredAt]).toEqual([10, 20, 15, 30]);
+    expect(m.baseline).toEqual({ median: 100, low: 90, high: 110 });
+  });
+
+  it("falls back to events and to the samples before the fault", () => {
+    const samples = [obs(1, 98), obs(2, 100), obs(3, 102), obs(4, 40), obs(5, 60)];
+    const m = chartModel(samples, {}, [event(3.5, "FaultInjected"), event(5, "Recovered")]);
+    expect(m.faultStart).toBe(3.5);
+    expect(m.recoveredAt).toBe(5);
+    expect(m.faultEnd).toBeNull();
+    expect(m.baseline?.median).toBe(100);
+    expect(m.baseline!.low).toBeLessThan(98);
+    expect(dipOf(m)).toEqual({ qps: 40, ts: 4 });
+  });
+
+  it("metrics win over events", () => {
+    const m = chartModel([], { fault_started_at: 7 }, [event(3, "FaultInjected")]);
+    expect(m.faultStart).toBe(7);
+  });
+});
+
+describe("baselineOf", () => {
+  it("is at least 5 % wide even for a perfectly flat service", () => {
+    expect(baselineOf([50, 50, 50])).toEqual({ median: 50, low: 47.5, high: 52.5 });
+  });
+  it("widens with noise", () => {
+    const band = baselineOf([80, 100, 120, 90, 110])!;
+    expect(band.median).toBe(100);
+    expect(band.high - band.low).toBeGreaterThan(40);
+  });
+  it("has nothing to say about no samples", () => {
+    expect(baselineOf([])).toBeNull();
+  });
+});
