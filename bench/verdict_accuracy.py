@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.domain.recovery import Sample  # noqa: E402
-from backend.domain.verdict import Timeline, evaluate  # noqa: E402
-from backend.spec.experiment import Tolerance  # noqa: E402
+from backend.domain.recovery import Sample
+from backend.domain.verdict import Timeline, evaluate
+from backend.spec.experiment import Tolerance
 
 DT = 0.2
 BASE = 100.0

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 # Scale factor that turns a median absolute deviation into a standard-deviation estimate.
 _MAD_TO_SIGMA = 1.4826
+_EPS = 1e-6  # sample times are sums of float intervals
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ def recovery_metrics(
         lost += max(0.0, baseline.median - s.qps) * dt
         failed += s.qps * s.error_rate * dt
 
-    recovered_at = _recovered_at(after, impact, threshold, hold)
+    noise = max(0.0, baseline.median - baseline.low)
+    recovered_at = _recovered_at(after, impact, threshold, hold, noise)
     return RecoveryMetrics(
         baseline=baseline,
         min_qps=min_qps,
@@ -136,25 +138,30 @@ def recovery_metrics(
 
 
 def _recovered_at(
-    after: Sequence[Sample], impact: float | None, threshold: float, hold: float
+    after: Sequence[Sample], impact: float | None, threshold: float, hold: float, noise: float
 ) -> float | None:
-    """Start of the first run of samples >= threshold, after the impact, lasting `hold` s."""
+    """Start of the first `hold`-second window after the impact that begins at or above the
+    threshold, averages at or above it, and never falls further below it than the baseline's
+    own noise (`noise`). Averaging over the hold keeps sampling noise around the threshold from
+    postponing a recovery that has happened; the floor keeps a relapse from counting."""
     if not after:
         return None
     if impact is None:
         # Never left the band: recovered from the start (time-to-recover 0).
         return after[0].t
-    run_start: float | None = None
-    for s in after:
-        if s.t < impact:
+    floor = threshold - noise
+    candidates = [i for i, s in enumerate(after) if s.t >= impact]
+    for i in candidates:
+        start = after[i]
+        if start.qps < threshold:
             continue
-        if s.qps >= threshold:
-            if run_start is None:
-                run_start = s.t
-            if s.t - run_start >= hold:
-                return run_start
-        else:
-            run_start = None
+        window = [s for s in after[i:] if s.t - start.t <= hold + _EPS]
+        if window[-1].t - start.t < hold - _EPS:
+            return None  # the series ends before the hold does: not (yet) recovered
+        if min(s.qps for s in window) < floor:
+            continue
+        if statistics.fmean(s.qps for s in window) >= threshold:
+            return start.t
     return None  # never held the threshold for `hold` seconds
 
 

@@ -10,8 +10,9 @@ requests is noise, not an outage.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from backend.domain.recovery import (
     Baseline,
@@ -195,7 +196,7 @@ def evaluate_one(
 
 
 def evaluate(
-    tolerances: Sequence[Tolerance], series: dict[str, Sequence[Sample]], tl: Timeline
+    tolerances: Sequence[Tolerance], series: Mapping[str, Sequence[Sample]], tl: Timeline
 ) -> tuple[dict[str, ProbeResult], list[Outcome]]:
     """Measure every probe and judge every tolerance. Raises NoBaseline for a silent probe."""
     smoothed = {name: smooth(s, SMOOTHING_SECONDS) for name, s in series.items()}
@@ -206,9 +207,17 @@ def evaluate(
     return results, outcomes
 
 
+def _below(s: Sample, limit: float) -> bool:
+    return s.qps < limit
+
+
+def _errors_above(s: Sample, ceiling: float) -> bool:
+    return s.error_rate > ceiling
+
+
 def abort_reason(
     conditions: Sequence[AbortCondition],
-    series: dict[str, Sequence[Sample]],
+    series: Mapping[str, Sequence[Sample]],
     baselines: dict[str, float],
     since: float,
 ) -> str | None:
@@ -217,19 +226,14 @@ def abort_reason(
         samples = [s for s in smooth(series.get(c.probe, []), SMOOTHING_SECONDS) if s.t >= since]
         if not samples:
             continue
+        bad: Callable[[Sample], bool]
         if c.belowPercent is not None:
             limit = c.belowPercent / 100 * baselines.get(c.probe, 0.0)
-
-            def bad(s: Sample, limit: float = limit) -> bool:
-                return s.qps < limit
-
+            bad = partial(_below, limit=limit)
             what = f"{c.probe} qps below {_fmt(c.belowPercent)}% of baseline ({_fmt(limit)})"
         else:
             ceiling = c.errorRateAbove or 0.0
-
-            def bad(s: Sample, ceiling: float = ceiling) -> bool:
-                return s.error_rate > ceiling
-
+            bad = partial(_errors_above, ceiling=ceiling)
             what = f"{c.probe} error rate above {_fmt(ceiling)}"
         run_start = None
         for s in reversed(samples):

@@ -9,7 +9,7 @@ carries on from there.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from backend.domain.recovery import Sample, baseline_of, smooth
@@ -57,7 +57,7 @@ def _stop(st: RunState, now: float, verdict: str, message: str, **io: bool) -> S
     return Step(done, **io)
 
 
-def _baselines(series: dict[str, Sequence[Sample]], st: RunState) -> dict[str, float]:
+def _baselines(series: Mapping[str, Sequence[Sample]], st: RunState) -> dict[str, float]:
     assert st.start is not None and st.fault_start is not None
     out = {}
     for name, samples in series.items():
@@ -73,7 +73,7 @@ def step(
     spec: ExperimentSpec,
     st: RunState,
     now: float,
-    series: dict[str, Sequence[Sample]],
+    series: Mapping[str, Sequence[Sample]],
     probe_errors: dict[str, str],
 ) -> Step:
     timing = spec.timing
@@ -96,9 +96,9 @@ def step(
         if spec.abort.onProbeError and probe_errors:
             reason = "aborted: probe failed: " + _join(probe_errors)
             return _stop(st, now, "Aborted", reason, delete_faults=True)
-        reason = abort_reason(spec.abort.conditions, series, _baselines(series, st), st.fault_start)
-        if reason:
-            return _stop(st, now, "Aborted", f"aborted: {reason}", delete_faults=True)
+        fired = abort_reason(spec.abort.conditions, series, _baselines(series, st), st.fault_start)
+        if fired:
+            return _stop(st, now, "Aborted", f"aborted: {fired}", delete_faults=True)
         if now - st.fault_start < parse_duration(timing.faultDuration):
             return Step(st)
         return Step(replace(st, phase="Recovering", fault_end=now), delete_faults=True)
@@ -112,7 +112,7 @@ def step(
 
 
 def _all_recovered(
-    spec: ExperimentSpec, st: RunState, now: float, series: dict[str, Sequence[Sample]]
+    spec: ExperimentSpec, st: RunState, now: float, series: Mapping[str, Sequence[Sample]]
 ) -> bool:
     tl = timeline(spec, st, now)
     for name, samples in series.items():

@@ -37,14 +37,14 @@ class Source(Protocol):
 
 
 def to_sample(o: Observation | dict[str, Any]) -> Sample:
-    d = o.as_dict() if isinstance(o, Observation) else o
+    d: dict[str, Any] = dict(o.as_dict()) if isinstance(o, Observation) else o
     return Sample(
-        t=float(d["ts"]),  # type: ignore[arg-type]
-        qps=float(d["qps"]),  # type: ignore[arg-type]
-        error_rate=float(d.get("error_rate") or 0.0),  # type: ignore[arg-type]
-        latency_p50_ms=d.get("latency_p50_ms"),  # type: ignore[arg-type]
-        latency_p99_ms=d.get("latency_p99_ms"),  # type: ignore[arg-type]
-        requests=int(d.get("requests") or 0),  # type: ignore[arg-type]
+        t=float(d["ts"]),
+        qps=float(d["qps"]),
+        error_rate=float(d.get("error_rate") or 0.0),
+        latency_p50_ms=d.get("latency_p50_ms"),
+        latency_p99_ms=d.get("latency_p99_ms"),
+        requests=int(d.get("requests") or 0),
     )
 
 

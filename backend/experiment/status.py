@@ -3,7 +3,7 @@ merge patch), and reads the run state back from a status after an operator resta
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,7 +68,7 @@ def probe_metrics(name: str, n: int, res: ProbeResult) -> ProbeMetrics:
 
 
 def judge(
-    spec: ExperimentSpec, st: RunState, now: float, series: dict[str, Sequence[Sample]]
+    spec: ExperimentSpec, st: RunState, now: float, series: Mapping[str, Sequence[Sample]]
 ) -> tuple[RunState, list[ProbeMetrics], list[CriterionResult]]:
     """The verdict of a run that reached the Verdict phase (aborted runs keep their verdict)."""
     if st.fault_start is None:
@@ -110,7 +110,7 @@ def render(
     old = ExperimentStatus.model_validate(previous or {})
     times = list(old.phaseTimes)
     if not times or times[-1].phase != st.phase:
-        times.append(PhaseTime(phase=st.phase, time=_iso(now)))  # type: ignore[arg-type]
+        times.append(PhaseTime.model_validate({"phase": st.phase, "time": _iso(now)}))
     out = old.model_copy(
         update={
             "phase": st.phase,

@@ -179,6 +179,7 @@ def test_pod_kill_dips_and_recovers_within_60s(cluster, namespace, operator) -> 
     _apply(cluster, namespace, _experiment("kill-one", url, [kill], tolerances))
     status = _verdict(cluster, namespace, "kill-one")
 
+    print("pod-kill metrics:", json.dumps(status["metrics"]), json.dumps(status["results"]))
     assert status["verdict"] == "Passed", status
     phases = [p["phase"] for p in status["phaseTimes"]]
     assert phases[:5] == ["Pending", "Baseline", "Injecting", "Observing", "Recovering"]
@@ -206,6 +207,7 @@ def test_partition_fails_a_strict_hypothesis(cluster, namespace, operator) -> No
     _apply(cluster, namespace, doc)
     status = _verdict(cluster, namespace, "strict")
 
+    print("strict:", json.dumps(status["metrics"]), json.dumps(status["results"]))
     assert status["verdict"] == "Failed", status
     [result] = status["results"]
     assert not result["passed"] and result["observed"].startswith("worst ")
@@ -229,6 +231,7 @@ def test_abort_removes_the_partition_at_once(cluster, namespace, operator) -> No
     _apply(cluster, namespace, doc)
     status = _verdict(cluster, namespace, "abort")
 
+    print("abort:", status["message"], json.dumps(status.get("metrics")))
     assert status["verdict"] == "Aborted", status
     assert status["aborted"] is True
     assert "qps below 50% of baseline" in status["message"]

@@ -1,0 +1,124 @@
+"""The dashboard's own checks, run by pytest so `make test` covers them.
+
+`npm ci`, then TypeScript strict, ESLint, the Vitest component tests, and the Playwright run
+(playwright-core driving Debian's Chromium) against the real API serving a fresh production
+build, seeded through the API itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from backend.api.app import create_app
+from backend.settings import Settings
+from tests.api.server import serve
+from tests.web.seed import Seeded, seed
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+BIN = WEB / "node_modules" / ".bin"
+PAGES = [
+    "login-error", "overview", "experiments", "experiment-live", "experiment-finished",
+    "new-experiment", "new-experiment-errors", "chaos-list", "chaos-detail", "schedules",
+    "events", "archives", "mobile-experiment",
+]  # fmt: skip
+
+
+def _run(args: list[str], **env: str) -> str:
+    """Runs a web tool; on failure the assertion message carries its whole output."""
+    done = subprocess.run(
+        args,
+        cwd=WEB,
+        env={**os.environ, "CI": "1", "NO_COLOR": "1", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, f"{' '.join(args)} exited {done.returncode}:\n{done.stdout}"
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def node_modules() -> Path:
+    npm = shutil.which("npm")
+    assert npm, "npm is missing: install Node.js 20 with npm (see docs/dashboard.md)"
+    _run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"])
+    return BIN
+
+
+@pytest.mark.timeout(900)
+def test_typescript_strict(node_modules: Path) -> None:
+    _run([str(node_modules / "tsc"), "--noEmit", "--strict", "-p", "."])
+
+
+@pytest.mark.timeout(900)
+def test_eslint(node_modules: Path) -> None:
+    _run([str(node_modules / "eslint"), "--max-warnings", "0", "."])
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_vitest(node_modules: Path) -> None:
+    out = _run([str(node_modules / "vitest"), "run", "--reporter=verbose"])
+    assert " failed" not in out
+    assert "passed" in out
+
+
+@pytest.fixture
+def built(node_modules: Path, tmp_path: Path) -> Path:
+    """A production build in a temporary folder (web/dist is left alone)."""
+    out = tmp_path / "dist"
+    _run([str(node_modules / "vite"), "build", "--outDir", str(out), "--emptyOutDir"])
+    assert (out / "index.html").is_file()
+    return out
+
+
+@pytest.fixture
+def dashboard(built: Path, tmp_path: Path) -> Iterator[tuple[str, str, httpx.Client, Seeded]]:
+    settings = Settings(data_dir=tmp_path / "data", housekeeping_enabled=False, log_level="WARNING")
+    app = create_app(settings, web_dist=built)
+    with serve(app) as server:
+        token = str(app.state.initial_admin_token)
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=server.base_url, headers=headers) as api:
+            seeded = seed(api, app.state.sessions)
+            yield server.base_url, token, api, seeded
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_dashboard_end_to_end(
+    dashboard: tuple[str, str, httpx.Client, Seeded], tmp_path: Path
+) -> None:
+    base_url, token, api, seeded = dashboard
+    # FAULTLINE_SCREENSHOT_DIR=docs/screenshots refreshes the committed screenshots.
+    shots = Path(os.environ.get("FAULTLINE_SCREENSHOT_DIR") or tmp_path / "screenshots").resolve()
+    shots.mkdir(parents=True, exist_ok=True)
+    out = _run(
+        ["node", "e2e/dashboard.e2e.mjs"],
+        FAULTLINE_URL=base_url,
+        FAULTLINE_TOKEN=token,
+        FAULTLINE_SEED=json.dumps(dataclasses.asdict(seeded)),
+        SCREENSHOT_DIR=str(shots),
+    )
+    assert "e2e: all checks passed" in out
+    for page in PAGES:
+        png = (shots / f"{page}.png").read_bytes()
+        assert png.startswith(b"\x89PNG") and len(png) > 10_000, page
+    # What the browser did is in the database: the experiment made through the form, with the
+    # hypothesis it created, and the live run finished with the verdict the page showed.
+    made = api.get("/api/v1/experiments", params={"namespace": "default"}).json()["items"]
+    assert [e["name"] for e in made] == ["web-loss"]
+    hypothesis = api.get(f"/api/v1/hypotheses/{made[0]['hypothesis_id']}").json()
+    assert hypothesis["title"] == "Web keeps 70 % of its QPS under 30 % loss"
+    live = api.get(f"/api/v1/runs/{seeded.live_run_id}").json()
+    assert (live["phase"], live["verdict"]) == ("Finished", "passed")
