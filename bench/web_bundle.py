@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import logging
 import statistics
 import subprocess
 import sys
@@ -73,10 +74,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="faultline-web-bench-") as tmp:
         dist = args.dist or Path(tmp) / "dist"
         if args.dist is None:
-            subprocess.run(
-                [str(WEB / "node_modules/.bin/vite"), "build", "--outDir", str(dist)],
-                cwd=WEB, check=True, stdout=subprocess.DEVNULL,
-            )  # fmt: skip
+            vite = str(WEB / "node_modules/.bin/vite")
+            build = [vite, "build", "--outDir", str(dist), "--emptyOutDir"]
+            subprocess.run(build, cwd=WEB, check=True, stdout=subprocess.DEVNULL)
         sizes = bundle_sizes(dist)
         js_gz = sum(gz for name, (_, gz) in sizes.items() if name.endswith(".js"))
         print("bundle (production build):")
@@ -88,6 +88,7 @@ def main() -> int:
         settings = Settings(data_dir=Path(tmp) / "data", housekeeping_enabled=False,
                             log_level="WARNING")  # fmt: skip
         app = create_app(settings, web_dist=dist, configure_logs=False)
+        logging.getLogger("faultline").setLevel(logging.ERROR)  # no throwaway-token banner
         with serve(app) as server:
             token = str(app.state.initial_admin_token)
             auth = {"Authorization": f"Bearer {token}"}

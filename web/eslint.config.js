@@ -19,5 +19,8 @@ export default tseslint.config(
   },
   { files: ["*.config.{js,ts}"], languageOptions: { globals: globals.node } },
   // e2e scripts run in Node and pass functions into the page (page.evaluate), so both apply.
-  { files: ["e2e/**/*.mjs"], languageOptions: { globals: { ...globals.node, ...globals.browser } } },
+  {
+    files: ["e2e/**/*.mjs"],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
 );

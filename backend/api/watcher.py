@@ -5,6 +5,7 @@ when the cluster is briefly unreachable), so something must copy the cluster int
 per kind lists every object (replacing the mirror of that kind), then watches from the list's
 resourceVersion. When the watch expires (410 Gone) or fails, it lists again, so a missed event
 never leaves a stale row behind. kubectl users and dashboard users therefore see the same objects.
+A deleted object is archived (its last state moves to the archive table), not forgotten.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db.models import ChaosObject, Schedule
 from backend.db.repositories import mirror
+from backend.db.repositories.archived_objects import archive_deleted
 from backend.spec import GROUP, KINDS, VERSION
 
 log = logging.getLogger("faultline.api.watcher")
@@ -115,7 +117,8 @@ class Watcher:
             present = {(i["metadata"]["namespace"], i["metadata"]["name"]) for i in items}
             for namespace, name in stored_names(session, kind):
                 if (namespace, name) not in present:
-                    forget(session, kind, namespace, name)
+                    # Deleted while nobody watched: archive the state last mirrored.
+                    archive_deleted(session, kind, namespace, name)
         self.relists[kind] += 1
         return str(listing["metadata"]["resourceVersion"])
 
@@ -157,7 +160,7 @@ class Watcher:
             with self.sessions() as session:
                 if kind_of_event == "DELETED":
                     meta = obj["metadata"]
-                    forget(session, kind, meta["namespace"], meta["name"])
+                    archive_deleted(session, kind, meta["namespace"], meta["name"], obj)
                 else:
                     store(session, kind, obj)
         version = (obj.get("metadata") or {}).get("resourceVersion")
@@ -184,13 +187,6 @@ def store(session: Session, kind: str, obj: dict[str, Any]) -> None:
         )  # fmt: skip
     else:
         mirror.upsert_chaos_object(session, kind=kind, **common)
-
-
-def forget(session: Session, kind: str, namespace: str, name: str) -> None:
-    if kind == "Schedule":
-        mirror.delete_schedule_mirror(session, namespace, name)
-    else:
-        mirror.delete_chaos_object_mirror(session, kind, namespace, name)
 
 
 def stored_names(session: Session, kind: str) -> list[tuple[str, str]]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -46,11 +48,26 @@ def forward(
     remote = ports[0].port
     out.print(f"dashboard: http://127.0.0.1:{port}/  (Ctrl-C to stop)")
     cmd = [kubectl, "port-forward", "-n", namespace, f"svc/{svc.metadata.name}", f"{port}:{remote}"]
+    raise typer.Exit(_forward(cmd))
+
+
+def _forward(cmd: list[str]) -> int:
+    """Run kubectl port-forward until it ends or we are told to stop; never leave it behind."""
+    child = subprocess.Popen(cmd)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        rc = subprocess.call(cmd)
+        return child.wait()
     except KeyboardInterrupt:
-        rc = 0
-    raise typer.Exit(rc)
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if child.poll() is None:
+            child.terminate()
+            child.wait()
 
 
 @app.command("reset-token")

@@ -85,3 +85,65 @@ def chaosd_endpoints(namespace: str, label_selector: str, port: int, scheme: str
         if ready and p.spec.node_name and p.status.pod_ip:
             out[p.spec.node_name] = f"{scheme}://{p.status.pod_ip}:{port}"
     return out
+
+
+def get_pod(namespace: str, name: str) -> dict[str, Any] | None:
+    """One pod as a manifest-shaped dict; None when it is gone."""
+    core = client.CoreV1Api(api_client())
+    try:
+        return dict(_plain(core.read_namespaced_pod(name, namespace)))
+    except ApiException as e:
+        if e.status == 404:
+            return None
+        raise _wrap(e, f"get pod {namespace}/{name}") from e
+
+
+def patch_pod(namespace: str, name: str, patch: dict[str, Any]) -> None:
+    """Strategic-merge patch a pod (containers merge by name)."""
+    core = client.CoreV1Api(api_client())
+    try:
+        core.patch_namespaced_pod(name, namespace, patch)
+    except ApiException as e:
+        raise _wrap(e, f"patch pod {namespace}/{name}") from e
+
+
+def namespace_annotations(name: str) -> dict[str, str]:
+    core = client.CoreV1Api(api_client())
+    try:
+        return dict(core.read_namespace(name).metadata.annotations or {})
+    except ApiException as e:
+        if e.status == 404:
+            return {}
+        raise _wrap(e, f"get namespace {name}") from e
+
+
+def config_map_data(namespace: str, name: str) -> dict[str, str] | None:
+    """A ConfigMap's data; None when it does not exist."""
+    core = client.CoreV1Api(api_client())
+    try:
+        return dict(core.read_namespaced_config_map(name, namespace).data or {})
+    except ApiException as e:
+        if e.status == 404:
+            return None
+        raise _wrap(e, f"get configmap {namespace}/{name}") from e
+
+
+def get_chaos(group: str, version: str, plural: str, namespace: str, name: str) -> dict[str, Any]:
+    """One custom object (a chaos object) as a dict; KubeError(status=404) when gone."""
+    api = client.CustomObjectsApi(api_client())
+    try:
+        return dict(api.get_namespaced_custom_object(group, version, namespace, plural, name))
+    except ApiException as e:
+        raise _wrap(e, f"get {plural} {namespace}/{name}") from e
+
+
+def patch_chaos_status(
+    group: str, version: str, plural: str, namespace: str, name: str, status: dict[str, Any]
+) -> None:
+    api = client.CustomObjectsApi(api_client())
+    try:
+        api.patch_namespaced_custom_object_status(
+            group, version, namespace, plural, name, {"status": status}
+        )
+    except ApiException as e:
+        raise _wrap(e, f"patch {plural} {namespace}/{name} status") from e

@@ -95,6 +95,8 @@ class Experiment(Base):
 
 class Run(Base):
     __tablename__ = "runs"
+    # Lists filter by namespace and page newest first; the index keeps that an index scan.
+    __table_args__ = (Index("ix_runs_namespace_id", "namespace", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # SET NULL, not CASCADE: archived runs must survive the deletion of their experiment.
@@ -161,6 +163,24 @@ class Schedule(Base):
     status: Mapped[dict[str, Any]] = mapped_column(default=dict)
     phase: Mapped[str] = mapped_column(String(40), default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArchivedObject(Base):
+    """The last state of a chaos object, experiment or schedule whose custom resource was
+    deleted: kubectl users delete freely, dashboard users still see what ran."""
+
+    __tablename__ = "archived_objects"
+    __table_args__ = (Index("ix_archived_objects_namespace_id", "namespace", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    namespace: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(253))
+    uid: Mapped[str] = mapped_column(String(64), unique=True)
+    spec: Mapped[dict[str, Any]]
+    status: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    phase: Mapped[str] = mapped_column(String(40), default="")
+    archived_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Event(Base):

@@ -119,7 +119,11 @@ def recovery_metrics(
         failed += s.qps * s.error_rate * dt
 
     noise = max(0.0, baseline.median - baseline.low)
-    recovered_at = _recovered_at(after, impact, threshold, hold, noise)
+    # A dip below the recovery line that stays inside a very wide (noisy) band is still a dip:
+    # recovery is searched from whichever came first.
+    dip_start = next((s.t for s in after if s.qps < threshold), None)
+    starts = [t for t in (impact, dip_start) if t is not None]
+    recovered_at = _recovered_at(after, min(starts, default=None), threshold, hold, noise)
     return RecoveryMetrics(
         baseline=baseline,
         min_qps=min_qps,

@@ -190,8 +190,10 @@ class Run:
                 return left
             await asyncio.sleep(0.5)
 
-    async def wait_first_observations(self) -> str | None:
+    async def wait_first_observations(self, st: RunState) -> str | None:
         while not self.stopped():
+            if time.monotonic() - self.last_write >= HEARTBEAT_SECONDS:
+                await self.write(st)  # keeps the claim while a probe pod starts
             series = await self.series()
             # A load probe's first intervals are empty while it connects; they are no baseline.
             if all(any(x.requests > 0 for x in s) for s in series.values()):
@@ -226,7 +228,7 @@ class Run:
         jobs = [s.name for s in self.sources if isinstance(s, JobSource)]
         if not resumed:
             await self.write(st, probeJobs=jobs)
-            problem = await self.wait_first_observations()
+            problem = await self.wait_first_observations(st)
             if problem:
                 st = replace(st, phase="Finished", verdict="Error", end=time.time())
                 await self.write(replace(st, message=f"probe did not start: {problem}"))

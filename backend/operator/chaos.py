@@ -20,6 +20,8 @@ from backend.domain.plan import PlanError, io_fault, network_faults
 from backend.domain.selection import SelectionError, reselect, rng_for, select
 from backend.operator.desired import TargetKey
 from backend.operator.inject import Injector
+from backend.operator.podfailure import GetPod, PatchPod, fail_pod, restore_pod
+from backend.operator.safety import opt_in_message, refused_namespaces
 from backend.operator.targets import NotReady, PodTarget, container_targets, pod_target
 from backend.spec import KINDS, ChaosStatus, IOChaosSpec, NetworkChaosSpec, PodChaosSpec, Record
 from backend.spec.kinds import PAUSE_ANNOTATION
@@ -40,6 +42,13 @@ class World:
     kill_container: Callable[[str, str], None]
     """(node, containerID) -> SIGKILL the container's main process through chaosd."""
     injector: Injector
+    get_pod: GetPod = lambda ns, name: None
+    patch_pod: PatchPod = lambda ns, name, body: None
+    namespace_annotations: Callable[[str], dict[str, str]] = lambda ns: {}
+    killswitch: Callable[[], bool] = lambda: False
+    """True while the cluster-wide kill switch is engaged: every fault off, none started."""
+    require_opt_in: bool = False
+    pod_failure_image: str = "faultline.local/pause:3.10-catatonit"
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -64,6 +73,17 @@ def _condition(ctype: str, ok: bool, reason: str, now: datetime) -> Condition:
     )
 
 
+def _keep_times(new: list[Condition], old: dict[str, Condition]) -> list[Condition]:
+    """A condition whose status did not change keeps its transition time (no status churn)."""
+    out = []
+    for c in new:
+        before = old.get(c.type)
+        if before is not None and before.status == c.status:
+            c = c.model_copy(update={"lastTransitionTime": before.lastTransitionTime})
+        out.append(c)
+    return out
+
+
 def recover_all(obj: ChaosObject, world: World) -> list[str]:
     """Withdraw this object's faults from every target; return the errors (empty: all done)."""
     errors = []
@@ -71,6 +91,14 @@ def recover_all(obj: ChaosObject, world: World) -> list[str]:
         result = world.injector.push(key)
         if not result.ok:
             errors.append(f"{key.target_id}: {result.error}")
+    if obj.kind == "PodChaos" and obj.spec.get("action") == "pod-failure":
+        # The failed pods are known from the status records, so this works after a restart too.
+        for rec in (obj.status or {}).get("records") or []:
+            namespace, name = rec["id"].split("/")[:2]
+            try:
+                restore_pod(world.get_pod, world.patch_pod, namespace, name)
+            except Exception as e:  # reported on the record; retried on the next tick
+                errors.append(f"{rec['id']}: {type(e).__name__}: {e}")
     return errors
 
 
@@ -89,8 +117,12 @@ def reconcile(obj: ChaosObject, world: World) -> dict[str, Any]:
     if action in ONE_SHOT and records and all(r.injectedCount for r in records.values()):
         expired = True
     selection_error = ""
+    notice = ""
+    halted = world.killswitch()
+    if halted:
+        notice = "the cluster-wide kill switch is engaged: every fault is withdrawn"
 
-    if paused or expired:
+    if paused or expired or halted:
         errors = recover_all(obj, world)
         for rid, rec in records.items():
             if rec.phase == "Injected" and not errors:
@@ -98,14 +130,26 @@ def reconcile(obj: ChaosObject, world: World) -> dict[str, Any]:
             elif errors and rec.phase == "Injected":
                 records[rid] = phases.add_event(rec, _event("Failed", "; ".join(errors), now))
     else:
-        try:
-            records = _inject(obj, spec, records, world, now)
-        except (SelectionError, PlanError) as e:
-            selection_error = str(e)
+        namespaces = _namespaces(spec.selector, obj.namespace)
+        refused = (
+            refused_namespaces(namespaces, world.namespace_annotations)
+            if world.require_opt_in
+            else []
+        )
+        if refused and len(refused) == len(namespaces):
+            selection_error = opt_in_message(refused)
+        else:
+            notice = opt_in_message(refused) if refused else ""
+            allowed = [ns for ns in namespaces if ns not in refused]
+            try:
+                records = _inject(obj, spec, allowed, records, world, now)
+            except (SelectionError, PlanError) as e:
+                selection_error = str(e)
 
     ordered = sorted(records.values(), key=lambda r: r.id)
+    since = {c.type: c for c in status.conditions}
     obs = phases.Observation(
-        ordered, paused=paused, expired=expired, selection_error=selection_error
+        ordered, paused=paused or halted, expired=expired, selection_error=selection_error
     )
     new_phase = phases.next_phase(status.phase, obs)
     desired, injected = phases.counts(ordered)
@@ -116,23 +160,36 @@ def reconcile(obj: ChaosObject, world: World) -> dict[str, Any]:
         endTime=now if new_phase == "Finished" else status.endTime,
         desiredTargets=desired,
         injectedTargets=injected,
-        message=selection_error or next((r.lastError for r in ordered if r.lastError), ""),
-        conditions=[
-            _condition(
-                "Selected", bool(ordered), "TargetsSelected" if ordered else "NoTargets", now
-            ),
-            _condition("AllInjected", bool(ordered) and injected == desired, new_phase, now),
-            _condition("Paused", paused, "PauseAnnotation" if paused else "NotPaused", now),
-        ],
+        message=selection_error
+        or next((r.lastError for r in ordered if r.lastError), "")
+        or notice,
+        conditions=_keep_times(
+            [
+                _condition(
+                    "Selected", bool(ordered), "TargetsSelected" if ordered else "NoTargets", now
+                ),
+                _condition("AllInjected", bool(ordered) and injected == desired, new_phase, now),
+                _condition("Paused", paused, "PauseAnnotation" if paused else "NotPaused", now),
+            ],
+            since,
+        ),
     )
     return out.model_dump(mode="json", exclude_none=True)
 
 
+def _namespaces(sel: Any, default: str) -> list[str]:
+    return list(sel.namespaces or (sorted(sel.pods) if sel.pods else [default]))
+
+
 def _inject(
-    obj: ChaosObject, spec: Any, records: dict[str, Record], world: World, now: datetime
+    obj: ChaosObject,
+    spec: Any,
+    namespaces: list[str],
+    records: dict[str, Record],
+    world: World,
+    now: datetime,
 ) -> dict[str, Record]:
     sel = spec.selector
-    namespaces = sel.namespaces or (sorted(sel.pods) if sel.pods else [obj.namespace])
     labels = world.node_labels() if sel.nodeSelectors else None
     pods = world.list_pods(namespaces)
     current = sorted({rid.rsplit("/", 1)[0] if rid.count("/") == 2 else rid for rid in records})
@@ -218,9 +275,10 @@ def _pod_chaos(
         chosen = [
             p for p in chosen if p.id in records
         ]  # one-shot: never widen after the first pick
+    image = world.pod_failure_image
     for pod in chosen:
         rec = records.get(pod.id, Record(id=pod.id, node=pod.node))
-        if rec.injectedCount:
+        if rec.injectedCount if spec.action in ONE_SHOT else rec.phase == "Injected":
             continue
         try:
             if spec.action == "pod-kill":
@@ -231,9 +289,9 @@ def _pod_chaos(
                     world.kill_container(t.key.node, t.info.container_id)
                 rec = phases.add_event(rec, _event("Applied", "containers killed", now))
             else:
-                rec = phases.add_event(
-                    rec, _event("Failed", "pod-failure is not supported by this release", now)
-                )
+                fail_pod(world.get_pod, world.patch_pod, pod.namespace, pod.name, image)
+                msg = f"containers now run {image} until the duration ends"
+                rec = phases.add_event(rec, _event("Applied", msg, now))
         except Exception as e:  # recorded on the target and retried on the next tick
             rec = phases.add_event(rec, _event("Failed", f"{type(e).__name__}: {e}", now))
         records[pod.id] = rec

@@ -79,3 +79,11 @@ class DesiredIndex:
     def all_targets(self) -> list[TargetKey]:
         with self._lock:
             return list(self._by_target)
+
+    def clear(self) -> list[TargetKey]:
+        """Forget every owner (the kill switch); return the targets that had faults."""
+        with self._lock:
+            keys = list(self._by_target)
+            self._by_target.clear()
+            self._info.clear()
+        return keys

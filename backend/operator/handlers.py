@@ -9,19 +9,30 @@ released, because the node's chaosd recovers the target by itself when the lease
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import kopf
 
 from backend.clients import kube
 from backend.clients.chaosd import ChaosdClient, ChaosdError
-from backend.operator import experiments  # noqa: F401  (registers the Experiment daemon)
+from backend.operator import (
+    experiments,  # noqa: F401  (registers the Experiment daemon)
+    metrics,
+)
 from backend.operator.chaos import ChaosObject, World, reconcile, recover_all
+from backend.operator.deadlines import Deadlines
 from backend.operator.desired import DesiredIndex
+from backend.operator.events import new_events
 from backend.operator.inject import Injector
+from backend.operator.safety import KILLSWITCH_NAME, KillSwitch
 from backend.operator.settings import OperatorSettings
 from backend.spec import GROUP, VERSION
 from backend.spec.kinds import PAUSE_ANNOTATION
+from chaosd.duration import parse_duration
 
 CHAOS_PLURALS = ("podchaos", "networkchaos", "iochaos")
 KIND_OF = {"podchaos": "PodChaos", "networkchaos": "NetworkChaos", "iochaos": "IOChaos"}
@@ -55,17 +66,40 @@ def _kill(node: str, container_id: str) -> None:
     client.signal(client.resolve_container(container_id), 9)
 
 
+def _withdraw_everything() -> None:
+    """The kill switch: every target loses every fault now, not on its object's next tick."""
+    for key in index.clear():
+        result = injector.push(key)
+        if not result.ok:
+            logging.getLogger("faultline.operator").warning(
+                "kill switch: %s not recovered yet (%s); its lease lapses within %ss",
+                key.target_id,
+                result.error,
+                settings.lease_seconds,
+            )
+
+
 injector = Injector(index, chaosd_for, lease_seconds=settings.lease_seconds)
+killswitch = KillSwitch(
+    lambda: kube.config_map_data(settings.operator_namespace, KILLSWITCH_NAME),
+    _withdraw_everything,
+)
 world = World(
     list_pods=kube.list_pods,
     node_labels=kube.node_labels,
     delete_pod=kube.delete_pod,
     kill_container=_kill,
     injector=injector,
+    get_pod=kube.get_pod,
+    patch_pod=kube.patch_pod,
+    namespace_annotations=kube.namespace_annotations,
+    killswitch=lambda: killswitch.engaged,
+    require_opt_in=settings.require_namespace_opt_in,
+    pod_failure_image=settings.pod_failure_image,
 )
 
 
-def _obj(plural: str, body: kopf.Body) -> ChaosObject:
+def _obj(plural: str, body: Mapping[str, Any], status: dict[str, Any] | None) -> ChaosObject:
     meta = body["metadata"]
     return ChaosObject(
         kind=KIND_OF[plural],
@@ -73,18 +107,73 @@ def _obj(plural: str, body: kopf.Body) -> ChaosObject:
         name=meta["name"],
         uid=meta["uid"],
         spec=dict(body.get("spec") or {}),
-        status=dict(body.get("status") or {}),
+        status=status if status is not None else dict(body.get("status") or {}),
         annotations=dict(meta.get("annotations") or {}),
     )
 
 
-def _run(plural: str, body: kopf.Body, patch: kopf.Patch, logger: logging.Logger) -> None:
-    obj = _obj(plural, body)
-    if obj.status.get("phase") == "Finished":
+# The last status this process wrote, per object uid. kopf may hand a handler a body that does
+# not yet show our previous status patch (a timer right after create); reconciling from that
+# stale status would redo one-shot actions and re-tell events. We are the status' only writer,
+# so our own copy is the freshest. After a restart it is empty and the stored status is used.
+_written: dict[str, dict[str, Any]] = {}
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+deadlines = Deadlines()
+
+
+def _lock(uid: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(uid, threading.Lock())
+
+
+def _reconcile(plural: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Reconcile, tell what changed (Events, metrics), arm the deadline; None when Finished."""
+    uid = body["metadata"]["uid"]
+    with _lock(uid):
+        obj = _obj(plural, body, _written.get(uid))
+        if obj.status.get("phase") == "Finished":
+            metrics.set_phase(obj.uid, obj.kind, "Finished")
+            return None
+        started = time.perf_counter()
+        status = reconcile(obj, world)
+        elapsed = time.perf_counter() - started
+        _written[uid] = status
+    told = new_events(obj.status, status)
+    for ev in told:
+        kopf.event(
+            dict(body), type=ev.severity, reason=ev.reason, message=f"{ev.target}: {ev.message}"
+        )
+        metrics.record_event(obj.kind, ev.type)
+    if any(ev.type == "Applied" for ev in told):
+        metrics.APPLY_SECONDS.labels(obj.kind).observe(elapsed)
+    metrics.set_phase(obj.uid, obj.kind, status.get("phase"))
+    _arm_deadline(plural, obj, status)
+    return status
+
+
+def _arm_deadline(plural: str, obj: ChaosObject, status: dict[str, Any]) -> None:
+    duration = obj.spec.get("duration")
+    if not duration or status.get("phase") in ("Finished", "Paused") or "startTime" not in status:
         return
-    status = reconcile(obj, world)
-    patch.status.update(status)
-    logger.debug("reconciled %s/%s: %s", obj.namespace, obj.name, status.get("phase"))
+    end = datetime.fromisoformat(status["startTime"]) + timedelta(seconds=parse_duration(duration))
+    left = (end - datetime.now(UTC)).total_seconds()
+    if left <= settings.tick_seconds + 1:  # later deadlines are armed by a later tick
+        deadlines.arm(obj.uid, left, lambda: _at_deadline(plural, obj.namespace, obj.name))
+
+
+def _at_deadline(plural: str, namespace: str, name: str) -> None:
+    body = kube.get_chaos(GROUP, VERSION, plural, namespace, name)
+    status = _reconcile(plural, body)
+    if status is not None:
+        kube.patch_chaos_status(GROUP, VERSION, plural, namespace, name, status)
+
+
+def _run(plural: str, body: kopf.Body, patch: kopf.Patch, logger: logging.Logger) -> None:
+    status = _reconcile(plural, body)
+    if status is not None:
+        patch.status.update(status)
+        logger.debug("reconciled: %s", status.get("phase"))
 
 
 def _register(plural: str) -> None:
@@ -104,7 +193,10 @@ def _register(plural: str) -> None:
 
     @kopf.on.delete(*resource, id=f"{plural}-delete")
     def on_delete(body: kopf.Body, logger: logging.Logger, **_: Any) -> None:
-        errors = recover_all(_obj(plural, body), world)
+        obj = _obj(plural, body, _written.pop(body["metadata"]["uid"], None))
+        metrics.set_phase(obj.uid, obj.kind, None)
+        deadlines.cancel(obj.uid)
+        errors = recover_all(obj, world)
         if errors:
             # The daemon will recover by itself when the lease lapses; never wedge deletion.
             logger.warning(
@@ -124,3 +216,9 @@ def configure(**kwargs: Any) -> None:
     kopf_settings.persistence.finalizer = f"{GROUP}/finalizer"
     kopf_settings.posting.level = logging.WARNING
     kopf_settings.watching.server_timeout = 60
+    killswitch.start()
+    if settings.metrics_listen:
+        metrics.serve(settings.metrics_listen)
+
+
+from backend.operator import schedules  # noqa: E402, F401  (registers the Schedule controller)

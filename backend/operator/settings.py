@@ -34,6 +34,27 @@ class OperatorSettings:
         default_factory=lambda: float(_env("FAULTLINE_LEASE_SECONDS", "30"))
     )
     tick_seconds: float = field(default_factory=lambda: float(_env("FAULTLINE_TICK_SECONDS", "5")))
+    operator_namespace: str = field(
+        default_factory=lambda: _env(
+            "FAULTLINE_OPERATOR_NAMESPACE",
+            _env("POD_NAMESPACE", _env("FAULTLINE_LEASE_NAMESPACE", "faultline")),
+        )
+    )
+    """Where the kill-switch ConfigMap lives."""
+    require_namespace_opt_in: bool = field(
+        default_factory=lambda: (
+            _env("FAULTLINE_REQUIRE_NAMESPACE_OPT_IN", "false").lower() == "true"
+        )
+    )
+    pod_failure_image: str = field(
+        default_factory=lambda: _env(
+            "FAULTLINE_POD_FAILURE_IMAGE", "faultline.local/pause:3.10-catatonit"
+        )
+    )
+    """The image pod-failure swaps in: it must already be on every node (nothing is pulled)."""
+    metrics_listen: str = field(
+        default_factory=lambda: _env("FAULTLINE_METRICS_LISTEN", "0.0.0.0:8082")
+    )
 
     def token(self) -> str:
         token = os.environ.get("FAULTLINE_CHAOSD_TOKEN")

@@ -103,7 +103,11 @@ def _experiment(name: str, url: str, faults: list, tolerances: list, **extra: An
     spec: dict[str, Any] = {
         "hypothesis": {
             "title": f"{name}: the service keeps serving",
-            "probes": [{"name": "web", "type": "load", "url": url, "rate": 40, "timeout": "500ms"}],
+            # Closed loop: on a busy machine an open-loop client that falls behind sends its
+            # backlog in bursts, which would measure the client, not the service.
+            "probes": [
+                {"name": "web", "type": "load", "url": url, "workers": 2, "timeout": "500ms"}
+            ],
             "tolerances": tolerances,
         },
         "faults": faults,
@@ -185,7 +189,7 @@ def test_pod_kill_dips_and_recovers_within_60s(cluster, namespace, operator) -> 
     assert phases[:5] == ["Pending", "Baseline", "Injecting", "Observing", "Recovering"]
     assert phases[-2:] == ["Verdict", "Finished"]
     [m] = status["metrics"]
-    assert 30 <= m["baselineQps"] <= 42  # the probe asked for 40 requests/s
+    assert m["baselineQps"] > 0 and m["samples"] >= 5 * 20  # 5 samples/s over >= 20 s
     assert m["minQps"] <= m["baselineQps"]
     assert m["timeToRecoverFromStartSeconds"] <= 60
     assert all(r["passed"] for r in status["results"]) and len(status["results"]) == 2

@@ -1,8 +1,8 @@
 """The dashboard's own checks, run by pytest so `make test` covers them.
 
-`npm ci`, then TypeScript strict, ESLint, the Vitest component tests, and the Playwright run
-(playwright-core driving Debian's Chromium) against the real API serving a fresh production
-build, seeded through the API itself.
+`npm ci`, then TypeScript strict, ESLint, Prettier, the Vitest component tests, and the
+Playwright run (playwright-core driving Debian's Chromium) against the real API serving a fresh
+production build, seeded through the API itself.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ WEB = Path(__file__).resolve().parents[2] / "web"
 BIN = WEB / "node_modules" / ".bin"
 PAGES = [
     "login-error", "overview", "experiments", "experiment-live", "experiment-finished",
+    "experiment-aborted",
     "new-experiment", "new-experiment-errors", "chaos-list", "chaos-detail", "schedules",
     "events", "archives", "mobile-experiment",
 ]  # fmt: skip
@@ -63,6 +64,11 @@ def test_typescript_strict(node_modules: Path) -> None:
 @pytest.mark.timeout(900)
 def test_eslint(node_modules: Path) -> None:
     _run([str(node_modules / "eslint"), "--max-warnings", "0", "."])
+
+
+@pytest.mark.timeout(900)
+def test_prettier(node_modules: Path) -> None:
+    _run([str(node_modules / "prettier"), "--check", "."])
 
 
 @pytest.mark.slow

@@ -14,11 +14,20 @@ const base = process.env.FAULTLINE_URL;
 const token = process.env.FAULTLINE_TOKEN;
 const seed = JSON.parse(process.env.FAULTLINE_SEED ?? "{}");
 const shots = process.env.SCREENSHOT_DIR;
-assert.ok(base && token && shots && seed.live_run_id, "FAULTLINE_URL/TOKEN/SEED and SCREENSHOT_DIR are required");
+assert.ok(
+  base && token && shots && seed.live_run_id,
+  "FAULTLINE_URL/TOKEN/SEED and SCREENSHOT_DIR are required",
+);
 
 const ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
 ];
 // Waits poll the page without a wall-clock limit of their own: the pytest timeout bounds the run.
 const NO_LIMIT = { timeout: 0 };
@@ -64,7 +73,9 @@ try {
   assert.match(text, /401/);
   assert.match(text, /not a token of this dashboard/);
   assert.ok(await page.getByText("faultline dashboard reset-token").first().isVisible());
-  assert.ok(await page.getByText("kubectl -n faultline create token faultline-dashboard").isVisible());
+  assert.ok(
+    await page.getByText("kubectl -n faultline create token faultline-dashboard").isVisible(),
+  );
   await shot("login-error");
 
   step("login with the admin token");
@@ -86,28 +97,51 @@ try {
   await table.getByRole("link", { name: "search" }).waitFor(NO_LIMIT);
   assert.equal(await table.locator("tbody tr").count(), 3);
   await page.getByLabel("Verdict").selectOption("failed");
-  await page.waitForFunction(() => document.querySelectorAll("table tbody tr").length === 1, null, NO_LIMIT);
+  await page.waitForFunction(
+    () => document.querySelectorAll("table tbody tr").length === 1,
+    null,
+    NO_LIMIT,
+  );
   assert.equal(await table.locator("tbody tr").first().getByRole("link").innerText(), "cart");
   await page.getByLabel("Verdict").selectOption("");
   await page.getByLabel("Status").selectOption("running");
   await table.getByRole("link", { name: "search" }).waitFor(NO_LIMIT);
-  await page.waitForFunction(() => document.querySelectorAll("table tbody tr").length === 1, null, NO_LIMIT);
+  await page.waitForFunction(
+    () => document.querySelectorAll("table tbody tr").length === 1,
+    null,
+    NO_LIMIT,
+  );
   await shot("experiments");
 
   step("live experiment: seeded series, then new observations, then the verdict");
   await page.goto(`${base}/experiments/${seed.live_experiment_id}`);
   const chart = page.locator("figure.chart");
-  await page.locator(`figure.chart[data-points="${seed.live_points}"] canvas`).first().waitFor(NO_LIMIT);
+  await page
+    .locator(`figure.chart[data-points="${seed.live_points}"] canvas`)
+    .first()
+    .waitFor(NO_LIMIT);
   assert.match(await chart.locator("figcaption").innerText(), /baseline (9\d|10\d)\.\d QPS/);
   assert.match(await page.getByTestId("verdict").first().innerText(), /pending/);
   const last = seed.live_fault_start + 20;
-  const recovery = Array.from({ length: 10 }, (_, i) => ({ ts: last + i, qps: 60 + 4 * i, error_rate: 0.01 }));
+  const recovery = Array.from({ length: 10 }, (_, i) => ({
+    ts: last + i,
+    qps: 60 + 4 * i,
+    error_rate: 0.01,
+  }));
   await api("POST", `/api/v1/runs/${seed.live_run_id}/observations:batch`, { points: recovery });
-  await page.locator(`figure.chart[data-points="${seed.live_points + 10}"] canvas`).first().waitFor(NO_LIMIT);
+  await page
+    .locator(`figure.chart[data-points="${seed.live_points + 10}"] canvas`)
+    .first()
+    .waitFor(NO_LIMIT);
   await api("PATCH", `/api/v1/runs/${seed.live_run_id}`, {
     phase: "Finished",
     verdict: "passed",
-    metrics: { fault_started_at: seed.live_fault_start, fault_ended_at: last, recovered_at: last + 9, time_to_recover_s: 9 },
+    metrics: {
+      fault_started_at: seed.live_fault_start,
+      fault_ended_at: last,
+      recovered_at: last + 9,
+      time_to_recover_s: 9,
+    },
   });
   await page.locator("#hyp-h [data-testid=verdict]", { hasText: "passed" }).waitFor(NO_LIMIT);
   await page.getByRole("heading", { name: /Run #\d+: Finished/ }).waitFor(NO_LIMIT);
@@ -117,11 +151,26 @@ try {
   step("finished experiment: runs compared over time");
   await page.goto(`${base}/experiments/${seed.finished_experiment_id}`);
   await page.getByRole("heading", { name: "Runs over time" }).waitFor(NO_LIMIT);
-  const runRows = page.locator("section", { has: page.getByRole("heading", { name: "Runs over time" }) }).locator("tbody tr");
-  await page.waitForFunction(() => document.querySelectorAll("tr[aria-current]").length === 1, null, NO_LIMIT);
+  const runRows = page
+    .locator("section", { has: page.getByRole("heading", { name: "Runs over time" }) })
+    .locator("tbody tr");
+  await page.waitForFunction(
+    () => document.querySelectorAll("tr[aria-current]").length === 1,
+    null,
+    NO_LIMIT,
+  );
   assert.equal(await runRows.count(), 3);
+  const labels = await page.locator("svg.trend text").allInnerTexts();
+  assert.deepEqual(labels, ["21 s", "16.5 s", "12.5 s"]);
   await page.locator("figure.chart canvas").first().waitFor(NO_LIMIT);
   await shot("experiment-finished");
+
+  step("aborted experiment: abort marker and the warning in the timeline");
+  await page.goto(`${base}/experiments/${seed.aborted_experiment_id}`);
+  await page.locator("figure.chart canvas").first().waitFor(NO_LIMIT);
+  assert.match(await page.locator("figure.chart figcaption").innerText(), /aborted/);
+  await page.locator(".timeline li.warning", { hasText: "Aborted" }).waitFor(NO_LIMIT);
+  await shot("experiment-aborted");
 
   step("new experiment: checks before submit, YAML sync, server 422 inline, create");
   await page.getByRole("link", { name: "New experiment" }).first().click();
@@ -141,7 +190,9 @@ try {
   await yaml.fill((await yaml.inputValue()).replace("name: web-loss", "name: web-loss-2"));
   assert.equal(await page.getByLabel("Name", { exact: true }).inputValue(), "web-loss-2");
   // A typo only the server knows about comes back as a field error.
-  await yaml.fill((await yaml.inputValue()).replace("recovery_deadline_seconds:", "recovery_deadline_second:"));
+  await yaml.fill(
+    (await yaml.inputValue()).replace("recovery_deadline_seconds:", "recovery_deadline_second:"),
+  );
   await page.getByRole("button", { name: "Create experiment" }).click();
   const other = page.getByRole("alert", { name: "Other errors" });
   await other.waitFor(NO_LIMIT);
@@ -165,12 +216,19 @@ try {
   await page.getByRole("button", { name: "Create experiment" }).click();
   await page.locator(".field-error", { hasText: /already|exists|taken/i }).waitFor(NO_LIMIT);
   const hypotheses = await api("GET", "/api/v1/hypotheses?limit=500");
-  assert.equal(hypotheses.items.filter((h) => h.title === "again").length, 0, "orphan hypothesis left behind");
+  assert.equal(
+    hypotheses.items.filter((h) => h.title === "again").length,
+    0,
+    "orphan hypothesis left behind",
+  );
 
   step("chaos objects: list, per-target records, pause needs confirmation");
   await page.getByRole("link", { name: "Chaos objects" }).click();
   await page.getByRole("link", { name: "checkout-kill" }).waitFor(NO_LIMIT);
-  assert.equal(await page.getByRole("table", { name: "Chaos objects" }).locator("tbody tr").count(), 2);
+  assert.equal(
+    await page.getByRole("table", { name: "Chaos objects" }).locator("tbody tr").count(),
+    2,
+  );
   await shot("chaos-list");
   await page.getByRole("link", { name: "checkout-kill" }).click();
   await page.getByRole("cell", { name: "chaosd unreachable", exact: true }).waitFor(NO_LIMIT);
@@ -195,7 +253,12 @@ try {
   await page.getByRole("link", { name: "Events" }).click();
   await page.getByRole("cell", { name: "Aborted" }).waitFor(NO_LIMIT);
   await page.getByLabel("Type").selectOption("Warning");
-  await page.waitForFunction(() => [...document.querySelectorAll("tbody tr")].every((r) => r.textContent.includes("Warning")), null, NO_LIMIT);
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll("tbody tr")].every((r) => r.textContent.includes("Warning")),
+    null,
+    NO_LIMIT,
+  );
   await shot("events");
   await page.getByRole("link", { name: "Archives" }).click();
   await page.getByRole("cell", { name: "shop/legacy-io" }).waitFor(NO_LIMIT);

@@ -65,6 +65,25 @@ class SchedulePage(Page[SchedulePublic]):
     pass
 
 
+class ArchivedObjectPublic(Public):
+    """The last state of a custom resource that was deleted from the cluster."""
+
+    id: int
+    kind: str
+    namespace: str
+    name: str
+    uid: str
+    spec: dict[str, Any]
+    status: dict[str, Any]
+    phase: str
+    archived_at: datetime
+    """When the dashboard saw the deletion."""
+
+
+class ArchivedObjectPage(Page[ArchivedObjectPublic]):
+    pass
+
+
 class Accepted(Public):
     """The cluster took the request; the mirror shows the object once the watcher sees it."""
 

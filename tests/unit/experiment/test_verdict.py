@@ -158,3 +158,18 @@ def test_noise_around_the_threshold_does_not_postpone_recovery() -> None:
     )
     assert 5.5 <= results["web"].metrics.time_to_recover_from_start <= 8
     assert rec.passed
+
+
+def test_a_baseline_with_stalls_still_sees_an_outage() -> None:
+    """The client stalls for 1.4 s every 10 s of the baseline, so the noise band reaches 0;
+    a 5 s outage must still count as a dip with a real time-to-recover."""
+
+    def stalls(t: float) -> tuple[float, float]:
+        if 31 <= t < 36:
+            return 0.0, 1.0
+        return (0.0 if t % 10 < 1.4 and t < 30 else 100.0), 0.0
+
+    res, [rec] = judge(stalls, tol(recoverTo=90, within="3s", **{"from": "faultStart"}))
+    assert res.baseline.low == 0
+    assert 5.5 <= res.metrics.time_to_recover_from_start <= 7.5
+    assert not rec.passed

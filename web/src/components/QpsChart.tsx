@@ -39,12 +39,29 @@ function options(model: ChartModel, width: number): uPlot.Options {
   return {
     width,
     height: 300,
-    scales: { x: { time: true }, qps: { auto: true }, pct: { range: [0, 100] }, ms: { auto: true } },
+    scales: {
+      x: { time: true },
+      qps: { auto: true },
+      pct: { range: [0, 100] },
+      ms: { auto: true },
+    },
     series: [
       {},
       { label: "QPS", scale: "qps", stroke: "#1f5fbf", width: 2 },
-      { label: "baseline low", scale: "qps", stroke: "rgba(31,95,191,0.3)", dash: [4, 4], points: { show: false } },
-      { label: "baseline high", scale: "qps", stroke: "rgba(31,95,191,0.3)", dash: [4, 4], points: { show: false } },
+      {
+        label: "baseline low",
+        scale: "qps",
+        stroke: "rgba(31,95,191,0.3)",
+        dash: [4, 4],
+        points: { show: false },
+      },
+      {
+        label: "baseline high",
+        scale: "qps",
+        stroke: "rgba(31,95,191,0.3)",
+        dash: [4, 4],
+        points: { show: false },
+      },
       { label: "errors %", scale: "pct", stroke: "#c0392b", width: 1 },
       { label: "p99 ms", scale: "ms", stroke: "#8e44ad", width: 1 },
     ],
@@ -71,14 +88,20 @@ export function QpsChart({ model }: { model: ChartModel }) {
     // Follow the container's width, so the chart fits phones and resized windows.
     const target = box.current;
     if (!target || typeof ResizeObserver === "undefined") return;
-    const observer = new ResizeObserver(([entry]) => setWidth(Math.round(entry?.contentRect.width ?? 0)));
+    const observer = new ResizeObserver(([entry]) =>
+      setWidth(Math.round(entry?.contentRect.width ?? 0)),
+    );
     observer.observe(target);
     return () => observer.disconnect();
   }, []);
   useEffect(() => {
     const target = box.current;
     if (!target || model.x.length === 0) return;
-    const plot = new uPlot(options(model, Math.max(280, width || target.clientWidth || 800)), data(model), target);
+    const plot = new uPlot(
+      options(model, Math.max(280, width || target.clientWidth || 800)),
+      data(model),
+      target,
+    );
     return () => plot.destroy();
   }, [model, width]);
   const dip = dipOf(model);

@@ -35,12 +35,21 @@ describe("document and YAML", () => {
       loss: { loss: "30" },
       selector: { namespaces: ["default"], labelSelectors: { app: "web", tier: "front" } },
     });
-    expect(doc.hypothesis!.steady_state).toMatchObject({ baseline_seconds: 60, recovery_deadline_seconds: 60 });
+    expect(doc.hypothesis!.steady_state).toMatchObject({
+      baseline_seconds: 60,
+      recovery_deadline_seconds: 60,
+    });
   });
 
   it("round-trips the form through YAML", () => {
     expect(fromYaml(toYaml(toDocument(good))).form).toEqual(good);
-    const io = { ...good, kind: "IOChaos" as const, action: "latency", param: "250ms", volumePath: "/var/lib/db" };
+    const io = {
+      ...good,
+      kind: "IOChaos" as const,
+      action: "latency",
+      param: "250ms",
+      volumePath: "/var/lib/db",
+    };
     expect(fromYaml(toYaml(toDocument(io))).form).toEqual(io);
   });
 
@@ -88,8 +97,12 @@ describe("validate", () => {
 
   it("checks the parameter's kind", () => {
     expect(validate({ ...good, param: "130" })["fault.param"]).toMatch(/0 to 100/);
-    expect(validate({ ...good, action: "delay", param: "fast" })["fault.param"]).toMatch(/duration/);
-    expect(validate({ ...good, kind: "IOChaos", action: "fault", param: "500" })["fault.param"]).toMatch(/errno/);
+    expect(validate({ ...good, action: "delay", param: "fast" })["fault.param"]).toMatch(
+      /duration/,
+    );
+    expect(
+      validate({ ...good, kind: "IOChaos", action: "fault", param: "500" })["fault.param"],
+    ).toMatch(/errno/);
     expect(validate({ ...good, targetNamespaces: "", labels: "" })["fault.selector"]).toBeDefined();
   });
 

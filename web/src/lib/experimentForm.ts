@@ -70,9 +70,13 @@ export const EMPTY_FORM: FormState = {
 export function paramLabel(kind: Kind, action: string): string | null {
   if (kind === "NetworkChaos") {
     return (
-      { loss: "Loss %", delay: "Latency (e.g. 100ms)", duplicate: "Duplicate %", corrupt: "Corrupt %", bandwidth: "Rate (e.g. 1mbps)" }[
-        action
-      ] ?? null
+      {
+        loss: "Loss %",
+        delay: "Latency (e.g. 100ms)",
+        duplicate: "Duplicate %",
+        corrupt: "Corrupt %",
+        bandwidth: "Rate (e.g. 1mbps)",
+      }[action] ?? null
     );
   }
   if (kind === "IOChaos") return action === "latency" ? "Delay (e.g. 100ms)" : "errno (e.g. 5)";
@@ -94,9 +98,18 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export function durationSeconds(text: string): number | null {
   if (!DURATION.test(text)) return null;
-  const unit: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+  const unit: Record<string, number> = {
+    ns: 1e-9,
+    us: 1e-6,
+    µs: 1e-6,
+    ms: 1e-3,
+    s: 1,
+    m: 60,
+    h: 3600,
+  };
   let total = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * unit[m[2]!]!;
+  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g))
+    total += Number(m[1]) * unit[m[2]!]!;
   return total;
 }
 
@@ -159,7 +172,11 @@ export function toDocument(f: FormState): RequestDocument {
     },
     spec: {
       faults: [{ name: "fault-1", type: f.kind, [FIELD[f.kind]]: faultSpec(f) }],
-      timing: { baseline: f.baseline, faultDuration: f.faultDuration, recoveryDeadline: f.recoveryDeadline },
+      timing: {
+        baseline: f.baseline,
+        faultDuration: f.faultDuration,
+        recoveryDeadline: f.recoveryDeadline,
+      },
     },
   };
 }
@@ -228,14 +245,16 @@ export type Errors = Record<string, string>;
 export function validate(f: FormState): Errors {
   const e: Errors = {};
   if (!NAME.test(f.name) || f.name.length > 253)
-    e["experiment.name"] = "lower-case letters, digits, '-' and '.', starting and ending alphanumeric";
+    e["experiment.name"] =
+      "lower-case letters, digits, '-' and '.', starting and ending alphanumeric";
   if (!NAMESPACE.test(f.namespace) || f.namespace.length > 63)
     e["experiment.namespace"] = "a namespace name: lower-case letters, digits and '-'";
   if (!ACTIONS[f.kind].includes(f.action)) e["fault.action"] = `not an action of ${f.kind}`;
   if (!MODES.includes(f.mode)) e["fault.mode"] = `one of ${MODES.join(", ")}`;
   if (f.mode !== "one" && f.mode !== "all" && !/^\d+$/.test(f.value))
     e["fault.value"] = `mode ${f.mode} needs a whole number`;
-  if (f.mode.endsWith("percent") && Number(f.value) > 100) e["fault.value"] = "at most 100 (percent)";
+  if (f.mode.endsWith("percent") && Number(f.value) > 100)
+    e["fault.value"] = "at most 100 (percent)";
   if (splitList(f.targetNamespaces).length === 0 && Object.keys(parseLabels(f.labels)).length === 0)
     e["fault.selector"] = "give target namespaces or label selectors, or every pod would match";
   for (const pair of splitList(f.labels))
@@ -247,10 +266,14 @@ export function validate(f: FormState): Errors {
       if (!DURATION.test(f.param)) e["fault.param"] = "a duration such as 100ms or 1s";
     } else if (label.endsWith("%") && !(Number(f.param) >= 0 && Number(f.param) <= 100))
       e["fault.param"] = "a percentage from 0 to 100";
-    else if (label.startsWith("errno") && !(Number.isInteger(Number(f.param)) && Number(f.param) >= 1 && Number(f.param) <= 133))
+    else if (
+      label.startsWith("errno") &&
+      !(Number.isInteger(Number(f.param)) && Number(f.param) >= 1 && Number(f.param) <= 133)
+    )
       e["fault.param"] = "an errno from 1 to 133";
   }
-  if (f.kind === "IOChaos" && !f.volumePath.startsWith("/")) e["fault.volumePath"] = "an absolute path";
+  if (f.kind === "IOChaos" && !f.volumePath.startsWith("/"))
+    e["fault.volumePath"] = "an absolute path";
   const timings: [keyof FormState, string][] = [
     ["baseline", "spec.timing.baseline"],
     ["faultDuration", "spec.timing.faultDuration"],
@@ -261,13 +284,15 @@ export function validate(f: FormState): Errors {
   const baseline = durationSeconds(f.baseline);
   if (baseline !== null && (baseline <= 0 || baseline > 3600))
     e["spec.timing.baseline"] = "more than 0 and at most 1h";
-  if (!f.hypothesisTitle.trim()) e["hypothesis.title"] = "say what you expect, e.g. “QPS stays above 80 %”";
+  if (!f.hypothesisTitle.trim())
+    e["hypothesis.title"] = "say what you expect, e.g. “QPS stays above 80 %”";
   if (f.criteria.length === 0) e["hypothesis.steady_state.criteria"] = "add at least one criterion";
   f.criteria.forEach((c, i) => {
     const at = `hypothesis.steady_state.criteria.${i}`;
     const drop = numberOrUndefined(c.max_drop_percent);
     const rise = numberOrUndefined(c.max_increase_percent);
-    if (drop === undefined && rise === undefined) e[at] = "give a maximum drop or a maximum increase";
+    if (drop === undefined && rise === undefined)
+      e[at] = "give a maximum drop or a maximum increase";
     if (drop !== undefined && !(drop >= 0 && drop <= 100)) e[`${at}.max_drop_percent`] = "0 to 100";
     if (rise !== undefined && !(rise >= 0)) e[`${at}.max_increase_percent`] = "0 or more";
   });

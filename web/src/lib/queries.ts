@@ -80,7 +80,11 @@ export function useEventsOf(runs: Run[]) {
   const events: (FaultlineEvent & { run: Run })[] = [];
   results.forEach((res, i) => res.data?.items.forEach((e) => events.push({ ...e, run: runs[i]! })));
   events.sort((a, b) => b.ts.localeCompare(a.ts));
-  return { events, loading: results.some((r) => r.isLoading), error: results.find((r) => r.error)?.error };
+  return {
+    events,
+    loading: results.some((r) => r.isLoading),
+    error: results.find((r) => r.error)?.error,
+  };
 }
 
 export function isLive(run: Run | undefined): boolean {

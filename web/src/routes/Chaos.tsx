@@ -28,7 +28,8 @@ export function ChaosList() {
   const namespace = params.get("namespace") || undefined;
   const list = useQuery({
     queryKey: ["chaos", kind, namespace],
-    queryFn: () => call(client.GET("/api/v1/chaos", { params: { query: { kind, namespace, limit: 200 } } })),
+    queryFn: () =>
+      call(client.GET("/api/v1/chaos", { params: { query: { kind, namespace, limit: 200 } } })),
     refetchInterval: 5000,
   });
   const set = (key: string, value: string) => {
@@ -52,7 +53,11 @@ export function ChaosList() {
         </label>
         <label>
           Namespace
-          <input value={namespace ?? ""} placeholder="all" onChange={(e) => set("namespace", e.target.value.trim())} />
+          <input
+            value={namespace ?? ""}
+            placeholder="all"
+            onChange={(e) => set("namespace", e.target.value.trim())}
+          />
         </label>
       </form>
       <ErrorNotice error={list.error} />
@@ -81,7 +86,8 @@ export function ChaosList() {
                   <StatusBadge status={o.phase} />
                 </td>
                 <td>
-                  {String(o.status.injectedTargets ?? 0)}/{String(o.status.desiredTargets ?? 0)} injected
+                  {String(o.status.injectedTargets ?? 0)}/{String(o.status.desiredTargets ?? 0)}{" "}
+                  injected
                 </td>
                 <td>{when(o.updated_at)}</td>
               </tr>
@@ -100,12 +106,14 @@ export function ChaosDetail() {
   const path = { kind, namespace, name };
   const object = useQuery({
     queryKey: ["chaos-object", kind, namespace, name],
-    queryFn: () => call(client.GET("/api/v1/chaos/{kind}/{namespace}/{name}", { params: { path } })),
+    queryFn: () =>
+      call(client.GET("/api/v1/chaos/{kind}/{namespace}/{name}", { params: { path } })),
     refetchInterval: 5000,
   });
   const events = useQuery({
     queryKey: ["chaos-events", kind, namespace, name],
-    queryFn: () => call(client.GET("/api/v1/chaos/{kind}/{namespace}/{name}/events", { params: { path } })),
+    queryFn: () =>
+      call(client.GET("/api/v1/chaos/{kind}/{namespace}/{name}/events", { params: { path } })),
     refetchInterval: 5000,
   });
   const act = useMutation({
@@ -113,8 +121,12 @@ export function ChaosDetail() {
       if (action === "delete")
         return call(client.DELETE("/api/v1/chaos/{kind}/{namespace}/{name}", { params: { path } }));
       if (action === "pause")
-        return call(client.POST("/api/v1/chaos/{kind}/{namespace}/{name}/pause", { params: { path } }));
-      return call(client.POST("/api/v1/chaos/{kind}/{namespace}/{name}/resume", { params: { path } }));
+        return call(
+          client.POST("/api/v1/chaos/{kind}/{namespace}/{name}/pause", { params: { path } }),
+        );
+      return call(
+        client.POST("/api/v1/chaos/{kind}/{namespace}/{name}/resume", { params: { path } }),
+      );
     },
     onSuccess: async (_data, action) => {
       await queries.invalidateQueries({ queryKey: ["chaos"] });
@@ -131,9 +143,22 @@ export function ChaosDetail() {
       <ErrorNotice error={object.error ?? act.error} />
       {act.isSuccess ? <p role="status">{(act.data as { detail?: string }).detail}</p> : null}
       <div className="row">
-        <ConfirmButton label="Pause" question={`Pause ${name}? Its fault is recovered until resumed.`} onConfirm={() => act.mutate("pause")} />
-        <ConfirmButton label="Resume" question={`Resume ${name}? Its fault is injected again.`} onConfirm={() => act.mutate("resume")} />
-        <ConfirmButton label="Delete" danger question={`Delete ${name}? The fault is recovered on every target first.`} onConfirm={() => act.mutate("delete")} />
+        <ConfirmButton
+          label="Pause"
+          question={`Pause ${name}? Its fault is recovered until resumed.`}
+          onConfirm={() => act.mutate("pause")}
+        />
+        <ConfirmButton
+          label="Resume"
+          question={`Resume ${name}? Its fault is injected again.`}
+          onConfirm={() => act.mutate("resume")}
+        />
+        <ConfirmButton
+          label="Delete"
+          danger
+          question={`Delete ${name}? The fault is recovered on every target first.`}
+          onConfirm={() => act.mutate("delete")}
+        />
       </div>
       {o?.status.message ? <p>{String(o.status.message)}</p> : null}
       <section className="card" aria-labelledby="records-h">

@@ -30,7 +30,9 @@ export function Events() {
         </label>
       </form>
       <ErrorNotice error={experiments.error ?? error} />
-      <p className="muted">From the latest three runs of the 20 most recently updated experiments.</p>
+      <p className="muted">
+        From the latest three runs of the 20 most recently updated experiments.
+      </p>
       <EventTable events={shown.slice(0, 200)} />
     </>
   );

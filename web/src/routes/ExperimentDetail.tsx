@@ -27,7 +27,9 @@ function HypothesisCard({ hypothesis, run }: { hypothesis: Hypothesis | undefine
           {hypothesis.steady_state.criteria.map((c, i) => (
             <li key={i}>
               <code>{c.metric}</code>
-              {c.max_drop_percent != null ? ` falls at most ${c.max_drop_percent} % below baseline` : ""}
+              {c.max_drop_percent != null
+                ? ` falls at most ${c.max_drop_percent} % below baseline`
+                : ""}
               {c.max_increase_percent != null
                 ? ` rises at most ${c.max_increase_percent} % above baseline`
                 : ""}
@@ -46,7 +48,11 @@ function HypothesisCard({ hypothesis, run }: { hypothesis: Hypothesis | undefine
           {metrics.map(([k, v]) => (
             <div key={k}>
               <dt>{k}</dt>
-              <dd>{typeof v === "number" && k.endsWith("_at") ? when(new Date(v * 1000).toISOString()) : String(v)}</dd>
+              <dd>
+                {typeof v === "number" && k.endsWith("_at")
+                  ? when(new Date(v * 1000).toISOString())
+                  : String(v)}
+              </dd>
             </div>
           ))}
         </dl>
@@ -55,12 +61,26 @@ function HypothesisCard({ hypothesis, run }: { hypothesis: Hypothesis | undefine
   );
 }
 
-function RunComparison({ runs, onPick, picked }: { runs: Run[]; onPick: (id: number) => void; picked?: number }) {
+function RunComparison({
+  runs,
+  onPick,
+  picked,
+}: {
+  runs: Run[];
+  onPick: (id: number) => void;
+  picked?: number;
+}) {
   const ttr = [...runs].reverse().map((r) => num(r.metrics[METRIC_KEYS.timeToRecover]));
   return (
     <section className="card" aria-labelledby="cmp-h">
       <h2 id="cmp-h">Runs over time</h2>
-      <Trend values={ttr} label="time to recover per run, oldest to newest" width={240} height={40} />
+      <Trend
+        values={ttr}
+        label="time to recover per run, oldest to newest"
+        width={360}
+        height={80}
+        unit="s"
+      />
       <table>
         <thead>
           <tr>
@@ -107,7 +127,11 @@ export function ExperimentDetail() {
   const experiment = useQuery({
     queryKey: ["experiment", id],
     queryFn: () =>
-      call(client.GET("/api/v1/experiments/{experiment_id}", { params: { path: { experiment_id: id } } })),
+      call(
+        client.GET("/api/v1/experiments/{experiment_id}", {
+          params: { path: { experiment_id: id } },
+        }),
+      ),
     // Its status and verdict follow the latest run, which may finish at any moment.
     refetchInterval: 2000,
   });
@@ -156,7 +180,8 @@ export function ExperimentDetail() {
       {e ? (
         <>
           <h1>
-            {e.namespace}/{e.name} <StatusBadge status={e.status} /> <VerdictBadge verdict={e.verdict} />
+            {e.namespace}/{e.name} <StatusBadge status={e.status} />{" "}
+            <VerdictBadge verdict={e.verdict} />
           </h1>
           {e.description ? <p>{e.description}</p> : null}
         </>
@@ -166,7 +191,8 @@ export function ExperimentDetail() {
       <HypothesisCard hypothesis={hypothesis.data} run={run} />
       <section className="card" aria-labelledby="chart-h">
         <h2 id="chart-h">
-          {run ? `Run #${run.id}: ${run.phase}` : "No runs yet"} {live ? <span className="live">live</span> : null}
+          {run ? `Run #${run.id}: ${run.phase}` : "No runs yet"}{" "}
+          {live ? <span className="live">live</span> : null}
         </h2>
         {run ? <QpsChart model={model} /> : null}
         {run && run.phase === "Finished" && !run.archived ? (
@@ -181,9 +207,7 @@ export function ExperimentDetail() {
         <h2 id="timeline-h">Timeline</h2>
         {run ? (
           <ol className="timeline">
-            <li>
-              {when(run.started_at)} — run started
-            </li>
+            <li>{when(run.started_at)} — run started</li>
             {(events.data?.items ?? []).map((ev) => (
               <li key={ev.id} className={ev.type === "Warning" ? "warning" : undefined}>
                 {when(ev.ts)} — <strong>{ev.reason}</strong> {ev.message}
@@ -208,4 +232,3 @@ export function ExperimentDetail() {
     </>
   );
 }
-

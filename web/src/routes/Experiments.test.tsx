@@ -5,13 +5,24 @@ import { renderPage, stubApi } from "../test/render";
 import { Experiments } from "./Experiments";
 
 const experiment = {
-  id: 1, namespace: "shop", name: "checkout", description: "", hypothesis_id: null, spec: {},
-  status: "finished", verdict: "passed", created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z",
+  id: 1,
+  namespace: "shop",
+  name: "checkout",
+  description: "",
+  hypothesis_id: null,
+  spec: {},
+  status: "finished",
+  verdict: "passed",
+  created_at: "2026-01-01T00:00:00Z",
+  updated_at: "2026-01-01T00:00:00Z",
 };
 
 describe("Experiments", () => {
   it("passes the filters to the API and lists what comes back", async () => {
-    const requests = stubApi(() => ({ status: 200, body: { items: [experiment], total: 1, limit: 100, offset: 0 } }));
+    const requests = stubApi(() => ({
+      status: 200,
+      body: { items: [experiment], total: 1, limit: 100, offset: 0 },
+    }));
     renderPage(<Experiments />, { path: "/experiments", route: "/experiments?namespace=shop" });
     expect(await screen.findByRole("link", { name: "checkout" })).toBeTruthy();
     expect(screen.getByTestId("verdict").textContent).toBe("passed");
@@ -19,7 +30,11 @@ describe("Experiments", () => {
     await userEvent.selectOptions(screen.getByLabelText("Verdict"), "passed");
     await waitFor(() => {
       const q = requests[requests.length - 1]!.url.searchParams;
-      expect([q.get("status"), q.get("verdict"), q.get("namespace")]).toEqual(["finished", "passed", "shop"]);
+      expect([q.get("status"), q.get("verdict"), q.get("namespace")]).toEqual([
+        "finished",
+        "passed",
+        "shop",
+      ]);
     });
     expect(requests[0]!.url.searchParams.get("status")).toBeNull();
   });
@@ -27,6 +42,8 @@ describe("Experiments", () => {
   it("shows the API's error", async () => {
     stubApi(() => ({ status: 401, body: { detail: "no bearer token: pass it" } }));
     renderPage(<Experiments />, { path: "/experiments", route: "/experiments" });
-    expect((await screen.findByRole("alert")).textContent).toContain("401: no bearer token: pass it");
+    expect((await screen.findByRole("alert")).textContent).toContain(
+      "401: no bearer token: pass it",
+    );
   });
 });

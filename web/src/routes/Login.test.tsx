@@ -33,7 +33,10 @@ describe("Login", () => {
   });
 
   it("keeps a working token and moves on", async () => {
-    stubApi(() => ({ status: 200, body: { name: "admin", role: "admin", groups: [], mode: "local" } }));
+    stubApi(() => ({
+      status: 200,
+      body: { name: "admin", role: "admin", groups: [], mode: "local" },
+    }));
     renderPage(<Login />, { path: "/login", route: "/login" });
     await userEvent.type(screen.getByLabelText("API token"), "  good  {Enter}");
     expect(await screen.findByText("navigated elsewhere")).toBeTruthy();

@@ -16,7 +16,9 @@ describe("NewExperiment", () => {
     renderPage(<NewExperiment />);
     await userEvent.type(screen.getByLabelText("Name"), "web-kill");
     expect(yamlBox().value).toContain("name: web-kill");
-    fireEvent.change(yamlBox(), { target: { value: yamlBox().value.replace("web-kill", "from-yaml") } });
+    fireEvent.change(yamlBox(), {
+      target: { value: yamlBox().value.replace("web-kill", "from-yaml") },
+    });
     expect((screen.getByLabelText("Name") as HTMLInputElement).value).toBe("from-yaml");
     fireEvent.change(yamlBox(), { target: { value: "name: [broken" } });
     expect(screen.getByText(/^YAML:/)).toBeTruthy();
@@ -37,21 +39,29 @@ describe("NewExperiment", () => {
       status: 422,
       body: {
         detail: [
-          { loc: ["body", "steady_state", "criteria", 0, "max_drop_percent"], msg: "must be at most 100", type: "x" },
+          {
+            loc: ["body", "steady_state", "criteria", 0, "max_drop_percent"],
+            msg: "must be at most 100",
+            type: "x",
+          },
         ],
       },
     }));
     renderPage(<NewExperiment />);
     await fillValid();
     await userEvent.click(screen.getByRole("button", { name: "Create experiment" }));
-    await waitFor(() => expect(screen.getByLabelText("Max drop % 1").getAttribute("aria-invalid")).toBe("true"));
+    await waitFor(() =>
+      expect(screen.getByLabelText("Max drop % 1").getAttribute("aria-invalid")).toBe("true"),
+    );
     expect(screen.getByText("must be at most 100")).toBeTruthy();
     expect(requests.map((r) => r.url.pathname)).toEqual(["/api/v1/hypotheses"]);
   });
 
   it("creates the hypothesis, then the experiment that uses it", async () => {
     const requests = stubApi((_method, url) =>
-      url.pathname === "/api/v1/hypotheses" ? { status: 201, body: { id: 42 } } : { status: 201, body: { id: 7 } },
+      url.pathname === "/api/v1/hypotheses"
+        ? { status: 201, body: { id: 42 } }
+        : { status: 201, body: { id: 7 } },
     );
     renderPage(<NewExperiment />);
     await fillValid();
@@ -61,21 +71,31 @@ describe("NewExperiment", () => {
       "POST /api/v1/hypotheses",
       "POST /api/v1/experiments",
     ]);
-    expect(requests[1]!.body).toMatchObject({ name: "web-kill", namespace: "default", hypothesis_id: 42 });
+    expect(requests[1]!.body).toMatchObject({
+      name: "web-kill",
+      namespace: "default",
+      hypothesis_id: 42,
+    });
     expect(requests[0]!.body).toMatchObject({ title: "QPS stays up" });
   });
 
   it("deletes the new hypothesis when the experiment is refused, and shows why", async () => {
     const requests = stubApi((method, url) => {
-      if (method === "POST" && url.pathname === "/api/v1/hypotheses") return { status: 201, body: { id: 5 } };
-      if (method === "POST") return { status: 409, body: { detail: "experiment default/web-kill already exists" } };
+      if (method === "POST" && url.pathname === "/api/v1/hypotheses")
+        return { status: 201, body: { id: 5 } };
+      if (method === "POST")
+        return { status: 409, body: { detail: "experiment default/web-kill already exists" } };
       return { status: 204 };
     });
     renderPage(<NewExperiment />);
     await fillValid();
     await userEvent.click(screen.getByRole("button", { name: "Create experiment" }));
-    await waitFor(() => expect(screen.getByLabelText("Name").getAttribute("aria-invalid")).toBe("true"));
+    await waitFor(() =>
+      expect(screen.getByLabelText("Name").getAttribute("aria-invalid")).toBe("true"),
+    );
     expect(screen.getAllByText(/already exists/).length).toBeGreaterThan(0);
-    expect(requests.map((r) => `${r.method} ${r.url.pathname}`)).toContain("DELETE /api/v1/hypotheses/5");
+    expect(requests.map((r) => `${r.method} ${r.url.pathname}`)).toContain(
+      "DELETE /api/v1/hypotheses/5",
+    );
   });
 });

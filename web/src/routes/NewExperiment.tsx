@@ -23,7 +23,11 @@ import {
   type RequestDocument,
 } from "../lib/experimentForm";
 
-function Field(props: { label: string; error?: string; children: (id: string, aria: object) => ReactNode }) {
+function Field(props: {
+  label: string;
+  error?: string;
+  children: (id: string, aria: object) => ReactNode;
+}) {
   const id = useId();
   const errorId = `${id}-error`;
   const aria = props.error ? { "aria-invalid": true, "aria-describedby": errorId } : {};
@@ -90,7 +94,8 @@ export function NewExperiment() {
       ).then(
         (created) => created.id,
         (e: unknown) => {
-          if (e instanceof ApiError && e.fields.length) setErrors(serverErrors("hypothesis", e.fields));
+          if (e instanceof ApiError && e.fields.length)
+            setErrors(serverErrors("hypothesis", e.fields));
           throw e;
         },
       );
@@ -104,12 +109,15 @@ export function NewExperiment() {
         await client.DELETE("/api/v1/hypotheses/{hypothesis_id}", {
           params: { path: { hypothesis_id: hypothesisId } },
         });
-        if (e instanceof ApiError && e.fields.length) setErrors(serverErrors("experiment", e.fields));
+        if (e instanceof ApiError && e.fields.length)
+          setErrors(serverErrors("experiment", e.fields));
         if (e instanceof ApiError && e.status === 409) setErrors({ "experiment.name": e.detail });
         throw e;
       }
     } catch (e) {
-      setFailure(e instanceof ApiError ? `The API refused it (${e.status}): ${e.detail}` : String(e));
+      setFailure(
+        e instanceof ApiError ? `The API refused it (${e.status}): ${e.detail}` : String(e),
+      );
     } finally {
       setBusy(false);
     }
@@ -117,13 +125,26 @@ export function NewExperiment() {
 
   const label = paramLabel(form.kind, form.action);
   const known = new Set([
-    "experiment.name", "experiment.namespace", "experiment.description", "fault.action", "fault.mode",
-    "fault.value", "fault.selector", "fault.labels", "fault.param", "fault.volumePath",
-    "spec.timing.baseline", "spec.timing.faultDuration", "spec.timing.recoveryDeadline",
-    "hypothesis.title", "hypothesis.steady_state.criteria",
+    "experiment.name",
+    "experiment.namespace",
+    "experiment.description",
+    "fault.action",
+    "fault.mode",
+    "fault.value",
+    "fault.selector",
+    "fault.labels",
+    "fault.param",
+    "fault.volumePath",
+    "spec.timing.baseline",
+    "spec.timing.faultDuration",
+    "spec.timing.recoveryDeadline",
+    "hypothesis.title",
+    "hypothesis.steady_state.criteria",
   ]);
   const other = Object.entries(errors).filter(
-    ([k]) => !known.has(k) && !/^hypothesis\.steady_state\.criteria\.\d+(\.max_(drop|increase)_percent)?$/.test(k),
+    ([k]) =>
+      !known.has(k) &&
+      !/^hypothesis\.steady_state\.criteria\.\d+(\.max_(drop|increase)_percent)?$/.test(k),
   );
 
   return (
@@ -134,16 +155,34 @@ export function NewExperiment() {
           <fieldset>
             <legend>Experiment</legend>
             <Field label="Name" error={errors["experiment.name"]}>
-              {(id, aria) => <input id={id} {...aria} value={form.name} onChange={(e) => update({ name: e.target.value })} />}
+              {(id, aria) => (
+                <input
+                  id={id}
+                  {...aria}
+                  value={form.name}
+                  onChange={(e) => update({ name: e.target.value })}
+                />
+              )}
             </Field>
             <Field label="Namespace" error={errors["experiment.namespace"]}>
               {(id, aria) => (
-                <input id={id} {...aria} value={form.namespace} onChange={(e) => update({ namespace: e.target.value })} />
+                <input
+                  id={id}
+                  {...aria}
+                  value={form.namespace}
+                  onChange={(e) => update({ namespace: e.target.value })}
+                />
               )}
             </Field>
             <Field label="Description" error={errors["experiment.description"]}>
               {(id, aria) => (
-                <textarea id={id} {...aria} rows={2} value={form.description} onChange={(e) => update({ description: e.target.value })} />
+                <textarea
+                  id={id}
+                  {...aria}
+                  rows={2}
+                  value={form.description}
+                  onChange={(e) => update({ description: e.target.value })}
+                />
               )}
             </Field>
           </fieldset>
@@ -167,7 +206,12 @@ export function NewExperiment() {
             </Field>
             <Field label="Action" error={errors["fault.action"]}>
               {(id, aria) => (
-                <select id={id} {...aria} value={form.action} onChange={(e) => update({ action: e.target.value, param: "" })}>
+                <select
+                  id={id}
+                  {...aria}
+                  value={form.action}
+                  onChange={(e) => update({ action: e.target.value, param: "" })}
+                >
                   {ACTIONS[form.kind].map((a) => (
                     <option key={a}>{a}</option>
                   ))}
@@ -176,13 +220,25 @@ export function NewExperiment() {
             </Field>
             {label ? (
               <Field label={label} error={errors["fault.param"]}>
-                {(id, aria) => <input id={id} {...aria} value={form.param} onChange={(e) => update({ param: e.target.value })} />}
+                {(id, aria) => (
+                  <input
+                    id={id}
+                    {...aria}
+                    value={form.param}
+                    onChange={(e) => update({ param: e.target.value })}
+                  />
+                )}
               </Field>
             ) : null}
             {form.kind === "IOChaos" ? (
               <Field label="Volume path" error={errors["fault.volumePath"]}>
                 {(id, aria) => (
-                  <input id={id} {...aria} value={form.volumePath} onChange={(e) => update({ volumePath: e.target.value })} />
+                  <input
+                    id={id}
+                    {...aria}
+                    value={form.volumePath}
+                    onChange={(e) => update({ volumePath: e.target.value })}
+                  />
                 )}
               </Field>
             ) : null}
@@ -199,12 +255,23 @@ export function NewExperiment() {
             </Field>
             <Field label="Label selectors" error={errors["fault.labels"]}>
               {(id, aria) => (
-                <input id={id} {...aria} placeholder="app=web" value={form.labels} onChange={(e) => update({ labels: e.target.value })} />
+                <input
+                  id={id}
+                  {...aria}
+                  placeholder="app=web"
+                  value={form.labels}
+                  onChange={(e) => update({ labels: e.target.value })}
+                />
               )}
             </Field>
             <Field label="Mode" error={errors["fault.mode"]}>
               {(id, aria) => (
-                <select id={id} {...aria} value={form.mode} onChange={(e) => update({ mode: e.target.value })}>
+                <select
+                  id={id}
+                  {...aria}
+                  value={form.mode}
+                  onChange={(e) => update({ mode: e.target.value })}
+                >
                   {MODES.map((m) => (
                     <option key={m}>{m}</option>
                   ))}
@@ -213,23 +280,47 @@ export function NewExperiment() {
             </Field>
             {form.mode !== "one" && form.mode !== "all" ? (
               <Field label="Value" error={errors["fault.value"]}>
-                {(id, aria) => <input id={id} {...aria} value={form.value} onChange={(e) => update({ value: e.target.value })} />}
+                {(id, aria) => (
+                  <input
+                    id={id}
+                    {...aria}
+                    value={form.value}
+                    onChange={(e) => update({ value: e.target.value })}
+                  />
+                )}
               </Field>
             ) : null}
           </fieldset>
           <fieldset>
             <legend>Timing</legend>
             <Field label="Baseline" error={errors["spec.timing.baseline"]}>
-              {(id, aria) => <input id={id} {...aria} value={form.baseline} onChange={(e) => update({ baseline: e.target.value })} />}
+              {(id, aria) => (
+                <input
+                  id={id}
+                  {...aria}
+                  value={form.baseline}
+                  onChange={(e) => update({ baseline: e.target.value })}
+                />
+              )}
             </Field>
             <Field label="Fault duration" error={errors["spec.timing.faultDuration"]}>
               {(id, aria) => (
-                <input id={id} {...aria} value={form.faultDuration} onChange={(e) => update({ faultDuration: e.target.value })} />
+                <input
+                  id={id}
+                  {...aria}
+                  value={form.faultDuration}
+                  onChange={(e) => update({ faultDuration: e.target.value })}
+                />
               )}
             </Field>
             <Field label="Recovery deadline" error={errors["spec.timing.recoveryDeadline"]}>
               {(id, aria) => (
-                <input id={id} {...aria} value={form.recoveryDeadline} onChange={(e) => update({ recoveryDeadline: e.target.value })} />
+                <input
+                  id={id}
+                  {...aria}
+                  value={form.recoveryDeadline}
+                  onChange={(e) => update({ recoveryDeadline: e.target.value })}
+                />
               )}
             </Field>
           </fieldset>
@@ -257,7 +348,12 @@ export function NewExperiment() {
                 <div className="criterion" key={i} role="group" aria-label={`Criterion ${i + 1}`}>
                   <Field label={`Metric ${i + 1}`} error={errors[at]}>
                     {(id, aria) => (
-                      <select id={id} {...aria} value={c.metric} onChange={(e) => setCriterion(i, { metric: e.target.value as Metric })}>
+                      <select
+                        id={id}
+                        {...aria}
+                        value={c.metric}
+                        onChange={(e) => setCriterion(i, { metric: e.target.value as Metric })}
+                      >
                         {METRICS.map((m) => (
                           <option key={m}>{m}</option>
                         ))}
@@ -266,15 +362,33 @@ export function NewExperiment() {
                   </Field>
                   <Field label={`Max drop % ${i + 1}`} error={errors[`${at}.max_drop_percent`]}>
                     {(id, aria) => (
-                      <input id={id} {...aria} inputMode="decimal" value={c.max_drop_percent} onChange={(e) => setCriterion(i, { max_drop_percent: e.target.value })} />
+                      <input
+                        id={id}
+                        {...aria}
+                        inputMode="decimal"
+                        value={c.max_drop_percent}
+                        onChange={(e) => setCriterion(i, { max_drop_percent: e.target.value })}
+                      />
                     )}
                   </Field>
-                  <Field label={`Max increase % ${i + 1}`} error={errors[`${at}.max_increase_percent`]}>
+                  <Field
+                    label={`Max increase % ${i + 1}`}
+                    error={errors[`${at}.max_increase_percent`]}
+                  >
                     {(id, aria) => (
-                      <input id={id} {...aria} inputMode="decimal" value={c.max_increase_percent} onChange={(e) => setCriterion(i, { max_increase_percent: e.target.value })} />
+                      <input
+                        id={id}
+                        {...aria}
+                        inputMode="decimal"
+                        value={c.max_increase_percent}
+                        onChange={(e) => setCriterion(i, { max_increase_percent: e.target.value })}
+                      />
                     )}
                   </Field>
-                  <button type="button" onClick={() => update({ criteria: form.criteria.filter((_, j) => j !== i) })}>
+                  <button
+                    type="button"
+                    onClick={() => update({ criteria: form.criteria.filter((_, j) => j !== i) })}
+                  >
                     Remove criterion {i + 1}
                   </button>
                 </div>
@@ -282,7 +396,14 @@ export function NewExperiment() {
             })}
             <button
               type="button"
-              onClick={() => update({ criteria: [...form.criteria, { metric: "error_rate", max_drop_percent: "", max_increase_percent: "50" }] })}
+              onClick={() =>
+                update({
+                  criteria: [
+                    ...form.criteria,
+                    { metric: "error_rate", max_drop_percent: "", max_increase_percent: "50" },
+                  ],
+                })
+              }
             >
               Add criterion
             </button>
@@ -309,7 +430,13 @@ export function NewExperiment() {
           <h2 id="yaml-h">
             <label htmlFor="yaml">YAML</label>
           </h2>
-          <textarea id="yaml" spellCheck={false} rows={36} value={yamlText} onChange={(e) => onYaml(e.target.value)} />
+          <textarea
+            id="yaml"
+            spellCheck={false}
+            rows={36}
+            value={yamlText}
+            onChange={(e) => onYaml(e.target.value)}
+          />
           {yamlError ? (
             <p className="field-error" role="alert">
               {yamlError}

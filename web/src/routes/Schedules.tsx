@@ -41,7 +41,13 @@ export function Schedules() {
                 <td>
                   <StatusBadge status={s.phase} />
                 </td>
-                <td>{when(typeof s.status.lastScheduleTime === "string" ? s.status.lastScheduleTime : null)}</td>
+                <td>
+                  {when(
+                    typeof s.status.lastScheduleTime === "string"
+                      ? s.status.lastScheduleTime
+                      : null,
+                  )}
+                </td>
                 <td>{when(s.updated_at)}</td>
               </tr>
             ))}

@@ -1,0 +1,101 @@
+"""An operator process a test owns: scoped to the test's namespace, killable and restartable.
+
+The shared `operator` fixture watches the whole cluster with fixed settings; tests of safety
+settings, of metrics and of a controller crash need their own process (their own environment,
+their own metrics port, `kill -9` mid-experiment), and must not act on other tests' objects,
+so this one only watches the namespaces it is given.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.operator_fixtures import REPO, Chaosd, free_port, wait_http
+
+
+class OperatorProcess:
+    def __init__(self, kubeconfig: Path, chaosd: Chaosd, log: Path, env: dict[str, str]):
+        self.health = free_port()
+        self.metrics_port = free_port()
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.env = {
+            **os.environ,
+            "KUBECONFIG": str(kubeconfig),
+            "FAULTLINE_CHAOSD_URL": chaosd.url,
+            "FAULTLINE_CHAOSD_TOKEN": chaosd.token,
+            "FAULTLINE_TICK_SECONDS": "2",
+            "FAULTLINE_LEASE_SECONDS": "10",
+            "FAULTLINE_HEALTH_LISTEN": f"127.0.0.1:{self.health}",
+            "FAULTLINE_METRICS_LISTEN": f"127.0.0.1:{self.metrics_port}",
+            **env,
+        }
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "backend.operator"],
+                cwd=REPO,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=out,
+            )
+        wait_http(f"http://127.0.0.1:{self.health}/healthz", self.proc, "operator")
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, no cleanup handlers run."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def metrics(self) -> str:
+        return httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).text
+
+
+@pytest.fixture
+def start_operator(cluster, crds, chaosd: Chaosd, namespace: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Factory: start_operator(**env) -> a running OperatorProcess watching `namespace`."""
+    started: list[OperatorProcess] = []
+
+    def start(**env: str) -> OperatorProcess:
+        env.setdefault("FAULTLINE_WATCH_NAMESPACES", namespace)
+        env.setdefault("FAULTLINE_OPERATOR_NAMESPACE", namespace)
+        op = OperatorProcess(cluster.kubeconfig, chaosd, tmp_path / "operator.log", env)
+        started.append(op)
+        op.start()
+        return op
+
+    try:
+        yield start
+    finally:
+        # Delete the test's chaos objects while an operator still runs, so their finalizers are
+        # released and every fault is recovered before the namespace goes.
+        if started and started[-1].proc is None:
+            started[-1].start()
+        cluster.kubectl(
+            "delete", "-n", namespace, "podchaos,networkchaos,iochaos", "--all", "--timeout=90s",
+            check=False,
+        )  # fmt: skip
+        for op in started:
+            op.stop()
+        log = tmp_path / "operator.log"
+        if log.exists():
+            print(log.read_text()[-5000:])

@@ -1,0 +1,184 @@
+"""Schedule through the real operator, chaosd and kernel on a real cluster.
+
+Two Schedules fire `@every 20s` side by side for about a minute:
+- `quick` creates 5 s partitions of an idle pod: its runs must start on time (the contract: within
+  FIRE_TOLERANCE_S of the scheduled time, hence spaced 20 s +- that), and `historyLimit: 1`
+  must delete the oldest finished runs;
+- `long` creates 30 s partitions of `web` under Forbid: the fire that falls inside a run is
+  skipped (and reported), so runs never overlap. Deleting it while a run is in force deletes
+  its children and recovers their fault (web reachable again, no Faultline table left).
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from tests.e2e.test_operator_network import _apply, _reachable, _ready_pod, _tables
+
+pytestmark = pytest.mark.cluster
+
+GROUP, VERSION = "chaos.faultline.dev", "v1alpha1"
+LABEL = f"{GROUP}/schedule"
+FIRE_TOLERANCE_S = 5.0
+"""The contract: a run's chaos object is created within this many seconds of its scheduled time."""
+IMAGE = "faultline.local/demo-http:0.1.0"
+
+
+def _pod(name: str, app: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": app}},
+        "spec": {
+            "terminationGracePeriodSeconds": 1,
+            "containers": [{"name": "main", "image": IMAGE, "imagePullPolicy": "Never"}],
+        },
+    }
+
+
+def _schedule(name: str, history: int, chaos: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Schedule",
+        "metadata": {"name": name},
+        "spec": {
+            "schedule": "@every 20s",
+            "concurrencyPolicy": "Forbid",
+            "historyLimit": history,
+            "type": "NetworkChaos",
+            "networkChaos": chaos,
+        },
+    }
+
+
+def _ts(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+class Watcher:
+    """Records every child a Schedule creates, with its scheduled and actual creation times."""
+
+    def __init__(self, api: client.ApiClient, namespace: str) -> None:
+        self.custom = client.CustomObjectsApi(api)
+        self.namespace = namespace
+        self.seen: dict[str, dict[str, Any]] = {}  # name -> latest copy
+
+    def children(self, schedule: str) -> list[dict[str, Any]]:
+        items = self.custom.list_namespaced_custom_object(
+            GROUP, VERSION, self.namespace, "networkchaos", label_selector=f"{LABEL}={schedule}"
+        )["items"]
+        for item in items:
+            self.seen[item["metadata"]["name"]] = item
+        return list(items)
+
+    def runs(self, schedule: str) -> list[dict[str, Any]]:
+        """Every child seen so far, by scheduled time."""
+        mine = [c for c in self.seen.values() if c["metadata"]["labels"][LABEL] == schedule]
+        return sorted(mine, key=lambda c: c["metadata"]["name"])
+
+    def schedule(self, name: str) -> dict[str, Any]:
+        return dict(
+            self.custom.get_namespaced_custom_object(
+                GROUP, VERSION, self.namespace, "schedules", name
+            )
+        )
+
+
+def _scheduled(child: dict[str, Any]) -> datetime:
+    return _ts(child["metadata"]["annotations"][f"{GROUP}/scheduled-at"])
+
+
+def _created(child: dict[str, Any]) -> datetime:
+    return _ts(child["metadata"]["creationTimestamp"])
+
+
+def test_schedule_fires_on_time_forbids_overlap_prunes_and_cleans_up(
+    cluster, namespace, operator
+) -> None:
+    for name, app in (("web", "web"), ("client", "client"), ("idle", "idle")):
+        _apply(cluster, namespace, _pod(name, app))
+    web = _ready_pod(cluster, namespace, "web")
+    _ready_pod(cluster, namespace, "client")
+    _ready_pod(cluster, namespace, "idle")
+    ip = web["status"]["podIP"]
+    assert _reachable(cluster, namespace, ip)
+
+    quick = {
+        "action": "partition",
+        "mode": "all",
+        "selector": {"labelSelectors": {"app": "idle"}},
+        "duration": "5s",
+    }
+    long = {
+        "action": "partition",
+        "mode": "all",
+        "selector": {"labelSelectors": {"app": "web"}},
+        "direction": "both",
+        "target": {"mode": "all", "selector": {"labelSelectors": {"app": "client"}}},
+        "duration": "30s",
+    }
+    _apply(cluster, namespace, _schedule("quick", 1, quick))
+    _apply(cluster, namespace, _schedule("long", 2, long))
+    w = Watcher(cluster.api, namespace)
+    cut_seen = False
+
+    def progressed() -> bool:
+        nonlocal cut_seen
+        w.children("quick")
+        longs = w.children("long")
+        running = [c for c in longs if (c.get("status") or {}).get("injectedTargets") == 1]
+        if running and not cut_seen:  # the first long run is in force: web is cut off
+            cut_seen = not _reachable(cluster, namespace, ip)
+        return len(w.runs("quick")) >= 3 and len(running) == 1 and len(w.runs("long")) == 2
+
+    cluster.wait_for("three quick runs and a second long run in force", progressed, 240)
+
+    # On time: consecutive quick runs are scheduled 20 s apart and created within tolerance.
+    runs = w.runs("quick")
+    late = [(_created(c) - _scheduled(c)).total_seconds() for c in runs]
+    print(f"quick run lateness (s, creationTimestamp resolution 1 s): {late}")
+    assert all(-1 <= x <= FIRE_TOLERANCE_S for x in late), late
+    gaps = [(_created(b) - _created(a)).total_seconds() for a, b in itertools.pairwise(runs)]
+    print(f"quick run spacing (s): {gaps}")
+    assert all(abs(g - 20) <= FIRE_TOLERANCE_S for g in gaps), gaps
+
+    # Forbid: the long run (30 s) blocks the fire 20 s later; the next starts 40 s on, after
+    # the first one finished.
+    first, second = w.runs("long")
+    assert (_scheduled(second) - _scheduled(first)).total_seconds() == 40
+    ended = _ts(first["status"]["endTime"])
+    assert (first["status"]["phase"], ended <= _created(second)) == ("Finished", True)
+    assert cut_seen, "web stayed reachable while the first long run was in force"
+    events = client.CoreV1Api(cluster.api).list_namespaced_event(
+        namespace, field_selector="involvedObject.name=long"
+    )
+    assert any(e.reason == "Forbidden" for e in events.items)
+
+    # historyLimit 1: the oldest finished quick run is deleted.
+    cluster.wait_for(
+        "oldest quick run pruned",
+        lambda: (
+            runs[0]["metadata"]["name"] not in {c["metadata"]["name"] for c in w.children("quick")}
+        ),
+        60,
+    )
+
+    status = w.schedule("long")["status"]
+    assert _ts(status["lastScheduleTime"]) == _scheduled(second)
+    assert _ts(status["nextScheduleTime"]) > _scheduled(second)
+    assert [a["name"] for a in status["active"]] == [second["metadata"]["name"]]
+    table = cluster.kubectl("get", "-n", namespace, "schedule", "long")
+    assert "@every 20s" in table
+
+    # Deleting the Schedule deletes its children, which recover their fault.
+    assert not _reachable(cluster, namespace, ip)
+    cluster.kubectl("delete", "-n", namespace, "schedule", "long", "--timeout=60s")
+    cluster.wait_for("long's children gone", lambda: not w.children("long"), 120)
+    cluster.wait_for("web reachable again", lambda: _reachable(cluster, namespace, ip), 60)
+    assert "faultline" not in _tables(_ready_pod(cluster, namespace, "web"))
+    cluster.kubectl("delete", "-n", namespace, "schedule", "quick", "--timeout=60s")
