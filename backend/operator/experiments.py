@@ -8,6 +8,7 @@ status, so a finished Experiment is never re-run and a resumed one is carried on
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -18,6 +19,8 @@ from backend.spec import GROUP, VERSION
 from backend.spec.experiment import ExperimentSpec
 
 engine_settings = EngineSettings()
+PROBE_MODE_ANNOTATION = f"{GROUP}/probe-mode"
+"""Per-Experiment override of FAULTLINE_PROBE_MODE (job or local)."""
 
 
 @kopf.daemon(
@@ -40,11 +43,18 @@ async def run_experiment(
     except ValueError as e:  # the CRD's schema should have caught it; never retry bad input
         raise kopf.PermanentError(f"invalid spec: {e}") from e
     ref = ExperimentRef(meta["namespace"], meta["name"], meta["uid"])
+    cfg = engine_settings
+    mode = (meta.get("annotations") or {}).get(PROBE_MODE_ANNOTATION)
+    if mode:
+        try:
+            cfg = dataclasses.replace(engine_settings, probe_mode=mode)
+        except ValueError as e:
+            raise kopf.PermanentError(f"annotation {PROBE_MODE_ANNOTATION}: {e}") from e
     await run(
         ref,
         spec,
         dict(body.get("status") or {}),
-        engine_settings,
+        cfg,
         lambda: bool(stopped),
         logger,
     )

@@ -171,7 +171,9 @@ def _at_deadline(plural: str, namespace: str, name: str) -> None:
 
 def _run(plural: str, body: kopf.Body, patch: kopf.Patch, logger: logging.Logger) -> None:
     status = _reconcile(plural, body)
-    if status is not None:
+    if status is not None and status != dict(body.get("status") or {}):
+        # An unchanged status is not re-sent: with many objects ticking, the API server would
+        # otherwise get one write per object per tick.
         patch.status.update(status)
         logger.debug("reconciled: %s", status.get("phase"))
 

@@ -186,7 +186,7 @@ def skip_message(reason: str, due: datetime) -> str:
     return f"skipped the run due at {_iso(due)}: {text}"
 
 
-class ScheduleTrigger(BaseTrigger):
+class ScheduleTrigger(BaseTrigger):  # type: ignore[misc]
     """An APScheduler trigger over backend.domain.cron, so the wake-ups, the status'
     nextScheduleTime and the due-run maths all come from the same code."""
 
@@ -212,7 +212,8 @@ def _custom() -> client.CustomObjectsApi:
 
 def _get_schedule(namespace: str, name: str) -> dict[str, Any] | None:
     try:
-        return dict(_custom().get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name))
+        found: Any = _custom().get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+        return dict(found)
     except ApiException as e:
         if e.status == 404:
             return None
@@ -223,7 +224,7 @@ def list_children(namespace: str, name: str, uid: str) -> list[dict[str, Any]]:
     """This Schedule's chaos objects, of every kind (the type may have been edited)."""
     out: list[dict[str, Any]] = []
     for kind in EMBEDDED:
-        found = _custom().list_namespaced_custom_object(
+        found: Any = _custom().list_namespaced_custom_object(
             GROUP,
             VERSION,
             namespace,
@@ -267,7 +268,7 @@ def _create_child(body: dict[str, Any]) -> None:
 
 def _post_event(schedule: dict[str, Any], kind: str, reason: str, message: str) -> None:
     meta, now = schedule["metadata"], _iso(datetime.now(UTC))
-    event = {
+    event: Any = {
         "metadata": {"generateName": f"{meta['name']}."},
         "involvedObject": {
             "apiVersion": f"{GROUP}/{VERSION}",
@@ -312,6 +313,22 @@ def _condition(ctype: str, ok: bool, reason: str, message: str, now: datetime) -
     return cond.model_dump(mode="json", exclude_none=True)
 
 
+def _set(
+    conditions: dict[str, dict[str, Any]],
+    ctype: str,
+    ok: bool,
+    reason: str,
+    message: str,
+    now: datetime,
+) -> None:
+    """Set a condition, keeping its lastTransitionTime while its status does not change."""
+    new = _condition(ctype, ok, reason, message, now)
+    old = conditions.get(ctype)
+    if old and old.get("status") == new["status"] and old.get("lastTransitionTime"):
+        new["lastTransitionTime"] = old["lastTransitionTime"]
+    conditions[ctype] = new
+
+
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -321,13 +338,13 @@ def _lock_for(uid: str) -> threading.Lock:
         return _locks.setdefault(uid, threading.Lock())
 
 
-def sync(namespace: str, name: str, uid: str, *, fire: bool) -> None:
+def sync(namespace: str, name: str, uid: str, *, fire: bool, now: datetime | None = None) -> None:
     """One wake-up: prune history, start the due run if allowed (`fire`), write the status."""
     with _lock_for(uid):
-        _sync(namespace, name, uid, fire=fire)
+        _sync(namespace, name, uid, fire, now or datetime.now(UTC))
 
 
-def _sync(namespace: str, name: str, uid: str, *, fire: bool) -> None:
+def _sync(namespace: str, name: str, uid: str, fire: bool, now: datetime) -> None:
     body = _get_schedule(namespace, name)
     if body is None or body["metadata"]["uid"] != uid:
         forget(uid)  # deleted (or replaced by a new object of the same name)
@@ -335,7 +352,6 @@ def _sync(namespace: str, name: str, uid: str, *, fire: bool) -> None:
     meta, status = body["metadata"], dict(body.get("status") or {})
     spec = ScheduleSpec.model_validate(body["spec"])
     sched = cron.parse(spec.schedule)
-    now = datetime.now(UTC)
     anchor = parse_time(meta["creationTimestamp"]) or now
     last = parse_time(status.get("lastScheduleTime"))
     children = list_children(namespace, name, uid)
@@ -344,7 +360,9 @@ def _sync(namespace: str, name: str, uid: str, *, fire: bool) -> None:
     active = [c for c in children if not is_finished(c)]
     paused = (meta.get("annotations") or {}).get(PAUSE_ANNOTATION) == "true"
     conditions = {c["type"]: c for c in status.get("conditions") or []}
-    message = status.get("message", "")
+    # A message about an invalid spec no longer holds once the spec parses.
+    valid = conditions.get("Valid", {}).get("status") != "False"
+    message = status.get("message", "") if valid else ""
 
     due = due_run(sched, anchor, last, now)
     decision = decide(
@@ -361,16 +379,17 @@ def _sync(namespace: str, name: str, uid: str, *, fire: bool) -> None:
         active.append(child)
         last = due
         message = f"started {child['metadata']['name']}"
-        conditions["LastRun"] = _condition("LastRun", True, "Started", message, now)
+        _set(conditions, "LastRun", True, "Started", message, now)
     elif decision.action == "skip" and due is not None:
         message = skip_message(decision.reason, due)
         if conditions.get("LastRun", {}).get("message") != message:  # report each skip once
             kind = "Warning" if decision.reason == "MissedDeadline" else "Normal"
             _post_event(body, kind, decision.reason, message)
             log.info("%s/%s: %s", namespace, name, message)
-        conditions["LastRun"] = _condition("LastRun", False, decision.reason, message, now)
+        _set(conditions, "LastRun", False, decision.reason, message, now)
     pause_reason = "PauseAnnotation" if paused else "NotPaused"
-    conditions["Paused"] = _condition("Paused", paused, pause_reason, "", now)
+    _set(conditions, "Paused", paused, pause_reason, "", now)
+    _set(conditions, "Valid", True, "ValidSpec", "", now)
 
     new_status: dict[str, Any] = {
         "active": [_ref(c) for c in active],

@@ -1,7 +1,21 @@
 """The CLI tests use the e2e suite's cluster fixtures (a conftest only reaches its own folder)."""
 
+from collections.abc import Iterator
+
+import pytest
+
 from tests.e2e.conftest import (  # noqa: F401  (fixtures and the build hook, re-exported)
     cluster,
     namespace,
     pytest_collection_finish,
 )
+from tests.e2e.operator_fixtures import free_port
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _own_operator_metrics_port() -> Iterator[None]:
+    # The operator fixture passes our environment on; without this its metrics server takes a
+    # fixed port that another operator on this host (a parallel test run) may already hold.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FAULTLINE_METRICS_LISTEN", f"127.0.0.1:{free_port()}")
+        yield

@@ -12,6 +12,8 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -70,9 +72,29 @@ class OperatorProcess:
         return httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).text
 
 
+OWN_PREFIX = "e2e-own-"
+"""Namespaces the shared `operator` fixture leaves alone (it watches `!e2e-own-*`)."""
+
+
 @pytest.fixture
-def start_operator(cluster, crds, chaosd: Chaosd, namespace: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Factory: start_operator(**env) -> a running OperatorProcess watching `namespace`."""
+def own_ns(cluster) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A throwaway namespace only this test's own operator acts on; always deleted."""
+    name = f"{OWN_PREFIX}{uuid.uuid4().hex[:8]}"
+    cluster.kubectl("create", "namespace", name)
+    cluster.wait_for(
+        f"service account in {name}",
+        lambda: "default" in cluster.kubectl("get", "-n", name, "serviceaccounts", "-o", "name"),
+    )
+    try:
+        yield name
+    finally:
+        cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture
+def start_operator(cluster, crds, chaosd: Chaosd, own_ns: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Factory: start_operator(**env) -> a running OperatorProcess watching `own_ns`."""
+    namespace = own_ns
     started: list[OperatorProcess] = []
 
     def start(**env: str) -> OperatorProcess:

@@ -10,15 +10,49 @@ traffic coming from the node's bridge address, which is what the partition cuts.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from backend.api.app import create_app
+from backend.settings import Settings
 from chaosd.cri import container_main_pid
+from tests.api.server import serve
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A real dashboard API (SQLite) on loopback; set up before this module's operator, which
+    then mirrors every run to it through FAULTLINE_DASHBOARD_URL/TOKEN."""
+    data = tmp_path_factory.mktemp("dashboard")
+    settings = Settings(
+        data_dir=data / "data",
+        database_url=f"sqlite:///{data / 'faultline.db'}",
+        housekeeping_enabled=False,
+        log_level="WARNING",
+    )
+    with serve(create_app(settings)) as running:
+        token = str(running.app.state.initial_admin_token)
+        saved = {
+            k: os.environ.get(k) for k in ("FAULTLINE_DASHBOARD_URL", "FAULTLINE_DASHBOARD_TOKEN")
+        }
+        os.environ["FAULTLINE_DASHBOARD_URL"] = running.base_url
+        os.environ["FAULTLINE_DASHBOARD_TOKEN"] = token
+        try:
+            yield running.base_url, token
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
 
 IMAGE = "faultline.local/demo-http:0.1.0"
 API = "chaos.faultline.dev/v1alpha1"
@@ -164,7 +198,7 @@ def _partition(ns: str, source: str) -> dict:
     }
 
 
-def test_pod_kill_dips_and_recovers_within_60s(cluster, namespace, operator) -> None:
+def test_pod_kill_dips_and_recovers_within_60s(cluster, namespace, operator, dashboard) -> None:
     url = _web(cluster, namespace)
     before = {p["metadata"]["name"] for p in _pods(cluster, namespace)}
     kill = {
@@ -200,6 +234,15 @@ def test_pod_kill_dips_and_recovers_within_60s(cluster, namespace, operator) -> 
     assert len(before - after) == 1
     # ... and the child chaos object is gone once the experiment has finished with it.
     assert "kill-one-kill-one" not in cluster.kubectl("get", "-n", namespace, "podchaos")
+    # The dashboard shows the run: its verdict and the QPS curve.
+    url, token = dashboard
+    run_id = status["dashboardRunId"]
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api:
+        run = api.get(f"/api/v1/runs/{run_id}").json()
+        assert (run["phase"], run["verdict"]) == ("Finished", "passed")
+        assert run["experiment_name"] == "kill-one" and run["namespace"] == namespace
+        points = api.get(f"/api/v1/runs/{run_id}/observations").json()["points"]
+        assert len(points) >= 5 * 20 and max(p["qps"] for p in points) > 0
 
 
 def test_partition_fails_a_strict_hypothesis(cluster, namespace, operator) -> None:
@@ -245,3 +288,35 @@ def test_abort_removes_the_partition_at_once(cluster, namespace, operator) -> No
     for pod in _pods(cluster, namespace):
         assert "faultline" not in _faultline_tables(pod)
     assert _answers(url)
+
+
+def test_probe_runs_as_a_job_when_asked(cluster, namespace, operator) -> None:
+    url = _web(cluster, namespace)
+    kill = {
+        "name": "kill-one",
+        "type": "PodChaos",
+        "podChaos": {
+            "action": "pod-kill",
+            "mode": "one",
+            "selector": {"labelSelectors": {"app": "web"}},
+        },
+    }
+    doc = _experiment(
+        "in-cluster", url, [kill], [{"probe": "web", "recoverTo": 90, "within": "60s"}]
+    )
+    doc["metadata"]["annotations"] = {"chaos.faultline.dev/probe-mode": "job"}
+    _apply(cluster, namespace, doc)
+
+    def job_running() -> bool:
+        jobs = _get(cluster, namespace, "jobs")["items"]
+        return any(j["metadata"]["name"].startswith("in-cluster-probe-web-") for j in jobs)
+
+    cluster.wait_for("probe Job", job_running, timeout=120)
+    status = _verdict(cluster, namespace, "in-cluster")
+    print("job mode:", json.dumps(status["metrics"]))
+    assert status["verdict"] == "Passed", status
+    [job] = status["probeJobs"]
+    assert status["metrics"][0]["samples"] >= 5 * 20 and status["metrics"][0]["baselineQps"] > 0
+    # The probe Job is removed with the run (no probe keeps loading the service).
+    cluster.wait_for("probe Job deleted", lambda: not job_running(), timeout=120)
+    assert job not in cluster.kubectl("get", "-n", namespace, "jobs")

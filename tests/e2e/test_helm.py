@@ -112,11 +112,30 @@ def release(cluster: Cluster, crds: None, image: str) -> Iterator[Release]:
     finally:
         try:
             if rel.installed():
-                rel.helm("uninstall", rel.name, "-n", rel.namespace, "--wait", "--timeout=5m")
+                _uninstall_anyway(rel)
         finally:
+            # With the operator gone, a leftover finalizer would keep the namespace forever.
+            left = cluster.kubectl(
+                "get", "podchaos,networkchaos", "-n", rel.workloads, "-o", "name", check=False
+            )
+            for obj in left.split():
+                cluster.kubectl(
+                    "patch", "-n", rel.workloads, obj, "--type=merge",
+                    "-p", '{"metadata":{"finalizers":null}}', check=False,
+                )  # fmt: skip
             for ns in (rel.workloads, rel.namespace):
                 cluster.kubectl("delete", "namespace", ns, "--wait=false", check=False)
             shutil.rmtree(rel.state_dir, ignore_errors=True)
+
+
+def _uninstall_anyway(rel: Release) -> None:
+    """Uninstall after a failed test; if the cleanup hook fails, remove the release regardless
+    (the test's target pods go with their namespace) and report the hook's failure."""
+    try:
+        rel.helm("uninstall", rel.name, "-n", rel.namespace, "--wait", "--timeout=5m")
+    except AssertionError:
+        rel.helm("uninstall", rel.name, "-n", rel.namespace, "--no-hooks", "--wait")
+        raise
 
 
 def _ready(pod: dict[str, Any]) -> bool:

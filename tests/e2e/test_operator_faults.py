@@ -57,58 +57,58 @@ def _web_net(name: str, action: str, **extra: object) -> dict:
     )
 
 
-def test_loss_30_percent_is_measured_within_5_points(cluster, namespace, start_operator) -> None:
+def test_loss_30_percent_is_measured_within_5_points(cluster, own_ns, start_operator) -> None:
     start_operator()
-    ip = _web_and_client(cluster, namespace)
-    sent, got, _ = _ping(cluster, namespace, ip, 20, "0.05")
+    ip = _web_and_client(cluster, own_ns)
+    sent, got, _ = _ping(cluster, own_ns, ip, 20, "0.05")
     assert got == sent
 
-    apply(cluster, namespace, _web_net("lossy", "loss", loss={"loss": "30"}))
-    _injected(cluster, namespace, "networkchaos", "lossy")
-    sent, got, _ = _ping(cluster, namespace, ip, 1000, "0.01")
+    apply(cluster, own_ns, _web_net("lossy", "loss", loss={"loss": "30"}))
+    _injected(cluster, own_ns, "networkchaos", "lossy")
+    sent, got, _ = _ping(cluster, own_ns, ip, 1000, "0.01")
     loss = 100 * (sent - got) / sent
     print(f"measured loss {loss:.1f} % over {sent} pings (asked 30 %)")
     assert 25 <= loss <= 35
 
-    cluster.kubectl("delete", "-n", namespace, "networkchaos", "lossy", "--timeout=60s")
-    sent, got, _ = _ping(cluster, namespace, ip, 50, "0.02")
+    cluster.kubectl("delete", "-n", own_ns, "networkchaos", "lossy", "--timeout=60s")
+    sent, got, _ = _ping(cluster, own_ns, ip, 50, "0.02")
     assert got == sent
 
 
-def test_loss_and_delay_from_two_objects_compose(cluster, namespace, start_operator) -> None:
+def test_loss_and_delay_from_two_objects_compose(cluster, own_ns, start_operator) -> None:
     start_operator()
-    ip = _web_and_client(cluster, namespace)
-    apply(cluster, namespace, _web_net("lossy", "loss", loss={"loss": "40"}))
-    apply(cluster, namespace, _web_net("slow", "delay", delay={"latency": "300ms"}))
-    _injected(cluster, namespace, "networkchaos", "lossy")
-    _injected(cluster, namespace, "networkchaos", "slow")
+    ip = _web_and_client(cluster, own_ns)
+    apply(cluster, own_ns, _web_net("lossy", "loss", loss={"loss": "40"}))
+    apply(cluster, own_ns, _web_net("slow", "delay", delay={"latency": "300ms"}))
+    _injected(cluster, own_ns, "networkchaos", "lossy")
+    _injected(cluster, own_ns, "networkchaos", "slow")
 
-    sent, got, rtt = _ping(cluster, namespace, ip, 60, "0.1")
+    sent, got, rtt = _ping(cluster, own_ns, ip, 60, "0.1")
     assert (sent - got) / sent >= 0.15  # loss acts (40 % asked)
     assert rtt >= 280  # and so does the delay
 
-    cluster.kubectl("delete", "-n", namespace, "networkchaos", "lossy", "--timeout=60s")
-    sent, got, rtt = _ping(cluster, namespace, ip, 30, "0.1")
+    cluster.kubectl("delete", "-n", own_ns, "networkchaos", "lossy", "--timeout=60s")
+    sent, got, rtt = _ping(cluster, own_ns, ip, 30, "0.1")
     assert got == sent  # loss gone...
     assert rtt >= 280  # ...delay still there
 
-    cluster.kubectl("delete", "-n", namespace, "networkchaos", "slow", "--timeout=60s")
-    sent, got, rtt = _ping(cluster, namespace, ip, 20, "0.05")
+    cluster.kubectl("delete", "-n", own_ns, "networkchaos", "slow", "--timeout=60s")
+    sent, got, rtt = _ping(cluster, own_ns, ip, 20, "0.05")
     assert got == sent and rtt < 100
 
 
-def test_io_fault_on_emptydir_returns_eio_until_deleted(cluster, namespace, start_operator) -> None:
+def test_io_fault_on_emptydir_returns_eio_until_deleted(cluster, own_ns, start_operator) -> None:
     start_operator()
     spec = {"volumes": [{"name": "data", "emptyDir": {}}]}
     doc = pod("app", "app", **spec)
     doc["spec"]["containers"][0]["volumeMounts"] = [{"name": "data", "mountPath": "/data"}]
-    apply(cluster, namespace, doc)
-    ready_pod(cluster, namespace, "app")
-    assert sh(cluster, namespace, "app", "echo hello > /data/f && cat /data/f").stdout == "hello\n"
+    apply(cluster, own_ns, doc)
+    ready_pod(cluster, own_ns, "app")
+    assert sh(cluster, own_ns, "app", "echo hello > /data/f && cat /data/f").stdout == "hello\n"
 
     apply(
         cluster,
-        namespace,
+        own_ns,
         chaos(
             "IOChaos",
             "eio",
@@ -121,27 +121,25 @@ def test_io_fault_on_emptydir_returns_eio_until_deleted(cluster, namespace, star
             selector={"labelSelectors": {"app": "app"}},
         ),
     )
-    _injected(cluster, namespace, "iochaos", "eio")
-    read = sh(cluster, namespace, "app", "cat /data/f")
+    _injected(cluster, own_ns, "iochaos", "eio")
+    read = sh(cluster, own_ns, "app", "cat /data/f")
     assert read.returncode != 0
     assert "I/O error" in read.stderr
 
-    cluster.kubectl("delete", "-n", namespace, "iochaos", "eio", "--timeout=60s")
+    cluster.kubectl("delete", "-n", own_ns, "iochaos", "eio", "--timeout=60s")
     cluster.wait_for(
         "reads work again",
-        lambda: sh(cluster, namespace, "app", "cat /data/f").stdout == "hello\n",
+        lambda: sh(cluster, own_ns, "app", "cat /data/f").stdout == "hello\n",
         timeout=60,
     )
 
 
-def test_experiment_ends_on_time_after_a_controller_crash(
-    cluster, namespace, start_operator
-) -> None:
+def test_experiment_ends_on_time_after_a_controller_crash(cluster, own_ns, start_operator) -> None:
     op = start_operator()
-    ip = _web_and_client(cluster, namespace)
+    ip = _web_and_client(cluster, own_ns)
     apply(
         cluster,
-        namespace,
+        own_ns,
         _web_net(
             "cut",
             "partition",
@@ -150,22 +148,22 @@ def test_experiment_ends_on_time_after_a_controller_crash(
             target={"mode": "all", "selector": {"labelSelectors": {"app": "client"}}},
         ),
     )
-    _injected(cluster, namespace, "networkchaos", "cut")
-    assert not serves(cluster, namespace, "client", ip)
+    _injected(cluster, own_ns, "networkchaos", "cut")
+    assert not serves(cluster, own_ns, "client", ip)
 
     op.kill()  # SIGKILL mid-experiment
     time.sleep(5)  # the controller stays dead for a while (not a timing assertion)
-    assert status(cluster, namespace, "networkchaos", "cut")["phase"] == "Running"
+    assert status(cluster, own_ns, "networkchaos", "cut")["phase"] == "Running"
     op.start()  # a fresh process: nothing in memory, only the object's status
 
     cluster.wait_for(
         "finished",
-        lambda: status(cluster, namespace, "networkchaos", "cut").get("phase") == "Finished",
+        lambda: status(cluster, own_ns, "networkchaos", "cut").get("phase") == "Finished",
         timeout=120,
     )
-    st = status(cluster, namespace, "networkchaos", "cut")
+    st = status(cluster, own_ns, "networkchaos", "cut")
     lasted = datetime.fromisoformat(st["endTime"]) - datetime.fromisoformat(st["startTime"])
     print(f"experiment lasted {lasted.total_seconds():.1f} s (duration 30 s)")
     assert 30 <= lasted.total_seconds() < 60
     assert st["records"][0]["phase"] == "Recovered"
-    cluster.wait_for("traffic flows", lambda: serves(cluster, namespace, "client", ip), 60)
+    cluster.wait_for("traffic flows", lambda: serves(cluster, own_ns, "client", ip), 60)

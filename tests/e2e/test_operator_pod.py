@@ -30,14 +30,14 @@ PAUSE_IMAGE = "faultline.local/pause:3.10-catatonit"
 IMAGES_ANNOTATION = "chaos.faultline.dev/pod-failure-images"
 
 
-def test_pod_kill_fixed_percent_kills_exactly_half(cluster, namespace, start_operator) -> None:
+def test_pod_kill_fixed_percent_kills_exactly_half(cluster, own_ns, start_operator) -> None:
     start_operator()
-    apply(cluster, namespace, deployment("web", 4))
-    before = {p["metadata"]["name"] for p in ready_pods(cluster, namespace, "web", 4)}
+    apply(cluster, own_ns, deployment("web", 4))
+    before = {p["metadata"]["name"] for p in ready_pods(cluster, own_ns, "web", 4)}
 
     apply(
         cluster,
-        namespace,
+        own_ns,
         chaos(
             "PodChaos",
             "kill-half",
@@ -49,37 +49,37 @@ def test_pod_kill_fixed_percent_kills_exactly_half(cluster, namespace, start_ope
     )
     cluster.wait_for(
         "PodChaos finished",
-        lambda: status(cluster, namespace, "podchaos", "kill-half").get("phase") == "Finished",
+        lambda: status(cluster, own_ns, "podchaos", "kill-half").get("phase") == "Finished",
         timeout=120,
     )
-    st = status(cluster, namespace, "podchaos", "kill-half")
+    st = status(cluster, own_ns, "podchaos", "kill-half")
     killed = {r["id"].split("/")[1] for r in st["records"]}
     assert len(killed) == 2 and killed <= before
     assert all(r["injectedCount"] == 1 for r in st["records"])
 
     # The Deployment replaces exactly the two killed pods; the other two were never touched.
-    after = {p["metadata"]["name"] for p in ready_pods(cluster, namespace, "web", 4)}
+    after = {p["metadata"]["name"] for p in ready_pods(cluster, own_ns, "web", 4)}
     assert before - after == killed
     assert len(after - before) == 2
 
-    reasons = [e["reason"] for e in k8s_events(cluster, namespace, "kill-half")]
+    reasons = [e["reason"] for e in k8s_events(cluster, own_ns, "kill-half")]
     assert reasons.count("Injected") == 2
 
 
 def test_pod_failure_stops_serving_then_restores_original_spec(
-    cluster, namespace, start_operator
+    cluster, own_ns, start_operator
 ) -> None:
     start_operator()
-    apply(cluster, namespace, pod("web", "web"))
-    apply(cluster, namespace, pod("client", "client"))
-    web = ready_pod(cluster, namespace, "web")
-    ready_pod(cluster, namespace, "client")
+    apply(cluster, own_ns, pod("web", "web"))
+    apply(cluster, own_ns, pod("client", "client"))
+    web = ready_pod(cluster, own_ns, "web")
+    ready_pod(cluster, own_ns, "client")
     ip = web["status"]["podIP"]
-    assert serves(cluster, namespace, "client", ip)
+    assert serves(cluster, own_ns, "client", ip)
 
     apply(
         cluster,
-        namespace,
+        own_ns,
         chaos(
             "PodChaos",
             "fail-web",
@@ -89,39 +89,39 @@ def test_pod_failure_stops_serving_then_restores_original_spec(
             selector={"labelSelectors": {"app": "web"}},
         ),
     )
-    cluster.wait_for("web stops serving", lambda: not serves(cluster, namespace, "client", ip))
-    failed = get(cluster, namespace, "pod", "web")
+    cluster.wait_for("web stops serving", lambda: not serves(cluster, own_ns, "client", ip))
+    failed = get(cluster, own_ns, "pod", "web")
     assert failed["spec"]["containers"][0]["image"] == PAUSE_IMAGE
     assert IMAGES_ANNOTATION in failed["metadata"]["annotations"]
-    assert status(cluster, namespace, "podchaos", "fail-web")["phase"] == "Running"
+    assert status(cluster, own_ns, "podchaos", "fail-web")["phase"] == "Running"
 
     # Nobody touches anything: the pod serves again by itself once the 20 s are over.
-    cluster.wait_for("web serves again", lambda: serves(cluster, namespace, "client", ip), 120)
-    st = status(cluster, namespace, "podchaos", "fail-web")
+    cluster.wait_for("web serves again", lambda: serves(cluster, own_ns, "client", ip), 120)
+    st = status(cluster, own_ns, "podchaos", "fail-web")
     cluster.wait_for(
         "PodChaos finished",
-        lambda: status(cluster, namespace, "podchaos", "fail-web").get("phase") == "Finished",
+        lambda: status(cluster, own_ns, "podchaos", "fail-web").get("phase") == "Finished",
         timeout=60,
     )
-    st = status(cluster, namespace, "podchaos", "fail-web")
+    st = status(cluster, own_ns, "podchaos", "fail-web")
     lasted = datetime.fromisoformat(st["endTime"]) - datetime.fromisoformat(st["startTime"])
     assert lasted.total_seconds() >= 20
-    restored = get(cluster, namespace, "pod", "web")
+    restored = get(cluster, own_ns, "pod", "web")
     assert restored["spec"]["containers"][0]["image"] == IMAGE
     assert IMAGES_ANNOTATION not in (restored["metadata"].get("annotations") or {})
     assert restored["metadata"]["uid"] == web["metadata"]["uid"]  # the same pod, not a new one
     assert st["records"][0]["phase"] == "Recovered"
-    reasons = {e["reason"] for e in k8s_events(cluster, namespace, "fail-web")}
+    reasons = {e["reason"] for e in k8s_events(cluster, own_ns, "fail-web")}
     assert {"Injected", "Recovered"} <= reasons
 
 
-def test_pod_failure_is_undone_on_delete(cluster, namespace, start_operator) -> None:
+def test_pod_failure_is_undone_on_delete(cluster, own_ns, start_operator) -> None:
     start_operator()
-    apply(cluster, namespace, pod("web", "web"))
-    ready_pod(cluster, namespace, "web")
+    apply(cluster, own_ns, pod("web", "web"))
+    ready_pod(cluster, own_ns, "web")
     apply(
         cluster,
-        namespace,
+        own_ns,
         chaos(
             "PodChaos",
             "fail-long",
@@ -133,25 +133,23 @@ def test_pod_failure_is_undone_on_delete(cluster, namespace, start_operator) -> 
     )
     cluster.wait_for(
         "image swapped",
-        lambda: (
-            get(cluster, namespace, "pod", "web")["spec"]["containers"][0]["image"] == PAUSE_IMAGE
-        ),
+        lambda: get(cluster, own_ns, "pod", "web")["spec"]["containers"][0]["image"] == PAUSE_IMAGE,
     )
-    cluster.kubectl("delete", "-n", namespace, "podchaos", "fail-long", "--timeout=60s")
-    restored = get(cluster, namespace, "pod", "web")
+    cluster.kubectl("delete", "-n", own_ns, "podchaos", "fail-long", "--timeout=60s")
+    restored = get(cluster, own_ns, "pod", "web")
     assert restored["spec"]["containers"][0]["image"] == IMAGE
-    ready_pod(cluster, namespace, "web")
+    ready_pod(cluster, own_ns, "web")
 
 
-def test_container_kill_restarts_the_container(cluster, namespace, start_operator) -> None:
+def test_container_kill_restarts_the_container(cluster, own_ns, start_operator) -> None:
     start_operator()
-    apply(cluster, namespace, pod("web", "web"))
-    web = ready_pod(cluster, namespace, "web")
+    apply(cluster, own_ns, pod("web", "web"))
+    web = ready_pod(cluster, own_ns, "web")
     restarts = web["status"]["containerStatuses"][0]["restartCount"]
 
     apply(
         cluster,
-        namespace,
+        own_ns,
         chaos(
             "PodChaos",
             "kill-main",
@@ -163,15 +161,15 @@ def test_container_kill_restarts_the_container(cluster, namespace, start_operato
     )
 
     def restarted() -> bool:
-        cs = get(cluster, namespace, "pod", "web")["status"]["containerStatuses"][0]
+        cs = get(cluster, own_ns, "pod", "web")["status"]["containerStatuses"][0]
         return bool(cs["restartCount"] == restarts + 1)
 
     cluster.wait_for("container restarted", restarted, timeout=120)
     cluster.wait_for(
         "PodChaos finished",
-        lambda: status(cluster, namespace, "podchaos", "kill-main").get("phase") == "Finished",
+        lambda: status(cluster, own_ns, "podchaos", "kill-main").get("phase") == "Finished",
         timeout=60,
     )
-    after = get(cluster, namespace, "pod", "web")
+    after = get(cluster, own_ns, "pod", "web")
     assert after["metadata"]["uid"] == web["metadata"]["uid"]
     assert after["status"]["containerStatuses"][0]["restartCount"] == restarts + 1

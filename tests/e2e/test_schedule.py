@@ -12,12 +12,15 @@ Two Schedules fire `@every 20s` side by side for about a minute:
 from __future__ import annotations
 
 import itertools
+import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from kubernetes import client
 
+from tests.e2e.operator_fixtures import free_port
 from tests.e2e.test_operator_network import _apply, _reachable, _ready_pod, _tables
 
 pytestmark = pytest.mark.cluster
@@ -27,6 +30,21 @@ LABEL = f"{GROUP}/schedule"
 FIRE_TOLERANCE_S = 5.0
 """The contract: a run's chaos object is created within this many seconds of its scheduled time."""
 IMAGE = "faultline.local/demo-http:0.1.0"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def own_metrics_port() -> Iterator[None]:
+    """The operator's metrics listener defaults to a fixed port that another operator on this
+    machine may hold; give this module's operator its own (autouse: set before `operator`)."""
+    old = os.environ.get("FAULTLINE_METRICS_LISTEN")
+    os.environ["FAULTLINE_METRICS_LISTEN"] = f"127.0.0.1:{free_port()}"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["FAULTLINE_METRICS_LISTEN"]
+        else:
+            os.environ["FAULTLINE_METRICS_LISTEN"] = old
 
 
 def _pod(name: str, app: str) -> dict[str, Any]:
@@ -112,6 +130,7 @@ def test_schedule_fires_on_time_forbids_overlap_prunes_and_cleans_up(
         "action": "partition",
         "mode": "all",
         "selector": {"labelSelectors": {"app": "idle"}},
+        "target": {"mode": "all", "selector": {"labelSelectors": {"app": "client"}}},
         "duration": "5s",
     }
     long = {
@@ -182,3 +201,23 @@ def test_schedule_fires_on_time_forbids_overlap_prunes_and_cleans_up(
     cluster.wait_for("web reachable again", lambda: _reachable(cluster, namespace, ip), 60)
     assert "faultline" not in _tables(_ready_pod(cluster, namespace, "web"))
     cluster.kubectl("delete", "-n", namespace, "schedule", "quick", "--timeout=60s")
+
+
+def test_a_cron_value_out_of_range_is_reported_on_the_schedule(
+    cluster, namespace, operator
+) -> None:
+    """`61 * * * *` has the shape the CRD checks; the operator refuses it, naming the field."""
+    chaos = {"action": "partition", "mode": "all", "selector": {}, "externalTargets": ["x.test"]}
+    bad = _schedule("bad-minute", 1, chaos)
+    bad["spec"]["schedule"] = "61 * * * *"
+    _apply(cluster, namespace, bad)
+    w = Watcher(cluster.api, namespace)
+
+    def reported() -> bool:
+        return "minute" in (w.schedule("bad-minute").get("status") or {}).get("message", "")
+
+    cluster.wait_for("the bad minute reported", reported, 60)
+    status = w.schedule("bad-minute")["status"]
+    assert status["message"].startswith("spec.schedule: minute:")
+    assert [(c["type"], c["status"]) for c in status["conditions"]] == [("Valid", "False")]
+    assert w.children("bad-minute") == []

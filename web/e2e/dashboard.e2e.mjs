@@ -42,6 +42,14 @@ async function api(method, path, body) {
   return res.status === 204 ? null : res.json();
 }
 
+/** Polls until `check` holds: React may render an interaction's result a frame later. */
+async function until(check, what) {
+  for (let i = 0; !(await check()); i++) {
+    if (i % 100 === 99) console.log(`    still waiting: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 function step(name) {
   console.log(`--> ${name}`);
 }
@@ -63,6 +71,7 @@ try {
   step("login: redirect, keyboard focus, a wrong token is explained");
   await page.goto(base + "/");
   await page.waitForURL(/\/login$/, NO_LIMIT);
+  await page.getByLabel("API token").waitFor(NO_LIMIT);
   await page.keyboard.press("Tab");
   assert.equal(await page.evaluate(() => document.activeElement?.id), "token");
   await page.keyboard.type("flt_not-a-real-token");
@@ -160,7 +169,7 @@ try {
     NO_LIMIT,
   );
   assert.equal(await runRows.count(), 3);
-  const labels = await page.locator("svg.trend text").allInnerTexts();
+  const labels = await page.locator("svg.trend text").allTextContents();
   assert.deepEqual(labels, ["21 s", "16.5 s", "12.5 s"]);
   await page.locator("figure.chart canvas").first().waitFor(NO_LIMIT);
   await shot("experiment-finished");
@@ -184,11 +193,14 @@ try {
   await page.getByLabel("Loss %").fill("30");
   await page.getByLabel("Hypothesis title").fill("Web keeps 70 % of its QPS under 30 % loss");
   const yaml = page.getByRole("textbox", { name: "YAML" });
-  assert.match(await yaml.inputValue(), /loss: "30"/);
+  await until(async () => /loss: "30"/.test(await yaml.inputValue()), "loss in the YAML");
   assert.match(await yaml.inputValue(), /type: NetworkChaos/);
   // YAML -> form
   await yaml.fill((await yaml.inputValue()).replace("name: web-loss", "name: web-loss-2"));
-  assert.equal(await page.getByLabel("Name", { exact: true }).inputValue(), "web-loss-2");
+  await until(
+    async () => (await page.getByLabel("Name", { exact: true }).inputValue()) === "web-loss-2",
+    "the name from the YAML",
+  );
   // A typo only the server knows about comes back as a field error.
   await yaml.fill(
     (await yaml.inputValue()).replace("recovery_deadline_seconds:", "recovery_deadline_second:"),
@@ -201,7 +213,10 @@ try {
   await shot("new-experiment-errors");
   // Editing the form rebuilds the YAML from the form (the typo is gone), then it submits.
   await page.getByLabel("Name", { exact: true }).fill("web-loss");
-  assert.doesNotMatch(await yaml.inputValue(), /recovery_deadline_second:/);
+  await until(
+    async () => !/recovery_deadline_second:/.test(await yaml.inputValue()),
+    "the YAML rebuilt from the form",
+  );
   await shot("new-experiment");
   await page.getByRole("button", { name: "Create experiment" }).click();
   await page.getByRole("heading", { name: /default\/web-loss/ }).waitFor(NO_LIMIT);
@@ -249,6 +264,9 @@ try {
   await page.getByRole("link", { name: "Schedules" }).click();
   await page.getByRole("cell", { name: "nightly-kill" }).waitFor(NO_LIMIT);
   assert.ok(await page.getByText("0 3 * * *").isVisible());
+  await page.getByRole("button", { name: "Delete" }).click();
+  await page.getByRole("button", { name: "Yes, delete" }).click();
+  await page.getByRole("alert").filter({ hasText: "503" }).waitFor(NO_LIMIT);
   await shot("schedules");
   await page.getByRole("link", { name: "Events" }).click();
   await page.getByRole("cell", { name: "Aborted" }).waitFor(NO_LIMIT);

@@ -11,7 +11,7 @@ from backend.api.deps import SessionDep, authorize
 from backend.api.errors import ERROR_RESPONSES, ErrorResponse
 from backend.api.routes import API_PREFIX
 from backend.api.schemas.chaos import ArchivedObjectPage, ArchivedObjectPublic
-from backend.api.schemas.common import Limit, Namespace, Offset
+from backend.api.schemas.common import Limit, Namespace, Offset, PathId
 from backend.api.schemas.runs import RunPage, RunPublic
 from backend.db.repositories import archived_objects as object_repo
 from backend.db.repositories import runs as repo
@@ -41,7 +41,7 @@ def list_archives(
     status_code=status.HTTP_204_NO_CONTENT,
     responses={404: {"model": ErrorResponse, "description": "No such archived run"}},
 )
-def delete_archive(session: SessionDep, run_id: int) -> None:
+def delete_archive(session: SessionDep, run_id: PathId) -> None:
     """Deletes an archived run with its observations and events."""
     repo.delete_archived_run(session, run_id)
 
@@ -74,5 +74,5 @@ def list_archived_objects(
     response_model=ArchivedObjectPublic,
     responses={404: {"model": ErrorResponse, "description": "No such archived object"}},
 )
-def get_archived_object(session: SessionDep, archive_id: int) -> ArchivedObjectPublic:
+def get_archived_object(session: SessionDep, archive_id: PathId) -> ArchivedObjectPublic:
     return ArchivedObjectPublic.model_validate(object_repo.get_archived_object(session, archive_id))

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, status
 from backend.api.deps import SessionDep, authorize
 from backend.api.errors import ERROR_RESPONSES, ErrorResponse, Responses
 from backend.api.routes import API_PREFIX
-from backend.api.schemas.common import Limit, Namespace, Offset
+from backend.api.schemas.common import Limit, Namespace, Offset, PathId
 from backend.api.schemas.experiments import (
     ExperimentCreate,
     ExperimentPage,
@@ -58,19 +58,19 @@ def create_experiment(session: SessionDep, body: ExperimentCreate) -> Experiment
 
 
 @router.get("/{experiment_id}", response_model=ExperimentPublic, responses=NOT_FOUND)
-def get_experiment(session: SessionDep, experiment_id: int) -> ExperimentPublic:
+def get_experiment(session: SessionDep, experiment_id: PathId) -> ExperimentPublic:
     return ExperimentPublic.model_validate(repo.get_experiment(session, experiment_id))
 
 
 @router.patch("/{experiment_id}", response_model=ExperimentPublic, responses=NOT_FOUND)
 def update_experiment(
-    session: SessionDep, experiment_id: int, body: ExperimentUpdate
+    session: SessionDep, experiment_id: PathId, body: ExperimentUpdate
 ) -> ExperimentPublic:
     changes = body.model_dump(exclude_unset=True)
     return ExperimentPublic.model_validate(repo.update_experiment(session, experiment_id, changes))
 
 
 @router.delete("/{experiment_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-def delete_experiment(session: SessionDep, experiment_id: int) -> None:
+def delete_experiment(session: SessionDep, experiment_id: PathId) -> None:
     """Deletes the experiment and its runs, except archived runs, which are kept."""
     repo.delete_experiment(session, experiment_id)

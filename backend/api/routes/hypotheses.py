@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, status
 from backend.api.deps import SessionDep, authorize
 from backend.api.errors import ERROR_RESPONSES, ErrorResponse, Responses
 from backend.api.routes import API_PREFIX
-from backend.api.schemas.common import Limit, Offset
+from backend.api.schemas.common import Limit, Offset, PathId
 from backend.api.schemas.experiments import (
     HypothesisCreate,
     HypothesisPage,
@@ -43,19 +43,19 @@ def create_hypothesis(session: SessionDep, body: HypothesisCreate) -> Hypothesis
 
 
 @router.get("/{hypothesis_id}", response_model=HypothesisPublic, responses=NOT_FOUND)
-def get_hypothesis(session: SessionDep, hypothesis_id: int) -> HypothesisPublic:
+def get_hypothesis(session: SessionDep, hypothesis_id: PathId) -> HypothesisPublic:
     return HypothesisPublic.model_validate(repo.get_hypothesis(session, hypothesis_id))
 
 
 @router.patch("/{hypothesis_id}", response_model=HypothesisPublic, responses=NOT_FOUND)
 def update_hypothesis(
-    session: SessionDep, hypothesis_id: int, body: HypothesisUpdate
+    session: SessionDep, hypothesis_id: PathId, body: HypothesisUpdate
 ) -> HypothesisPublic:
     changes = body.model_dump(exclude_unset=True)
     return HypothesisPublic.model_validate(repo.update_hypothesis(session, hypothesis_id, changes))
 
 
 @router.delete("/{hypothesis_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-def delete_hypothesis(session: SessionDep, hypothesis_id: int) -> None:
+def delete_hypothesis(session: SessionDep, hypothesis_id: PathId) -> None:
     """Experiments that used the hypothesis keep existing, without one."""
     repo.delete_hypothesis(session, hypothesis_id)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, status
 from backend.api.deps import SessionDep, authorize
 from backend.api.errors import ERROR_RESPONSES, ErrorResponse, Responses
 from backend.api.routes import API_PREFIX
-from backend.api.schemas.common import Limit, Offset
+from backend.api.schemas.common import Limit, Offset, PathId
 from backend.api.schemas.runs import (
     EventBatch,
     EventPage,
@@ -40,7 +40,7 @@ ARCHIVED: Responses = {409: {"model": ErrorResponse, "description": "The run is 
 
 @router.get("/experiments/{experiment_id}/runs", response_model=RunPage)
 def list_runs(
-    session: SessionDep, experiment_id: int, limit: Limit = 50, offset: Offset = 0
+    session: SessionDep, experiment_id: PathId, limit: Limit = 50, offset: Offset = 0
 ) -> RunPage:
     items, total = repo.list_runs(session, experiment_id=experiment_id, limit=limit, offset=offset)
     return RunPage(
@@ -54,17 +54,17 @@ def list_runs(
     status_code=status.HTTP_201_CREATED,
     responses={404: {"model": ErrorResponse, "description": "No such experiment"}},
 )
-def create_run(session: SessionDep, experiment_id: int, body: RunCreate) -> RunPublic:
+def create_run(session: SessionDep, experiment_id: PathId, body: RunCreate) -> RunPublic:
     return RunPublic.model_validate(repo.create_run(session, experiment_id, body.model_dump()))
 
 
 @router.get("/runs/{run_id}", response_model=RunPublic, responses=NOT_FOUND)
-def get_run(session: SessionDep, run_id: int) -> RunPublic:
+def get_run(session: SessionDep, run_id: PathId) -> RunPublic:
     return RunPublic.model_validate(repo.get_run(session, run_id))
 
 
 @router.patch("/runs/{run_id}", response_model=RunPublic, responses={**NOT_FOUND, **ARCHIVED})
-def update_run(session: SessionDep, run_id: int, body: RunUpdate) -> RunPublic:
+def update_run(session: SessionDep, run_id: PathId, body: RunUpdate) -> RunPublic:
     """Moves the run on; a terminal phase also sets the experiment's status and verdict."""
     changes = body.model_dump(exclude_unset=True)
     return RunPublic.model_validate(repo.update_run(session, run_id, changes))
@@ -78,7 +78,7 @@ def update_run(session: SessionDep, run_id: int, body: RunUpdate) -> RunPublic:
         409: {"model": ErrorResponse, "description": "The run has not finished"},
     },
 )
-def archive_run(session: SessionDep, run_id: int) -> RunPublic:
+def archive_run(session: SessionDep, run_id: PathId) -> RunPublic:
     """Keeps a finished run after its experiment (or custom resource) is deleted."""
     return RunPublic.model_validate(repo.archive_run(session, run_id))
 
@@ -89,7 +89,9 @@ def archive_run(session: SessionDep, run_id: int) -> RunPublic:
     status_code=status.HTTP_201_CREATED,
     responses={**NOT_FOUND, **ARCHIVED},
 )
-def ingest_observations(session: SessionDep, run_id: int, body: ObservationBatch) -> IngestResult:
+def ingest_observations(
+    session: SessionDep, run_id: PathId, body: ObservationBatch
+) -> IngestResult:
     """Stores a batch of KPI samples (up to 100,000 per request) in one transaction."""
     # __dict__ of a validated model is its field values: cheaper than model_dump per point.
     points = [p.__dict__ for p in body.points]
@@ -100,7 +102,7 @@ def ingest_observations(session: SessionDep, run_id: int, body: ObservationBatch
 @router.get("/runs/{run_id}/observations", response_model=ObservationSeries, responses=NOT_FOUND)
 def list_observations(
     session: SessionDep,
-    run_id: int,
+    run_id: PathId,
     since: Annotated[float | None, Query(ge=0, description="Unix seconds, inclusive")] = None,
     until: Annotated[float | None, Query(ge=0, description="Unix seconds, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
@@ -119,7 +121,7 @@ def list_observations(
     status_code=status.HTTP_201_CREATED,
     responses=NOT_FOUND,
 )
-def record_events(session: SessionDep, run_id: int, body: EventBatch) -> IngestResult:
+def record_events(session: SessionDep, run_id: PathId, body: EventBatch) -> IngestResult:
     repo.get_run(session, run_id)
     inserted = event_repo.record_events(session, body.model_dump()["events"], run_id=run_id)
     return IngestResult(run_id=run_id, inserted=inserted)
@@ -128,7 +130,7 @@ def record_events(session: SessionDep, run_id: int, body: EventBatch) -> IngestR
 @router.get("/runs/{run_id}/events", response_model=EventPage, responses=NOT_FOUND)
 def list_events(
     session: SessionDep,
-    run_id: int,
+    run_id: PathId,
     type: EventType | None = None,
     limit: Limit = 100,
     offset: Offset = 0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Generic, TypeVar
 
+from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
@@ -26,6 +27,11 @@ def _reject_null(value: T) -> T:
 
 NotNull = AfterValidator(_reject_null)
 """For update models: a field that is optional in the request but not nullable in storage."""
+MAX_ID = 2_147_483_647
+"""Row ids are 32-bit on PostgreSQL; a larger id is a 422 naming the field, not a driver error."""
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+RefId = Annotated[int, Field(ge=1, le=MAX_ID)]
+"""A body field that references a row by id."""
 Limit = Annotated[int, Field(ge=1, le=500)]
 Offset = Annotated[int, Field(ge=0)]
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from backend.api.schemas.common import Name, Namespace, NotNull, Page, Public, Strict
+from backend.api.schemas.common import Name, Namespace, NotNull, Page, Public, RefId, Strict
 
 ExperimentStatus = Literal["idle", "running", "finished", "aborted", "failed"]
 Verdict = Literal["passed", "failed", "inconclusive"]
@@ -72,7 +72,7 @@ class HypothesisPage(Page[HypothesisPublic]):
 
 class ExperimentBase(Strict):
     description: str = ""
-    hypothesis_id: int | None = None
+    hypothesis_id: RefId | None = None
     spec: dict[str, Any] = {}
     """The experiment's fault(s) and phases, as in the Experiment custom resource."""
 
@@ -84,7 +84,7 @@ class ExperimentCreate(ExperimentBase):
 
 class ExperimentUpdate(Strict):
     description: Annotated[str | None, NotNull] = None
-    hypothesis_id: int | None = None
+    hypothesis_id: RefId | None = None
     """null detaches the hypothesis."""
     spec: Annotated[dict[str, Any] | None, NotNull] = None
 

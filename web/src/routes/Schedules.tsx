@@ -1,11 +1,22 @@
 // Schedules: chaos created on a cron schedule.
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { StatusBadge } from "../components/Badge";
+import { ConfirmButton } from "../components/ConfirmButton";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { call, client } from "../lib/api";
 import { when } from "../lib/format";
 
 export function Schedules() {
+  const queries = useQueryClient();
+  const remove = useMutation({
+    mutationFn: ({ namespace, name }: { namespace: string; name: string }) =>
+      call(
+        client.DELETE("/api/v1/schedules/{namespace}/{name}", {
+          params: { path: { namespace, name } },
+        }),
+      ),
+    onSuccess: () => queries.invalidateQueries({ queryKey: ["schedules"] }),
+  });
   const list = useQuery({
     queryKey: ["schedules"],
     queryFn: () => call(client.GET("/api/v1/schedules", { params: { query: { limit: 200 } } })),
@@ -14,7 +25,8 @@ export function Schedules() {
   return (
     <>
       <h1>Schedules</h1>
-      <ErrorNotice error={list.error} />
+      <ErrorNotice error={list.error ?? remove.error} />
+      {remove.isSuccess ? <p role="status">{remove.data.detail}</p> : null}
       {list.data?.items.length === 0 ? <p className="muted">No schedules.</p> : null}
       {list.data?.items.length ? (
         <table aria-label="Schedules">
@@ -27,6 +39,9 @@ export function Schedules() {
               <th scope="col">Phase</th>
               <th scope="col">Last run</th>
               <th scope="col">Updated</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -49,6 +64,14 @@ export function Schedules() {
                   )}
                 </td>
                 <td>{when(s.updated_at)}</td>
+                <td>
+                  <ConfirmButton
+                    label="Delete"
+                    danger
+                    question={`Delete schedule ${s.namespace}/${s.name}? No more chaos is created from it.`}
+                    onConfirm={() => remove.mutate({ namespace: s.namespace, name: s.name })}
+                  />
+                </td>
               </tr>
             ))}
           </tbody>
