@@ -125,7 +125,9 @@ def reconcile(obj: ChaosObject, world: World) -> dict[str, Any]:
     if paused or expired or halted:
         errors = recover_all(obj, world)
         for rid, rec in records.items():
-            if rec.phase == "Injected" and not errors:
+            # A Failed record counts too: a push that failed (say, racing the kill switch) may
+            # have left something behind, and this recovery has just succeeded for it.
+            if rec.phase in ("Injected", "Failed") and not errors:
                 records[rid] = phases.add_event(rec, _event("Recovered", "fault removed", now))
             elif errors and rec.phase == "Injected":
                 records[rid] = phases.add_event(rec, _event("Failed", "; ".join(errors), now))

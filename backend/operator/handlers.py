@@ -28,6 +28,7 @@ from backend.operator.deadlines import Deadlines
 from backend.operator.desired import DesiredIndex
 from backend.operator.events import new_events
 from backend.operator.inject import Injector
+from backend.operator.podfailure import still_failed
 from backend.operator.safety import KILLSWITCH_NAME, KillSwitch
 from backend.operator.settings import OperatorSettings
 from backend.spec import GROUP, VERSION
@@ -198,7 +199,14 @@ def _register(plural: str) -> None:
         obj = _obj(plural, body, _written.pop(body["metadata"]["uid"], None))
         metrics.set_phase(obj.uid, obj.kind, None)
         deadlines.cancel(obj.uid)
+        with _locks_guard:
+            _locks.pop(obj.uid, None)
         errors = recover_all(obj, world)
+        failed = still_failed(obj, kube.get_pod)
+        if failed:
+            # Unlike chaosd's faults, swapped images have no lease that lapses: retry, since
+            # restoring needs only the API server, which is reachable if this handler runs.
+            raise kopf.TemporaryError(f"pods still failed: {', '.join(failed)}", delay=2)
         if errors:
             # The daemon will recover by itself when the lease lapses; never wedge deletion.
             logger.warning(

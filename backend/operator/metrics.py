@@ -6,6 +6,7 @@ failed recoveries and watch apply latency without reading every object's status.
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
@@ -65,6 +66,15 @@ def set_phase(uid: str, kind: str, phase: str | None) -> None:
             OBJECTS.labels(kind, phase).set(sum(v == (kind, phase) for v in _phases.values()))
 
 
-def serve(listen: str) -> None:
+def serve(listen: str) -> bool:
+    """Start the endpoint; False (logged) when the address is taken: metrics are not worth
+    refusing to recover faults over."""
     host, port = listen.rsplit(":", 1)
-    _serve(int(port), addr=host, registry=registry)
+    try:
+        _serve(int(port), addr=host, registry=registry)
+    except OSError as e:
+        logging.getLogger("faultline.operator.metrics").error(
+            "metrics endpoint %s not started: %s", listen, e
+        )
+        return False
+    return True

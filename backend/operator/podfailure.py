@@ -78,3 +78,17 @@ def restore_pod(get: GetPod, patch: PatchPod, namespace: str, name: str) -> bool
         return False
     patch(namespace, name, body)
     return True
+
+
+def still_failed(obj: Any, get: GetPod) -> list[str]:
+    """Pods of a pod-failure chaos object (from its status records) whose images are still
+    swapped; empty for every other kind of object."""
+    if obj.kind != "PodChaos" or obj.spec.get("action") != "pod-failure":
+        return []
+    out = []
+    for rec in (obj.status or {}).get("records") or []:
+        namespace, name = rec["id"].split("/")[:2]
+        pod = get(namespace, name)
+        if pod is not None and ORIGINAL_IMAGES in (pod["metadata"].get("annotations") or {}):
+            out.append(f"{namespace}/{name}")
+    return out

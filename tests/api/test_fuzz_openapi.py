@@ -22,7 +22,7 @@ from backend.api.app import create_app
 from backend.settings import Settings
 from tests.api.server import RunningServer, serve
 
-EXAMPLES = 25
+EXAMPLES = 20
 """Per operation; about 40 operations."""
 CLUSTER_WRITES = r"^/api/v1/(chaos(/.*)?|schedules(/.*)?)$"
 """In local mode writes to the cluster answer 503 by design (there is no cluster); their 5xx is
@@ -90,4 +90,4 @@ def test_no_server_errors_and_answers_match_the_schema(
         except BaseExceptionGroup as e:  # collect every failing operation, not just the first
             failures[f"{operation.method.upper()} {operation.path}"] = str(e)[:2000]
     assert operations >= 30  # every route group was fuzzed
-    assert failures == {}
+    assert not failures, "\n\n".join(f"{op}:\n{why}" for op, why in failures.items())

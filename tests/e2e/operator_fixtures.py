@@ -106,6 +106,7 @@ def operator(cluster, crds, chaosd: Chaosd, tmp_path_factory: pytest.TempPathFac
         "FAULTLINE_TICK_SECONDS": "2",
         "FAULTLINE_LEASE_SECONDS": "10",
         "FAULTLINE_HEALTH_LISTEN": f"127.0.0.1:{health}",
+        "FAULTLINE_METRICS_LISTEN": f"127.0.0.1:{free_port()}",
         # Every namespace but those of tests that run their own operator (operator_process.py).
         "FAULTLINE_WATCH_NAMESPACES": "!e2e-own-*",
         # Experiment probes run inside the operator (on this host, which can reach pod and

@@ -49,7 +49,8 @@ class OperatorProcess:
                 stdout=subprocess.DEVNULL,
                 stderr=out,
             )
-        wait_http(f"http://127.0.0.1:{self.health}/healthz", self.proc, "operator")
+        # Generous: on a loaded 2-core node, importing kopf alone can take many seconds.
+        wait_http(f"http://127.0.0.1:{self.health}/healthz", self.proc, "operator", 240)
 
     def kill(self) -> None:
         """SIGKILL: a crash, no cleanup handlers run."""

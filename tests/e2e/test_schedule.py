@@ -12,15 +12,13 @@ Two Schedules fire `@every 20s` side by side for about a minute:
 from __future__ import annotations
 
 import itertools
-import os
-from collections.abc import Iterator
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from kubernetes import client
 
-from tests.e2e.operator_fixtures import free_port
 from tests.e2e.test_operator_network import _apply, _reachable, _ready_pod, _tables
 
 pytestmark = pytest.mark.cluster
@@ -30,21 +28,6 @@ LABEL = f"{GROUP}/schedule"
 FIRE_TOLERANCE_S = 5.0
 """The contract: a run's chaos object is created within this many seconds of its scheduled time."""
 IMAGE = "faultline.local/demo-http:0.1.0"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def own_metrics_port() -> Iterator[None]:
-    """The operator's metrics listener defaults to a fixed port that another operator on this
-    machine may hold; give this module's operator its own (autouse: set before `operator`)."""
-    old = os.environ.get("FAULTLINE_METRICS_LISTEN")
-    os.environ["FAULTLINE_METRICS_LISTEN"] = f"127.0.0.1:{free_port()}"
-    try:
-        yield
-    finally:
-        if old is None:
-            del os.environ["FAULTLINE_METRICS_LISTEN"]
-        else:
-            os.environ["FAULTLINE_METRICS_LISTEN"] = old
 
 
 def _pod(name: str, app: str) -> dict[str, Any]:
@@ -221,3 +204,61 @@ def test_a_cron_value_out_of_range_is_reported_on_the_schedule(
     assert status["message"].startswith("spec.schedule: minute:")
     assert [(c["type"], c["status"]) for c in status["conditions"]] == [("Valid", "False")]
     assert w.children("bad-minute") == []
+
+
+def test_a_restarted_operator_resumes_from_status(cluster, start_operator, own_ns) -> None:
+    """SIGKILL the operator after the first run and bring it back after the second run's
+    deadline: that run is skipped (and reported, checked when the operator came back before
+    the next tick), the first is not created again, and the next one comes on time.
+    The test's own operator watches only its namespace."""
+    op = start_operator()
+    chaos = {"action": "partition", "mode": "all", "selector": {}, "externalTargets": ["x.test"]}
+    doc = _schedule("tick", 10, chaos | {"duration": "2s"})
+    doc["spec"] |= {
+        "schedule": "@every 30s",
+        "concurrencyPolicy": "Allow",
+        "startingDeadlineSeconds": 5,
+    }
+    _apply(cluster, own_ns, doc)
+    w = Watcher(cluster.api, own_ns)
+    try:
+        cluster.wait_for("the first run", lambda: len(w.children("tick")) == 1, 120)
+        (first,) = w.runs("tick")
+        op.kill()
+        missed = _scheduled(first) + timedelta(seconds=30)
+        while datetime.now(UTC) < missed + timedelta(seconds=8):
+            time.sleep(0.5)
+        assert [c["metadata"]["name"] for c in w.children("tick")] == [first["metadata"]["name"]]
+        start_operator()
+        up = datetime.now(UTC)
+        cluster.wait_for(
+            "a run after the missed one",
+            lambda: any(_scheduled(c) > missed for c in w.children("tick")),
+            180,
+        )
+        runs = sorted(w.children("tick"), key=_scheduled)
+        (again, resumed) = runs
+        assert again["metadata"]["uid"] == first["metadata"]["uid"]  # never re-created
+        # The resumed run is on the 30 s grid, after the missed tick, and on time.
+        offset = (_scheduled(resumed) - _scheduled(first)).total_seconds()
+        assert offset >= 60 and offset % 30 == 0, offset
+        late = (_created(resumed) - _scheduled(resumed)).total_seconds()
+        print(
+            f"operator up {(up - missed).total_seconds():.1f} s after the missed tick; "
+            f"first run after restart {late} s late"
+        )
+        assert -1 <= late <= FIRE_TOLERANCE_S
+        status = w.schedule("tick")["status"]
+        assert _ts(status["lastScheduleTime"]) == _scheduled(resumed)
+        if up < missed + timedelta(seconds=25):
+            # The operator resumed while the missed tick was still the due one: it is reported.
+            events = client.CoreV1Api(cluster.api).list_namespaced_event(
+                own_ns, field_selector="involvedObject.name=tick"
+            )
+            missed_at = missed.strftime("%Y-%m-%dT%H:%M:%SZ")
+            reported = [(e.reason, e.message) for e in events.items]
+            assert any(r == "MissedDeadline" and missed_at in m for r, m in reported), reported
+    finally:
+        # Delete while an operator runs, so the runs' finalizers are released.
+        cluster.kubectl("delete", "-n", own_ns, "schedule", "tick", "--timeout=60s", check=False)
+        cluster.wait_for("tick's runs gone", lambda: not w.children("tick"), 120)

@@ -33,7 +33,7 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 RefId = Annotated[int, Field(ge=1, le=MAX_ID)]
 """A body field that references a row by id."""
 Limit = Annotated[int, Field(ge=1, le=500)]
-Offset = Annotated[int, Field(ge=0)]
+Offset = Annotated[int, Field(ge=0, le=MAX_ID)]
 
 
 class Strict(BaseModel):
