@@ -212,7 +212,7 @@ class Run:
         resumed = st.phase in ACTIVE
         if resumed and not all(s.replayable for s in self.sources):
             await self.delete_faults()
-            await self.write(
+            await self.end(
                 replace(
                     st,
                     phase="Finished",
@@ -231,7 +231,7 @@ class Run:
             problem = await self.wait_first_observations(st)
             if problem:
                 st = replace(st, phase="Finished", verdict="Error", end=time.time())
-                await self.write(replace(st, message=f"probe did not start: {problem}"))
+                await self.end(replace(st, message=f"probe did not start: {problem}"))
                 return
         if self.dashboard is not None:
             run_id = await self.dashboard.open_run(
@@ -249,7 +249,7 @@ class Run:
             if self.stopped():
                 await self.delete_faults()
                 st = replace(st, phase="Finished", verdict="Error", end=time.time())
-                await self.write(replace(st, message="interrupted (deleted or operator stopped)"))
+                await self.end(replace(st, message="interrupted (deleted or operator stopped)"))
                 return
             now = time.time()
             series = await self.series()
@@ -283,23 +283,41 @@ class Run:
             await asyncio.sleep(self.cfg.tick_seconds)
 
     async def finish(self, st: RunState, series: dict[str, list[Sample]]) -> None:
-        await self.write(st)
+        await self.write(replace(st, verdict=None))  # records the Verdict phase
         st, metrics, results = judge(self.spec, st, time.time(), series)
         st = replace(st, phase="Finished")
-        await self.write(st, metrics=metrics, results=results)
-        self.log.info("experiment %s/%s: %s", self.ref.namespace, self.ref.name, st.verdict)
+        summary = [m.model_dump(mode="json", exclude_none=True) for m in metrics]
+        await self.end(st, series, {"probes": summary}, metrics=metrics, results=results)
+
+    async def end(
+        self,
+        st: RunState,
+        series: dict[str, list[Sample]] | None = None,
+        summary: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> None:
+        """Stop the probes and close the dashboard run, then write the verdict - in that order,
+        because writing the verdict ends this daemon (kopf stops a daemon whose filter no longer
+        matches), and a probe must never outlive its run."""
+        await self.stop_probes()
         if self.dashboard is not None:
             first = self.spec.hypothesis.probes[0].name
-            await self.dashboard.observations(series.get(first, []))
-            summary = self.status.get("metrics", [])
-            await self.dashboard.phase("Finished", st.verdict, {"probes": summary})
+            await self.dashboard.observations((series or {}).get(first, []))
+            await self.dashboard.phase("Finished", st.verdict, summary)
+        self.log.info("experiment %s/%s: %s", self.ref.namespace, self.ref.name, st.verdict)
+        await self.write(st, **extra)
 
-    async def close(self) -> None:
+    async def stop_probes(self) -> None:
+        for s in self.sources:
+            s.request_stop()  # all at once and synchronously, before anything can cancel us
         for s in self.sources:
             try:
                 await s.stop()
             except Exception as e:  # stopping one probe must not keep the others running
                 self.log.warning("stopping probe %s: %s", s.probe.name, e)
+
+    async def close(self) -> None:
+        await self.stop_probes()
         if self.dashboard is not None:
             await self.dashboard.close()
 

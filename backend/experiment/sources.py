@@ -32,6 +32,7 @@ class Source(Protocol):
 
     async def start(self) -> None: ...
     async def samples(self) -> list[Sample]: ...
+    def request_stop(self) -> None: ...
     def error(self) -> str | None: ...
     async def stop(self) -> None: ...
 
@@ -92,6 +93,9 @@ class LocalSource:
             exc = self._task.exception()
             return f"probe stopped: {exc!r}" if exc else "probe stopped"
         return _stale(self.probe, self._started, self._samples[-1].t if self._samples else None)
+
+    def request_stop(self) -> None:
+        self._stop.set()
 
     async def stop(self) -> None:
         self._stop.set()
@@ -170,6 +174,9 @@ class JobSource:
 
     def error(self) -> str | None:
         return self._failed or _stale(self.probe, self._started, self._last)
+
+    def request_stop(self) -> None:
+        pass  # the Job is deleted by stop()
 
     async def stop(self) -> None:
         await asyncio.to_thread(kube.delete_job, self.namespace, self.name)

@@ -71,44 +71,49 @@ def test_acknowledged_batches_survive_sigkill(tmp_path: Path) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     acked: list[int] = []
     sent: list[int] = []
-    with server_process(data) as (proc, url):
-        with httpx.Client(base_url=url, headers=headers, timeout=30) as api:
-            experiment = api.post(
-                "/api/v1/experiments", json={"namespace": "shop", "name": "durable", "spec": {}}
-            ).json()
-            run_id = api.post(f"/api/v1/experiments/{experiment['id']}/runs", json={}).json()["id"]
+    with (
+        server_process(data) as (proc, url),
+        httpx.Client(base_url=url, headers=headers, timeout=30) as api,
+    ):
+        experiment = api.post(
+            "/api/v1/experiments", json={"namespace": "shop", "name": "durable", "spec": {}}
+        ).json()
+        run_id = api.post(f"/api/v1/experiments/{experiment['id']}/runs", json={}).json()["id"]
 
-            def write() -> None:
-                i = 0
-                while True:
-                    sent.append(i)
-                    try:
-                        answer = api.post(
-                            f"/api/v1/runs/{run_id}/observations:batch", json={"points": batch(i)}
-                        )
-                    except httpx.TransportError:
-                        return  # the server is gone
-                    if answer.is_success:
-                        acked.append(i)
-                    i += 1
+        def write() -> None:
+            i = 0
+            while True:
+                sent.append(i)
+                try:
+                    answer = api.post(
+                        f"/api/v1/runs/{run_id}/observations:batch", json={"points": batch(i)}
+                    )
+                except httpx.TransportError:
+                    return  # the server is gone
+                if answer.is_success:
+                    acked.append(i)
+                i += 1
 
-            writer = threading.Thread(target=write)
-            writer.start()
-            try:
-                while len(acked) < ACKED_BEFORE_KILL and writer.is_alive():
-                    time.sleep(0.01)
-                proc.send_signal(signal.SIGKILL)  # while the writer still sends
-                proc.wait()
-            finally:
-                proc.kill() if proc.poll() is None else None
-                writer.join()
+        writer = threading.Thread(target=write)
+        writer.start()
+        try:
+            while len(acked) < ACKED_BEFORE_KILL and writer.is_alive():
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGKILL)  # while the writer still sends
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            writer.join()
     assert proc.returncode == -signal.SIGKILL
     assert len(acked) >= ACKED_BEFORE_KILL
     assert sent[-1] not in acked  # the last batch was cut off by the kill
 
-    with server_process(data) as (_, url):
-        with httpx.Client(base_url=url, headers=headers, timeout=30) as api:
-            series = api.get(f"/api/v1/runs/{run_id}/observations", params={"limit": 100_000})
+    with (
+        server_process(data) as (_, url),
+        httpx.Client(base_url=url, headers=headers, timeout=30) as api,
+    ):
+        series = api.get(f"/api/v1/runs/{run_id}/observations", params={"limit": 100_000})
     assert series.status_code == 200
     stored: dict[int, int] = {}
     for point in series.json()["points"]:
