@@ -133,7 +133,7 @@ def apply_latency(ns: str, app: str, ips: list[str], runs: int) -> list[float]:
         t0 = time.monotonic()
         apply(ns, loss(name, app))
         out += until(ips, True, t0)
-        kubectl("delete", "-n", ns, "networkchaos", name, "--timeout=60s")
+        kubectl("delete", "-n", ns, "networkchaos", name, "--timeout=300s")
         until(ips, False, time.monotonic())
     return out
 
@@ -152,7 +152,7 @@ def recovery_delay(ns: str, ip: str, runs: int) -> list[float]:
         st = json.loads(kubectl("get", "-n", ns, "networkchaos", name, "-o", "json"))["status"]
         deadline = datetime.fromisoformat(st["startTime"]).timestamp() + 4
         out.append(healed_at - deadline)
-        kubectl("delete", "-n", ns, "networkchaos", name, "--timeout=60s")
+        kubectl("delete", "-n", ns, "networkchaos", name, "--timeout=300s")
     return out
 
 

@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from dashboard import Dashboard  # hack/demo, next to this file
 from rich.console import Console
 from rich.table import Table
 
@@ -34,6 +35,10 @@ NS = f"fl-demo-{secrets.token_hex(3)}"
 HOST_IP, SVC_IP, PORT = "10.213.77.1", "10.213.77.2", 8080
 BASELINE, FAULT, OBSERVE = 10.0, 10.0, 20.0
 RECOVER_WITHIN, RECOVER_RATIO = 10.0, 0.9
+HYPOTHESIS = (
+    "When the service is cut off from its clients for 10 s, QPS drops, and within 10 s of the "
+    "partition healing it is back to >= 90% of its baseline."
+)
 console = Console()
 
 
@@ -72,12 +77,14 @@ def wait_http(url: str, timeout: float = 20) -> None:
 
 
 async def experiment(
-    chaosd: ChaosdClient, service_pid: int
+    chaosd: ChaosdClient, service_pid: int, board: Dashboard, run: int
 ) -> tuple[list[Observation], float, float]:
     observations: list[Observation] = []
 
     async def sink(batch: list[Observation]) -> None:
         observations.extend(batch)
+        points = [{k: v for k, v in o.as_dict().items() if k != "requests"} for o in batch]
+        await asyncio.to_thread(board.observe, run, points)
         last = batch[-1]
         console.print(f"  QPS {last.qps:7.1f}  errors {last.error_rate:5.1%}", end="\r")
 
@@ -98,17 +105,29 @@ async def experiment(
         owner="standalone-demo",
     )
     fault_start = time.time()
+    await asyncio.to_thread(board.phase, run, "Injecting")
     await asyncio.to_thread(chaosd.put_target, "demo-service", desired)
+    await asyncio.to_thread(
+        board.event, run, "FaultInjected", "partition service <-> clients", fault_start
+    )
     console.print(f"[bold red]Injecting[/]: partition service <-> clients for {FAULT:g}s")
     await asyncio.sleep(FAULT)
     await asyncio.to_thread(chaosd.delete_target, "demo-service")
     fault_end = time.time()
+    await asyncio.to_thread(board.event, run, "FaultRemoved", "partition removed", fault_end)
+    await asyncio.to_thread(board.phase, run, "Recovering")
     console.print(f"[bold green]Recovered[/]: partition removed; observing for {OBSERVE:g}s")
     await load
     return observations, fault_start, fault_end
 
 
-def report(observations: list[Observation], fault_start: float, fault_end: float) -> bool:
+def report(
+    observations: list[Observation],
+    fault_start: float,
+    fault_end: float,
+    board: Dashboard,
+    run: int,
+) -> bool:
     t0 = observations[0].ts
     samples = [Sample(o.ts - t0, o.qps, o.error_rate) for o in observations]
     base = baseline_of(samples, 0, fault_start - t0)
@@ -136,6 +155,21 @@ def report(observations: list[Observation], fault_start: float, fault_end: float
     console.print(table)
     verdict = "[bold green]Passed[/]" if held else "[bold red]Failed[/]"
     console.print(f"Verdict: {verdict}")
+    metrics = {
+        "fault_started_at": fault_start,
+        "fault_ended_at": fault_end,
+        "baseline_qps": base.median,
+        "baseline_low": base.low,
+        "baseline_high": base.high,
+        "min_qps": m.min_qps,
+        "dip_depth_pct": round(m.dip_depth_pct, 1),
+        "lost_requests": round(m.lost_requests),
+    }
+    if m.recovered_at is not None:
+        metrics["recovered_at"] = t0 + m.recovered_at
+        metrics["time_to_recover_s"] = round(m.time_to_recover_from_start or 0, 2)
+        board.event(run, "Recovered", "QPS back to >= 90% of baseline", t0 + m.recovered_at)
+    board.finish(run, verdict="passed" if held else "failed", metrics=metrics)
     return held
 
 
@@ -187,19 +221,31 @@ def main() -> int:
         procs.append(daemon)
         wait_http(f"http://{SVC_IP}:{PORT}/")
         wait_http("http://127.0.0.1:19443/healthz")
+        board = Dashboard(state)
+        board.ensure_running()
+        run = board.start_run(
+            name="partition-recovery",
+            title="The service recovers within 10 s of a 10 s partition",
+            description=HYPOTHESIS,
+            spec={"fault": "partition", "direction": "both", "duration": f"{FAULT:g}s"},
+        )
         with ChaosdClient("http://127.0.0.1:19443", token=token) as chaosd:
-            observations, start, end = asyncio.run(experiment(chaosd, svc.pid))
+            observations, start, end = asyncio.run(experiment(chaosd, svc.pid, board, run))
             leftovers = subprocess.run(
                 ["ip", "netns", "exec", NS, "nft", "list", "tables"],
                 capture_output=True,
                 text=True,
                 check=True,
             ).stdout
-            held = report(observations, start, end)
+            held = report(observations, start, end, board, run)
             console.print(
                 "Leftover Faultline rules after recovery: "
                 + ("[red]" + leftovers.strip() + "[/]" if "faultline" in leftovers else "none")
             )
+        console.print(
+            f"\nDashboard: [bold]{board.url}/experiments[/]  (token: {board.token})\n"
+            f"It keeps running; stop it with: kill $(cat {board.dir / 'server.pid'})"
+        )
         return 0 if held else 1
     finally:
         for p in reversed(procs):

@@ -124,7 +124,7 @@ def test_io_fault_on_emptydir_returns_eio_until_deleted(cluster, own_ns, start_o
     _injected(cluster, own_ns, "iochaos", "eio")
     read = sh(cluster, own_ns, "app", "cat /data/f")
     assert read.returncode != 0
-    assert "I/O error" in read.stderr
+    assert "Input/output error" in read.stderr  # EIO, as the application sees it
 
     cluster.kubectl("delete", "-n", own_ns, "iochaos", "eio", "--timeout=60s")
     cluster.wait_for(
