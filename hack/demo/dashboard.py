@@ -92,7 +92,7 @@ class Dashboard:
                     "title": title,
                     "description": description,
                     "steady_state": {
-                        "criteria": [{"metric": "qps", "max_drop_percent": 100}],
+                        "criteria": [{"metric": "qps", "max_drop_percent": 10}],
                         "baseline_seconds": 10,
                         "recovery_deadline_seconds": 10,
                     },

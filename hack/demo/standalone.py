@@ -158,10 +158,10 @@ def report(
     metrics = {
         "fault_started_at": fault_start,
         "fault_ended_at": fault_end,
-        "baseline_qps": base.median,
-        "baseline_low": base.low,
-        "baseline_high": base.high,
-        "min_qps": m.min_qps,
+        "baseline_qps": round(base.median, 1),
+        "baseline_low": round(base.low, 1),
+        "baseline_high": round(base.high, 1),
+        "min_qps": round(m.min_qps, 1),
         "dip_depth_pct": round(m.dip_depth_pct, 1),
         "lost_requests": round(m.lost_requests),
     }
