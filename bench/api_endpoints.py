@@ -1,9 +1,10 @@
 """Latency of the dashboard's list and detail endpoints with 10,000 runs stored, and ingest rate.
 
 Seeds experiments and runs straight into the database (Core bulk insert), then times real HTTP
-requests to a uvicorn server on loopback: a paginated runs list at random offsets, run detail by
-random id, the experiments list, the namespace-filtered archive list, and observation ingest.
-The client shares this process with the server, so figures include some GIL contention.
+requests to a dashboard server process (`python -m backend.api`) on loopback: a paginated runs
+list at random offsets, run detail by random id, the experiments list, the namespace-filtered
+archive list, and observation ingest. The server runs in its own process because a client in the
+same process measured ~40 ms per request of pure GIL contention (curl saw 4 ms for /healthz).
 
     .venv/bin/python bench/api_endpoints.py                       # SQLite in a temp dir
     .venv/bin/python bench/api_endpoints.py --throwaway-postgres  # also a local PG 15 (as root)
@@ -15,8 +16,10 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,43 +32,80 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.api.app import create_app
+from backend.api.admin import reset_admin_token
+from backend.db.engine import make_engine, make_sessionmaker
+from backend.db.migrate import upgrade_to_head
 from backend.db.models import Experiment, Run
 from backend.settings import Settings
-from tests.api.postgres import postgres_server, throwaway_database
-from tests.api.server import serve
+from tests.api.postgres import free_port, postgres_server, throwaway_database
 
+REPO = Path(__file__).resolve().parents[1]
 NAMESPACES = [f"team-{i}" for i in range(10)]
 
 
-def seed(app: object, runs: int, experiments: int) -> tuple[int, list[int]]:
+def seed(settings: Settings, runs: int, experiments: int) -> tuple[int, list[int]]:
     """Stores `experiments` experiments and `runs` runs, half of them in one big experiment
     (a long-lived experiment run on a schedule). Returns the big experiment's id and run ids."""
     now = datetime.now(UTC)
-    with app.state.sessions() as session:  # type: ignore[attr-defined]
-        session.execute(
-            insert(Experiment),
-            [
-                {"namespace": NAMESPACES[i % len(NAMESPACES)], "name": f"exp-{i}", "spec": {},
-                 "status": "finished", "verdict": "passed", "created_at": now, "updated_at": now}
-                for i in range(experiments)
-            ],
-        )  # fmt: skip
-        rows = []
-        for k in range(runs):
-            exp = 1 if k % 2 == 0 else 2 + k % (experiments - 1)
-            started = now - timedelta(minutes=runs - k)
-            rows.append({
-                "experiment_id": exp, "namespace": NAMESPACES[(exp - 1) % len(NAMESPACES)],
-                "experiment_name": f"exp-{exp - 1}", "phase": "Finished", "verdict": "passed",
-                "started_at": started, "finished_at": started + timedelta(seconds=90),
-                "metrics": {"recovery_seconds": 12.5, "qps_dip_percent": 31.0},
-                "archived": k % 5 == 0, "archived_at": started if k % 5 == 0 else None,
-                "created_at": started,
-            })  # fmt: skip
-        session.execute(insert(Run), rows)
-        session.commit()
+    engine = make_engine(settings)
+    upgrade_to_head(engine)
+    try:
+        with make_sessionmaker(engine)() as session:
+            session.execute(
+                insert(Experiment),
+                [
+                    {"namespace": NAMESPACES[i % len(NAMESPACES)], "name": f"exp-{i}",
+                     "spec": {}, "status": "finished", "verdict": "passed", "created_at": now,
+                     "updated_at": now}
+                    for i in range(experiments)
+                ],
+            )  # fmt: skip
+            rows = []
+            for k in range(runs):
+                exp = 1 if k % 2 == 0 else 2 + k % (experiments - 1)
+                started = now - timedelta(minutes=runs - k)
+                rows.append({
+                    "experiment_id": exp, "namespace": NAMESPACES[(exp - 1) % len(NAMESPACES)],
+                    "experiment_name": f"exp-{exp - 1}", "phase": "Finished", "verdict": "passed",
+                    "started_at": started, "finished_at": started + timedelta(seconds=90),
+                    "metrics": {"recovery_seconds": 12.5, "qps_dip_percent": 31.0},
+                    "archived": k % 5 == 0, "archived_at": started if k % 5 == 0 else None,
+                    "created_at": started,
+                })  # fmt: skip
+            session.execute(insert(Run), rows)
+            session.commit()
+    finally:
+        engine.dispose()
     return 1, list(range(1, runs + 1))
+
+
+@contextlib.contextmanager
+def server_process(settings: Settings) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ, "FAULTLINE_DATA_DIR": str(settings.data_dir),
+        "FAULTLINE_LISTEN": f"127.0.0.1:{port}", "FAULTLINE_HOUSEKEEPING_ENABLED": "false",
+        "FAULTLINE_LOG_LEVEL": "ERROR", "FAULTLINE_MODE": "local",
+    }  # fmt: skip
+    env.pop("FAULTLINE_DATABASE_URL", None)
+    if settings.database_url:
+        env["FAULTLINE_DATABASE_URL"] = settings.database_url
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backend.api"], cwd=REPO, env=env, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit("the dashboard server exited during start-up")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 def timed(client: httpx.Client, n: int, path: Callable[[], str]) -> list[float]:
@@ -101,33 +141,36 @@ def ingest_rate(client: httpx.Client, run_id: int, batches: int, size: int) -> f
 
 
 def measure(label: str, settings: Settings, runs: int, n: int) -> None:
-    app = create_app(settings, configure_logs=False, web_dist=None)
     rnd = random.Random(7)
-    with serve(app) as server:
-        big, run_ids = seed(app, runs, experiments=200)
-        headers = {"Authorization": f"Bearer {app.state.initial_admin_token}"}
-        with httpx.Client(base_url=server.base_url, headers=headers, timeout=None) as client:
-            print(f"{label}: {runs:,} runs in 200 experiments ({runs // 2:,} in one)")
-            timed(client, 20, lambda: "/api/v1/experiments")  # warm-up
-            pages = range(0, runs // 2, 50)
-            report("GET /experiments/{id}/runs (50, random page)", timed(
-                client, n, lambda: f"/api/v1/experiments/{big}/runs?limit=50&offset={rnd.choice(pages)}",
-            ))  # fmt: skip
-            report("GET /runs/{id}", timed(
-                client, n, lambda: f"/api/v1/runs/{rnd.choice(run_ids)}"))  # fmt: skip
-            report("GET /experiments (50, random page)", timed(
-                client, n, lambda: f"/api/v1/experiments?limit=50&offset={rnd.choice(range(0, 200, 50))}"
-            ))  # fmt: skip
-            report("GET /experiments?namespace= (filtered)", timed(
-                client, n, lambda: f"/api/v1/experiments?namespace={rnd.choice(NAMESPACES)}"
-            ))  # fmt: skip
-            report("GET /archives?namespace= (50)", timed(
-                client, n, lambda: f"/api/v1/archives?namespace={rnd.choice(NAMESPACES)}"
-            ))  # fmt: skip
-            fresh = client.post(f"/api/v1/experiments/{big}/runs", json={}).json()["id"]
-            rate = ingest_rate(client, fresh, batches=10, size=5000)
-            print(f"  {'POST /runs/{id}/observations:batch':<44} {rate:,.0f} points/s "
-                  "(10 batches x 5,000 points)")  # fmt: skip
+    big, run_ids = seed(settings, runs, experiments=200)
+    headers = {"Authorization": f"Bearer {reset_admin_token(settings)}"}
+    with (
+        server_process(settings) as url,
+        httpx.Client(base_url=url, headers=headers, timeout=None) as client,
+    ):
+        print(f"{label}: {runs:,} runs in 200 experiments ({runs // 2:,} in one)")
+        timed(client, 20, lambda: "/api/v1/experiments")  # warm-up
+        report("GET /healthz (no auth, no database)", timed(client, n, lambda: "/healthz"))
+        pages, exp_pages = range(0, runs // 2, 50), range(0, 200, 50)
+        runs_url = f"/api/v1/experiments/{big}/runs?limit=50&offset="
+        report("GET /experiments/{id}/runs (50, random page)", timed(
+            client, n, lambda: f"{runs_url}{rnd.choice(pages)}"
+        ))  # fmt: skip
+        report("GET /runs/{id}", timed(
+            client, n, lambda: f"/api/v1/runs/{rnd.choice(run_ids)}"))  # fmt: skip
+        report("GET /experiments (50, random page)", timed(
+            client, n, lambda: f"/api/v1/experiments?limit=50&offset={rnd.choice(exp_pages)}"
+        ))  # fmt: skip
+        report("GET /experiments?namespace= (filtered)", timed(
+            client, n, lambda: f"/api/v1/experiments?namespace={rnd.choice(NAMESPACES)}"
+        ))  # fmt: skip
+        report("GET /archives?namespace= (50)", timed(
+            client, n, lambda: f"/api/v1/archives?namespace={rnd.choice(NAMESPACES)}"
+        ))  # fmt: skip
+        fresh = client.post(f"/api/v1/experiments/{big}/runs", json={}).json()["id"]
+        rate = ingest_rate(client, fresh, batches=10, size=5000)
+        print(f"  {'POST /runs/{id}/observations:batch':<44} {rate:,.0f} points/s "
+              "(10 batches x 5,000 points)")  # fmt: skip
 
 
 @contextlib.contextmanager

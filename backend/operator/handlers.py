@@ -129,13 +129,16 @@ def _lock(uid: str) -> threading.Lock:
 
 
 def _reconcile(plural: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Reconcile, tell what changed (Events, metrics), arm the deadline; None when Finished."""
+    """Reconcile, tell what changed (Events, metrics), arm the deadline; return the status to
+    store (None: Finished and nothing to write)."""
     uid = body["metadata"]["uid"]
     with _lock(uid):
         obj = _obj(plural, body, _written.get(uid))
         if obj.status.get("phase") == "Finished":
             metrics.set_phase(obj.uid, obj.kind, "Finished")
-            return None
+            # Handlers of one object may patch out of order (a timer can run beside the create
+            # handler), so the stored status can lag our Finished one: keep re-sending it.
+            return obj.status if uid in _written else None
         started = time.perf_counter()
         status = reconcile(obj, world)
         elapsed = time.perf_counter() - started

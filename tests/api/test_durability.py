@@ -18,10 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from backend.api.admin import reset_admin_token
 from backend.settings import Settings
 from tests.api.postgres import free_port
+
+pytestmark = pytest.mark.slow
 
 BATCH = 500
 ACKED_BEFORE_KILL = 20

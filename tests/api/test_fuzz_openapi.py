@@ -22,6 +22,8 @@ from backend.api.app import create_app
 from backend.settings import Settings
 from tests.api.server import RunningServer, serve
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = 20
 """Per operation; about 40 operations."""
 CLUSTER_WRITES = r"^/api/v1/(chaos(/.*)?|schedules(/.*)?)$"

@@ -10,9 +10,9 @@ traffic coming from the node's bridge address, which is what the partition cuts.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,36 +26,21 @@ from tests.api.server import serve
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A real dashboard API (SQLite) on loopback; set up before this module's operator, which
-    then mirrors every run to it through FAULTLINE_DASHBOARD_URL/TOKEN."""
-    data = tmp_path_factory.mktemp("dashboard")
+IMAGE = "faultline.local/demo-http:0.1.0"
+API = "chaos.faultline.dev/v1alpha1"
+
+
+@pytest.fixture
+def dashboard(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A real dashboard API (SQLite) on loopback: (base URL, admin token)."""
     settings = Settings(
-        data_dir=data / "data",
-        database_url=f"sqlite:///{data / 'faultline.db'}",
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite:///{tmp_path / 'faultline.db'}",
         housekeeping_enabled=False,
         log_level="WARNING",
     )
     with serve(create_app(settings)) as running:
-        token = str(running.app.state.initial_admin_token)
-        saved = {
-            k: os.environ.get(k) for k in ("FAULTLINE_DASHBOARD_URL", "FAULTLINE_DASHBOARD_TOKEN")
-        }
-        os.environ["FAULTLINE_DASHBOARD_URL"] = running.base_url
-        os.environ["FAULTLINE_DASHBOARD_TOKEN"] = token
-        try:
-            yield running.base_url, token
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-
-
-IMAGE = "faultline.local/demo-http:0.1.0"
-API = "chaos.faultline.dev/v1alpha1"
+        yield running.base_url, str(running.app.state.initial_admin_token)
 
 
 def _apply(cluster, ns: str, doc: dict) -> None:
@@ -198,7 +183,7 @@ def _partition(ns: str, source: str) -> dict:
     }
 
 
-def test_pod_kill_dips_and_recovers_within_60s(cluster, namespace, operator, dashboard) -> None:
+def test_pod_kill_dips_and_recovers_within_60s(cluster, namespace, operator) -> None:
     url = _web(cluster, namespace)
     before = {p["metadata"]["name"] for p in _pods(cluster, namespace)}
     kill = {
@@ -236,15 +221,6 @@ def test_pod_kill_dips_and_recovers_within_60s(cluster, namespace, operator, das
     assert len(before - after) >= 1
     # ... and the child chaos object is gone once the experiment has finished with it.
     assert "kill-one-kill-one" not in cluster.kubectl("get", "-n", namespace, "podchaos")
-    # The dashboard shows the run: its verdict and the QPS curve.
-    url, token = dashboard
-    run_id = status["dashboardRunId"]
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api:
-        run = api.get(f"/api/v1/runs/{run_id}").json()
-        assert (run["phase"], run["verdict"]) == ("Finished", "passed")
-        assert run["experiment_name"] == "kill-one" and run["namespace"] == namespace
-        points = api.get(f"/api/v1/runs/{run_id}/observations").json()["points"]
-        assert len(points) >= 5 * 20 and max(p["qps"] for p in points) > 0
 
 
 def test_partition_fails_a_strict_hypothesis(cluster, namespace, operator) -> None:
@@ -322,3 +298,41 @@ def test_probe_runs_as_a_job_when_asked(cluster, namespace, operator) -> None:
     # The probe Job is removed with the run (no probe keeps loading the service).
     cluster.wait_for("probe Job deleted", lambda: not job_running(), timeout=120)
     assert job not in cluster.kubectl("get", "-n", namespace, "jobs")
+
+
+def test_run_is_mirrored_to_the_dashboard(cluster, own_ns, start_operator, dashboard) -> None:
+    """An operator of this test's own (so no other test run's operator takes the experiment
+    over) with FAULTLINE_DASHBOARD_URL/TOKEN: the dashboard shows the run, verdict and curve."""
+    url, token = dashboard
+    start_operator(
+        FAULTLINE_DASHBOARD_URL=url, FAULTLINE_DASHBOARD_TOKEN=token, FAULTLINE_PROBE_MODE="local"
+    )
+    service = _web(cluster, own_ns)
+    kill = {
+        "name": "kill-one",
+        "type": "PodChaos",
+        "podChaos": {
+            "action": "pod-kill",
+            "mode": "one",
+            "selector": {"labelSelectors": {"app": "web"}},
+        },
+    }
+    doc = _experiment(
+        "mirrored", service, [kill], [{"probe": "web", "recoverTo": 90, "within": "60s"}]
+    )
+    _apply(cluster, own_ns, doc)
+    try:
+        status = _verdict(cluster, own_ns, "mirrored")
+        run_id = status["dashboardRunId"]
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api:
+            run = api.get(f"/api/v1/runs/{run_id}").json()
+            want = {"Passed": "passed", "Failed": "failed"}[status["verdict"]]
+            assert (run["phase"], run["verdict"]) == ("Finished", want)
+            assert run["experiment_name"] == "mirrored" and run["namespace"] == own_ns
+            points = api.get(f"/api/v1/runs/{run_id}/observations").json()["points"]
+            assert len(points) >= 5 * 20 and max(p["qps"] for p in points) > 0
+    finally:
+        # While the operator still runs, so the Experiment's finalizer is released.
+        cluster.kubectl(
+            "delete", "-n", own_ns, "experiment", "mirrored", "--timeout=90s", check=False
+        )
