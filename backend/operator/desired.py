@@ -32,6 +32,9 @@ class TargetInfo:
     """The pod, as `namespace/name`, for status records and logs."""
 
 
+DROPS_FIRST = ("partition", "loss")
+
+
 class DesiredIndex:
     """Thread-safe: kopf runs handlers for different objects concurrently."""
 
@@ -70,7 +73,10 @@ class DesiredIndex:
         """Every owner's faults for the target, in a stable order (by owner id)."""
         with self._lock:
             owners = self._by_target.get(key, {})
-            return [f for owner in sorted(owners) for f in owners[owner]]
+            faults = [f for owner in sorted(owners) for f in owners[owner]]
+        # Drops first: chaosd lays rules out in list order and a delay's queue verdict ends
+        # the packet's walk through the chain, so a loss listed after a delay would never act.
+        return sorted(faults, key=lambda f: getattr(f, "kind", "") not in DROPS_FIRST)
 
     def info(self, key: TargetKey) -> TargetInfo | None:
         with self._lock:

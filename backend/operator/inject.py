@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,8 +41,19 @@ class Injector:
         self._clients = clients
         self._lease = lease_seconds
         self._pushed: dict[TargetKey, str] = {}
+        self._guard = threading.Lock()
+        self._locks: dict[TargetKey, threading.Lock] = {}
 
     def push(self, key: TargetKey) -> PushResult:
+        # One push per target at a time: two objects reconciled at once must not interleave
+        # "compute union" and "PUT", or the older union could land last while the digest of
+        # the newer one is remembered, and renewals would then keep the wrong set forever.
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            return self._push(key)
+
+    def _push(self, key: TargetKey) -> PushResult:
         faults = self.index.union(key)
         info = self.index.info(key)
         try:

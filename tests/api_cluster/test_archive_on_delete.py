@@ -31,13 +31,24 @@ def seconds_until(check: Callable[[], bool], give_up: float = 60.0) -> float:
     return time.monotonic() - start
 
 
-def drop_finalizers(cluster: Cluster, ns: str, resource: str, name: str) -> None:
-    # An operator of another test session may have added its finalizer; nothing here selects a
-    # pod, so no fault can be left behind by letting the deletion through at once.
+def delete(cluster: Cluster, ns: str, resource: str, name: str) -> None:
+    """kubectl delete, letting the deletion through at once: an operator of another test session
+    may hold the object with its finalizer. Once the deletion is requested no finalizer can be
+    added, so dropping them afterwards is final; nothing here selects a pod, so no fault can be
+    left behind."""
+    cluster.kubectl("-n", ns, "delete", f"{resource}.{GROUP}", name, "--wait=false")
     cluster.kubectl(
         "-n", ns, "patch", f"{resource}.{GROUP}", name, "--type=merge", "-p",
         '{"metadata":{"finalizers":null}}', check=False,
     )  # fmt: skip
+    cluster.wait_for(
+        f"{resource} {name} gone",
+        lambda: (
+            not cluster.kubectl(
+                "-n", ns, "get", f"{resource}.{GROUP}", name, "--ignore-not-found", "-o", "name"
+            ).strip()
+        ),
+    )
 
 
 def test_kubectl_object_is_visible_within_2s_and_archived_on_delete(
@@ -73,8 +84,7 @@ def test_kubectl_object_is_visible_within_2s_and_archived_on_delete(
 
         live_record = api.get(f"/api/v1/chaos/NetworkChaos/{ns}/by-kubectl-1").json()
         uid = live_record["uid"]
-        drop_finalizers(cluster, ns, "networkchaos", "by-kubectl-1")
-        cluster.kubectl("-n", ns, "delete", f"networkchaos.{GROUP}", "by-kubectl-1")
+        delete(cluster, ns, "networkchaos", "by-kubectl-1")
         assert cluster.kubectl(
             "-n", ns, "get", f"networkchaos.{GROUP}", "--ignore-not-found", "-o", "name"
         ).strip() == ""  # fmt: skip
@@ -96,8 +106,7 @@ def test_kubectl_object_is_visible_within_2s_and_archived_on_delete(
         assert record["spec"]["loss"]["loss"] == "5"
         # The experiment is still live, so it is not archived; deleting it archives it too.
         assert ("Experiment", "by-kubectl-3") in listed()
-        drop_finalizers(cluster, ns, "experiments", "by-kubectl-3")
-        cluster.kubectl("-n", ns, "delete", f"experiments.{GROUP}", "by-kubectl-3")
+        delete(cluster, ns, "experiments", "by-kubectl-3")
         cluster.wait_for("the experiment in the archive", lambda: len(archived()) == 2)
         kinds = [r["kind"] for r in archived()]
         assert kinds == ["Experiment", "NetworkChaos"]  # newest deletion first
