@@ -73,17 +73,6 @@ def _condition(ctype: str, ok: bool, reason: str, now: datetime) -> Condition:
     )
 
 
-def _keep_times(new: list[Condition], old: dict[str, Condition]) -> list[Condition]:
-    """A condition whose status did not change keeps its transition time (no status churn)."""
-    out = []
-    for c in new:
-        before = old.get(c.type)
-        if before is not None and before.status == c.status:
-            c = c.model_copy(update={"lastTransitionTime": before.lastTransitionTime})
-        out.append(c)
-    return out
-
-
 def recover_all(obj: ChaosObject, world: World) -> list[str]:
     """Withdraw this object's faults from every target; return the errors (empty: all done)."""
     errors = []
@@ -149,7 +138,6 @@ def reconcile(obj: ChaosObject, world: World) -> dict[str, Any]:
                 selection_error = str(e)
 
     ordered = sorted(records.values(), key=lambda r: r.id)
-    since = {c.type: c for c in status.conditions}
     obs = phases.Observation(
         ordered, paused=paused or halted, expired=expired, selection_error=selection_error
     )
@@ -165,15 +153,14 @@ def reconcile(obj: ChaosObject, world: World) -> dict[str, Any]:
         message=selection_error
         or next((r.lastError for r in ordered if r.lastError), "")
         or notice,
-        conditions=_keep_times(
+        conditions=(
             [
                 _condition(
                     "Selected", bool(ordered), "TargetsSelected" if ordered else "NoTargets", now
                 ),
                 _condition("AllInjected", bool(ordered) and injected == desired, new_phase, now),
                 _condition("Paused", paused, "PauseAnnotation" if paused else "NotPaused", now),
-            ],
-            since,
+            ]
         ),
     )
     return out.model_dump(mode="json", exclude_none=True)

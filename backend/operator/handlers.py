@@ -175,9 +175,7 @@ def _at_deadline(plural: str, namespace: str, name: str) -> None:
 
 def _run(plural: str, body: kopf.Body, patch: kopf.Patch, logger: logging.Logger) -> None:
     status = _reconcile(plural, body)
-    if status is not None and status != dict(body.get("status") or {}):
-        # An unchanged status is not re-sent: with many objects ticking, the API server would
-        # otherwise get one write per object per tick.
+    if status is not None:
         patch.status.update(status)
         logger.debug("reconciled: %s", status.get("phase"))
 
