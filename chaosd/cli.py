@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -66,12 +67,13 @@ def _engine(state_dir: Path) -> Engine:
     return Engine(Journal(state_dir), Registry.default(logger=log), logger=log)
 
 
-class _Terminated(Exception):
-    """SIGTERM, turned into an exception so `finally` blocks recover the target."""
+_stop = threading.Event()
+"""Set by SIGTERM/SIGINT. A flag, not an exception: a signal that lands while the fault is being
+applied must not tear through the engine halfway; the attack ends (and recovers) right after."""
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise _Terminated()
+def _on_stop_signal(signum: int, frame: object) -> None:
+    _stop.set()
 
 
 def _run_attack(make: Any, pid: int, duration: str, state_dir: Path, **fields: Any) -> None:
@@ -85,7 +87,8 @@ def _run_attack(make: Any, pid: int, duration: str, state_dir: Path, **fields: A
     engine = _engine(state_dir)
     engine.reap_once()  # recover what an earlier, killed CLI left behind
     target_id = f"cli-pid{pid}"
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _on_stop_signal)
     try:
         _merge(engine, target_id, pid, add=fault, lease=seconds)
         status = engine.get(target_id)
@@ -95,13 +98,11 @@ def _run_attack(make: Any, pid: int, duration: str, state_dir: Path, **fields: A
             f"{format_duration(seconds)} ({escape(mechanisms)}); Ctrl-C recovers early"
         )
         engine.start_reaper()
-        time.sleep(seconds)
-    except (KeyboardInterrupt, _Terminated):
-        out.print("interrupted, recovering")
+        if _stop.wait(seconds):
+            out.print("interrupted, recovering")
     except EngineError as e:
         _fail(str(e), 2 if isinstance(e, InvalidRequest) else 1)
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         try:
             _merge(engine, target_id, pid, remove=fault)
         finally:
