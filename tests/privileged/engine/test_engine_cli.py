@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,30 @@ from engine_lab import CHAOSD, Pod, inspect, reachable
 pytestmark = pytest.mark.privileged
 
 
+@pytest.fixture(autouse=True)
+def _reap() -> Iterator[None]:
+    """Whatever a test leaves running (it failed halfway) is killed and its pipe closed."""
+    yield
+    for proc in _started:
+        if proc.poll() is None:
+            proc.kill()
+        if proc.stdout is not None and not proc.stdout.closed:
+            proc.communicate()
+        proc.wait()
+    _started.clear()
+
+
+_started: list[subprocess.Popen[bytes]] = []
+
+
 def _attack(state: Path, pod: Pod, peer: Pod, duration: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [*CHAOSD, "attack", "network", "partition", "--pid", str(pod.pid), "--peer", peer.ip,
          "--direction", "both", "--duration", duration, "--state-dir", str(state)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
+    _started.append(proc)
+    return proc
 
 
 def _wait_injected(pod: Pod, proc: subprocess.Popen[bytes]) -> None:
