@@ -151,7 +151,11 @@ def build_plan(target_id: str, faults: Sequence[Any], caps: Capabilities) -> Net
         netem_device.append(f.device)
         return True
 
-    for i, f in enumerate(faults):
+    # A packet sent to the delayer's queue leaves the chain when the delayer accepts it, so
+    # rules after the delay jump never see it: drops (partition, loss) must come first whatever
+    # order the faults were listed in. The sort is stable and keeps each fault's index for tags.
+    ordered = sorted(enumerate(faults), key=lambda pair: isinstance(pair[1], DelayFault))
+    for i, f in ordered:
         if isinstance(f, PartitionFault):
             add(f, "drop", f"partition#{i}")
         elif isinstance(f, LossFault):

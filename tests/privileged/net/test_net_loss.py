@@ -6,7 +6,7 @@ import netlab
 import pytest
 
 from chaosd.faults.network import NetworkFamily
-from chaosd.model import LossFault, Peer
+from chaosd.model import DelayFault, LossFault, Peer
 
 pytestmark = pytest.mark.privileged
 
@@ -41,3 +41,11 @@ def test_loss_100_percent_drops_everything(pods, net: NetworkFamily) -> None:
     assert netlab.udp_delivery(a, b, 500) == 0
     net.recover(a.target)
     assert netlab.udp_delivery(a, b, 500) == 500
+
+
+def test_loss_listed_after_a_delay_still_drops(pods, net: NetworkFamily) -> None:
+    a, b = pods
+    plan = net.plan(a.target, [DelayFault(latency="5ms"), LossFault(loss=100)])
+    net.apply(a.target, plan)
+    assert netlab.udp_delivery(a, b, 300) == 0
+    net.recover(a.target)

@@ -123,3 +123,15 @@ def test_plans_are_deterministic_and_empty_plan_deletes_the_table() -> None:
     assert build_plan("t", faults, PLAIN).digest != build_plan("t", faults[:1], PLAIN).digest
     empty = build_plan("t", [], PLAIN)
     assert empty.nft_transaction([]) == "add table inet faultline\ndelete table inet faultline\n"
+
+
+def test_drops_come_before_the_delay_jump_whatever_the_order() -> None:
+    # A packet queued to the delayer leaves the chain once accepted: a loss rule laid out after
+    # the jump would never see it.
+    faults = [
+        DelayFault(latency="30ms"),
+        LossFault(loss=20),
+        PartitionFault(peers=[Peer(cidr="10.0.0.9")]),
+    ]
+    out = build_plan("t", faults, PLAIN).chains["output"]
+    assert [r.rsplit('"', 2)[1] for r in out] == ["loss#1", "partition#2", "delay#0"]
