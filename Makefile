@@ -1,5 +1,5 @@
 # Faultline developer entry points. `make demo` runs the main job, `make test` runs every test.
-.PHONY: demo test lint fmt deps
+.PHONY: demo demo-down demo-standalone test lint fmt deps
 
 deps:
 	hack/install-deps.sh
@@ -13,8 +13,17 @@ lint: deps
 fmt: deps
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .
 
+# `make demo [SCENARIO=pod-kill|partition-minority|partition-majority]` (docs/demo.md).
 demo:
-	hack/demo.sh
+	hack/demo.sh $(if $(SCENARIO),--scenario $(SCENARIO))
+
+# Removes what `make demo` installed (release, etcd, namespace, port-forward); the cluster stays.
+demo-down:
+	hack/demo.sh --down
+
+# The same kind of experiment without Kubernetes: a service in a network namespace.
+demo-standalone:
+	hack/demo.sh --standalone
 
 # Regenerate crds/*.yaml from backend/spec (the one schema source).
 .PHONY: generate

@@ -312,10 +312,19 @@ def serve(
     tls_cert: Annotated[Path | None, typer.Option(help="Server certificate (PEM).")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="Server key (PEM).")] = None,
     client_ca: Annotated[Path | None, typer.Option(help="CA for client certs (mTLS).")] = None,
+    cri_socket: Annotated[
+        str | None,
+        typer.Option(
+            help="Container runtime (CRI) socket used to find containers' PIDs; default: the "
+            "first of the well-known containerd/CRI-O paths, else a /proc/*/cgroup scan.",
+            envvar="CHAOSD_CRI_SOCKET",
+        ),
+    ] = None,
     log_level: str = "INFO",
 ) -> None:
     """Run the daemon: reconcile the journal, then serve the HTTP API."""
     from chaosd.auth import resolve
+    from chaosd.lookup import CRIError, choose
     from chaosd.server import TLSFiles, create_app
     from chaosd.server import serve as run_server
 
@@ -334,12 +343,17 @@ def serve(
         err.print(f"bearer token generated in {generated}")
     elif auth.token:
         err.print(f"bearer token from {auth.token_hint}")
+    try:
+        containers = choose(cri_socket, logger=log)
+    except CRIError as e:
+        _fail(str(e), 2)
     engine = Engine(Journal(state_dir), Registry.default(logger=log), logger=log)
     engine.reconcile()
     engine.start_reaper()
     tls = TLSFiles(tls_cert, tls_key, client_ca) if tls_cert and tls_key else None
     try:
-        run_server(create_app(engine, auth), host=host, port=int(port), tls=tls, logger=log)
+        app = create_app(engine, auth, containers=containers)
+        run_server(app, host=host, port=int(port), tls=tls, logger=log)
     finally:
         engine.close()
 

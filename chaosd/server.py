@@ -22,7 +22,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 
 from chaosd.auth import AuthConfig, bearer_dependency
-from chaosd.cri import ContainerNotFound, container_main_pid
+from chaosd.cri import ContainerNotFound
+from chaosd.cri_grpc import CRIError
 from chaosd.engine import (
     ApplyFailed,
     Engine,
@@ -33,6 +34,7 @@ from chaosd.engine import (
 )
 from chaosd.faults.base import FaultError, TargetGone
 from chaosd.faults.process import ProcessFamily
+from chaosd.lookup import ContainerLookup, ProcLookup
 from chaosd.model import TARGET_ID_PATTERN, DesiredState, SignalRequest
 
 TargetId = Annotated[str, PathParam(pattern=TARGET_ID_PATTERN, description="Stable target id")]
@@ -51,6 +53,8 @@ class SignalResult(BaseModel):
 class ResolvedContainer(BaseModel):
     containerID: str
     pid: int
+    via: str
+    """How the PID was found: `cri:<socket>` or `proc` (the /proc/*/cgroup fallback)."""
 
 
 def _invalid(loc: tuple[str | int, ...], msg: str) -> JSONResponse:
@@ -75,7 +79,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=500, content={"detail": str(exc)})
 
 
-def _routes(engine: Engine, process: ProcessFamily) -> APIRouter:
+def _routes(engine: Engine, process: ProcessFamily, containers: ContainerLookup) -> APIRouter:
     router = APIRouter()
 
     @router.put("/targets/{target_id}", response_model=TargetStatus)
@@ -112,14 +116,16 @@ def _routes(engine: Engine, process: ProcessFamily) -> APIRouter:
 
     @router.get("/containers/resolve", response_model=ResolvedContainer)
     def resolve_container(containerID: str) -> ResolvedContainer | JSONResponse:
-        """The main PID of a container on this node (runtime-agnostic, via /proc/*/cgroup)."""
+        """The main PID of a container on this node, as its container runtime reports it."""
         try:
-            found = container_main_pid(containerID)
+            found = containers.main_pid(containerID)
         except ValueError as e:
             return _invalid(("query", "containerID"), str(e))
         except ContainerNotFound as e:
             return JSONResponse(status_code=404, content={"detail": str(e)})
-        return ResolvedContainer(containerID=found.container_id, pid=found.pid)
+        except CRIError as e:  # the runtime is down or restarting: worth a retry
+            return JSONResponse(status_code=503, content={"detail": str(e)})
+        return ResolvedContainer(containerID=found.container_id, pid=found.pid, via=containers.via)
 
     @router.get("/metrics")
     def metrics() -> Response:
@@ -128,7 +134,12 @@ def _routes(engine: Engine, process: ProcessFamily) -> APIRouter:
     return router
 
 
-def create_app(engine: Engine, auth: AuthConfig, process: ProcessFamily | None = None) -> FastAPI:
+def create_app(
+    engine: Engine,
+    auth: AuthConfig,
+    process: ProcessFamily | None = None,
+    containers: ContainerLookup | None = None,
+) -> FastAPI:
     app = FastAPI(title="chaosd", description="Faultline node daemon", version="0.1.0")
     _install_error_handlers(app)
 
@@ -137,7 +148,7 @@ def create_app(engine: Engine, auth: AuthConfig, process: ProcessFamily | None =
         return {"ok": True, "families": sorted(engine.registry.families)}
 
     app.include_router(
-        _routes(engine, process or ProcessFamily()),
+        _routes(engine, process or ProcessFamily(), containers or ProcLookup()),
         dependencies=[Depends(bearer_dependency(auth))],
     )
     return app

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The main job: sets everything up and runs a real chaos experiment with its hypothesis, then
-# leaves the dashboard running with the result.
+# The main job (`make demo`): sets everything up and runs the canonical chaos experiment with its
+# hypothesis on Kubernetes, then leaves the dashboard running with the result (docs/demo.md).
+#   hack/demo.sh [--scenario pod-kill|partition-minority|partition-majority] [--down]
+#   hack/demo.sh --standalone     the same idea without Kubernetes, in a network namespace
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hack/install-deps.sh
@@ -8,4 +10,8 @@ if [[ ! -f web/dist/index.html ]]; then
   echo "==> building the dashboard (npm)"
   (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
 fi
-exec .venv/bin/python hack/demo/standalone.py "$@"
+if [[ ${1:-} == --standalone ]]; then
+  shift
+  exec .venv/bin/python hack/demo/standalone.py "$@"
+fi
+exec .venv/bin/python hack/demo/kube_demo.py "$@"

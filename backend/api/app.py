@@ -24,7 +24,16 @@ from backend.api.cluster import ClusterGateway, NoClusterGateway, install_manife
 from backend.api.errors import install_error_handler
 from backend.api.jobs import make_scheduler
 from backend.api.observability import MetricsMiddleware, RequestMetrics, configure_logging
-from backend.api.routes import archives, chaos, experiments, hypotheses, meta, runs, schedules
+from backend.api.routes import (
+    archives,
+    chaos,
+    events,
+    experiments,
+    hypotheses,
+    meta,
+    runs,
+    schedules,
+)
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.db.migrate import upgrade_to_head
 from backend.db.repositories.tokens import ensure_admin_token
@@ -151,7 +160,7 @@ def create_app(
     install_manifest_error_handler(app)
     app.add_middleware(MetricsMiddleware, metrics=RequestMetrics(app.state.registry))
     app.include_router(meta.router)
-    for module in (experiments, hypotheses, runs, archives, chaos, schedules):
+    for module in (experiments, hypotheses, runs, events, archives, chaos, schedules):
         app.include_router(module.router)
     if web_dist is not None and (web_dist / "index.html").is_file():
         serve_dashboard(app, web_dist)

@@ -7,6 +7,9 @@ sends their union).
 
 from __future__ import annotations
 
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,11 +30,49 @@ class ChaosdUnreachable(ChaosdError):
     """The daemon did not answer (node down, daemon restarting, network cut)."""
 
 
+@dataclass(frozen=True)
+class ChaosdTLS:
+    """mTLS material: chaosd's CA, the operator's client pair, and the name chaosd's certificate
+    carries. The operator dials pod IPs, so the certificate is checked against `server_name`
+    (sent as SNI) instead of the address."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+    server_name: str | None = None
+
+    def context(self) -> ssl.SSLContext:
+        try:
+            ctx = ssl.create_default_context(cafile=str(self.ca_file))
+            ctx.load_cert_chain(str(self.cert_file), str(self.key_file))
+        except (OSError, ssl.SSLError) as e:
+            raise ChaosdError(
+                f"chaosd TLS: cannot load CA {self.ca_file} or client pair {self.cert_file} / "
+                f"{self.key_file}: {e}",
+                retryable=False,
+            ) from e
+        return ctx
+
+
 class ChaosdClient:
-    def __init__(self, base_url: str, *, token: str, timeout: float = 10.0, verify: Any = True):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None,
+        timeout: float = 10.0,
+        verify: Any = True,
+        tls: ChaosdTLS | None = None,
+    ):
+        """`token`: bearer token (None with mTLS alone); `tls`: client certificate and CA."""
+        self._extensions: dict[str, Any] = {}
+        if tls is not None:
+            verify = tls.context()
+            if tls.server_name:
+                self._extensions["sni_hostname"] = tls.server_name
         self._http = httpx.Client(
             base_url=base_url,
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {token}"} if token else {},
             timeout=timeout,
             verify=verify,
         )
@@ -47,7 +88,7 @@ class ChaosdClient:
 
     def _call(self, method: str, path: str, **kw: Any) -> Any:
         try:
-            resp = self._http.request(method, path, **kw)
+            resp = self._http.request(method, path, extensions=self._extensions, **kw)
         except httpx.HTTPError as e:
             raise ChaosdUnreachable(f"chaosd at {self._http.base_url} unreachable: {e}") from e
         if resp.status_code == 404 and method == "DELETE":

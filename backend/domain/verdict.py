@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from backend.domain.recovery import (
@@ -26,6 +26,8 @@ from backend.spec.experiment import AbortCondition, Tolerance
 from chaosd.duration import parse_duration
 
 SMOOTHING_SECONDS = 1.0
+_EPS = 1e-6  # sample times are sums of float intervals
+_SHARPEN_SAMPLES = 3
 DEFAULT_RECOVER_PERCENT = 90.0
 """Recovery target used for the metrics and `afterRecovery` windows when no recoverTo is set."""
 
@@ -54,7 +56,11 @@ class Outcome:
 class ProbeResult:
     baseline: Baseline
     metrics: RecoveryMetrics
+    """Dip and recovery; `recovered_at` sharpened on the raw series when one was given."""
     error_rate_during_fault: float | None
+    settled_at: float | None = None
+    """When the smoothed series was back: where `afterRecovery` windows begin, because the
+    smoothed values before it still average in the end of the outage."""
 
 
 class NoBaseline(ValueError):
@@ -84,9 +90,13 @@ def _error_rate(samples: Sequence[Sample]) -> float | None:
 
 
 def measure(
-    samples: Sequence[Sample], tl: Timeline, recover_percent: float = DEFAULT_RECOVER_PERCENT
+    samples: Sequence[Sample],
+    tl: Timeline,
+    recover_percent: float = DEFAULT_RECOVER_PERCENT,
+    raw: Sequence[Sample] | None = None,
 ) -> ProbeResult:
-    """Baseline, dip and recovery of one probe's series (already smoothed)."""
+    """Baseline, dip and recovery of one probe's series (already smoothed). With the `raw`
+    series the recovery instant is sharpened to the interval where QPS really came back."""
     try:
         base = baseline_of(samples, tl.start, tl.fault_start)
     except ValueError as e:
@@ -99,8 +109,41 @@ def measure(
         recover_ratio=recover_percent / 100,
         hold=tl.hold,
     )
+    settled = metrics.recovered_at
+    if raw is not None and settled is not None:
+        at = sharpen(raw, settled, recover_percent / 100 * base.median, tl.fault_start)
+        metrics = replace(
+            metrics,
+            recovered_at=at,
+            time_to_recover_from_start=at - tl.fault_start,
+            time_to_recover_from_end=max(0.0, at - tl.fault_end),
+        )
     during = [s for s in samples if tl.fault_start <= s.t < tl.fault_end]
-    return ProbeResult(base, metrics, _error_rate(during))
+    return ProbeResult(base, metrics, _error_rate(during), settled)
+
+
+def sharpen(raw: Sequence[Sample], settled: float, threshold: float, not_before: float) -> float:
+    """When QPS really came back, from the raw intervals in the smoothing window before the
+    instant `settled` at which the smoothed series was back.
+
+    A trailing mean over SMOOTHING_SECONDS only reaches 90 % of the baseline about 0.9 s after a
+    step back to normal, so the smoothed recovery instant is late by up to a window. The answer
+    is the earliest raw interval in that window that is at or above `threshold` and whose mean
+    with the next intervals (_SHARPEN_SAMPLES in all) is too: the mean, so one noisy interval
+    does not hide the recovery, while one interval still in the outage pulls it below. A
+    sample's time is the end of its interval, so the recovery began where that interval began."""
+    ordered = sorted(raw, key=lambda s: s.t)
+    window = [
+        i
+        for i, s in enumerate(ordered)
+        if settled - SMOOTHING_SECONDS - _EPS < s.t <= settled + _EPS and s.t > not_before
+    ]
+    for n, i in enumerate(window):
+        ahead = [ordered[j].qps for j in window[n : n + _SHARPEN_SAMPLES]]
+        if ordered[i].qps >= threshold and statistics.fmean(ahead) >= threshold:
+            width = ordered[i].t - ordered[i - 1].t if i > 0 else 0.0
+            return max(not_before, min(settled, ordered[i].t - width))
+    return settled
 
 
 def _window(
@@ -111,9 +154,9 @@ def _window(
     elif tol.during == "whole":
         lo, hi = tl.fault_start, tl.end
     else:
-        if res.metrics.recovered_at is None:
+        if res.settled_at is None:
             return []
-        lo, hi = res.metrics.recovered_at, tl.end
+        lo, hi = res.settled_at, tl.end
     return [s for s in samples if lo <= s.t <= hi]
 
 
@@ -201,7 +244,8 @@ def evaluate(
     """Measure every probe and judge every tolerance. Raises NoBaseline for a silent probe."""
     smoothed = {name: smooth(s, SMOOTHING_SECONDS) for name, s in series.items()}
     results = {
-        name: measure(s, tl, _recover_percent(tolerances, name)) for name, s in smoothed.items()
+        name: measure(s, tl, _recover_percent(tolerances, name), series[name])
+        for name, s in smoothed.items()
     }
     outcomes = [evaluate_one(t, smoothed[t.probe], tl, results[t.probe]) for t in tolerances]
     return results, outcomes

@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 
 from backend.domain.recovery import Sample
+from backend.experiment.machine import RunState
+from backend.spec.experiment import CriterionResult, ProbeMetrics
 
 API = "/api/v1"
 TERMINAL = {"Passed": "Finished", "Failed": "Finished", "Aborted": "Aborted", "Error": "Failed"}
@@ -95,3 +97,41 @@ class Dashboard:
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+def dashboard_summary(
+    st: RunState,
+    metrics: Sequence[ProbeMetrics],
+    results: Sequence[CriterionResult],
+    status: dict[str, Any],
+) -> dict[str, Any]:
+    """The run's metrics as the dashboard stores them: every probe's measurements, every
+    criterion's result (the evidence behind the verdict), and the keys the chart reads for the
+    fault window and the recovery marker (Unix seconds; web/src/lib/series.ts)."""
+    out: dict[str, Any] = {
+        "probes": [m.model_dump(mode="json", exclude_none=True) for m in metrics],
+        "results": [r.model_dump(mode="json", exclude_none=True) for r in results],
+        "message": st.message,
+    }
+    marks = {"fault_started_at": st.fault_start, "fault_ended_at": st.fault_end}
+    if st.verdict == "Aborted":
+        marks["aborted_at"] = st.end
+    out.update({k: v for k, v in marks.items() if v is not None})
+    if metrics:
+        first = metrics[0]
+        out.update(
+            {
+                "baseline_qps": first.baselineQps,
+                "baseline_low": first.baselineLow,
+                "min_qps": first.minQps,
+                "dip_depth_pct": first.dipDepthPercent,
+            }
+        )
+        ttr = first.timeToRecoverFromStartSeconds
+        if ttr is not None and st.fault_start is not None:
+            out["recovered_at"] = st.fault_start + ttr
+            out["time_to_recover_s"] = ttr
+    for key in ("faultsVerifiedTime", "abortTime", "faultsRemovedTime"):
+        if status.get(key):
+            out[key] = status[key]
+    return out

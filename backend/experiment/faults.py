@@ -1,9 +1,11 @@
 """The child chaos objects an Experiment creates: one PodChaos/NetworkChaos/IOChaos per fault,
 owned by the Experiment, so the operator's chaos controllers inject them as usual and deleting
-the Experiment deletes them (and recovers their faults)."""
+the Experiment deletes them (and recovers their faults) - and what their status says about the
+fault really being in force (verified injection)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from backend.spec.experiment import ExperimentSpec
@@ -53,3 +55,38 @@ def child_manifests(
 
 def plural_of(kind: str) -> str:
     return KINDS[kind].plural
+
+
+@dataclass(frozen=True)
+class Injection:
+    """What a child chaos object's status says about its fault being in force."""
+
+    verified: bool
+    problem: str = ""
+    """Why not (yet): no target matched, the node daemon's error, not reconciled yet."""
+
+
+def injection_of(obj: dict[str, Any] | None) -> Injection:
+    """Verified once at least one target has had the fault applied (the chaos controller
+    records an Applied event only after chaosd verified it, or after a pod-kill went through);
+    otherwise the most telling reason from the child's status."""
+    if obj is None:
+        return Injection(False, "the chaos object is gone")
+    status = obj.get("status") or {}
+    records = status.get("records") or []
+    if any((r.get("injectedCount") or 0) > 0 for r in records):
+        return Injection(True)
+    errors = [f"{r.get('id')}: {r['lastError']}" for r in records if r.get("lastError")]
+    unselected = any(
+        c.get("type") == "Selected" and c.get("status") == "False"
+        for c in status.get("conditions") or []
+    )
+    if status.get("message"):
+        return Injection(False, str(status["message"]))
+    if errors:
+        return Injection(False, "; ".join(errors))
+    if unselected:
+        return Injection(False, "no target matched the selector")
+    if not status:
+        return Injection(False, "not reconciled by the operator yet")
+    return Injection(False, "not injected yet")

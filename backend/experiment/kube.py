@@ -3,6 +3,7 @@ the probe Jobs. Blocking calls; the runner runs them in a worker thread."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from kubernetes import client
@@ -10,7 +11,9 @@ from kubernetes.client.exceptions import ApiException
 
 from backend.clients.kube import KubeError, api_client
 from backend.experiment.faults import plural_of
-from backend.spec.kinds import GROUP, VERSION
+from backend.spec.kinds import API_VERSION, GROUP, VERSION
+
+EVENT_COMPONENT = "faultline-operator"
 
 
 def _custom() -> client.CustomObjectsApi:
@@ -44,14 +47,47 @@ def delete_chaos(kind: str, namespace: str, name: str) -> None:
             raise KubeError(f"delete {kind} {name}: {e.reason}", e.status) from e
 
 
-def chaos_exists(kind: str, namespace: str, name: str) -> bool:
+def get_chaos(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+    """The child chaos object (None once it is gone)."""
     try:
-        _custom().get_namespaced_custom_object(GROUP, VERSION, namespace, plural_of(kind), name)
+        return dict(
+            _custom().get_namespaced_custom_object(GROUP, VERSION, namespace, plural_of(kind), name)
+        )
     except ApiException as e:
         if e.status == 404:
-            return False
+            return None
         raise KubeError(f"get {kind} {name}: {e.reason}", e.status) from e
-    return True
+
+
+def chaos_exists(kind: str, namespace: str, name: str) -> bool:
+    return get_chaos(kind, namespace, name) is not None
+
+
+def post_event(namespace: str, name: str, uid: str, type_: str, reason: str, message: str) -> None:
+    """A Kubernetes Event on the Experiment (`kubectl describe experiment` lists it)."""
+    now = datetime.now(UTC).isoformat()
+    event: Any = {
+        "metadata": {"generateName": f"{name[:200]}."},
+        "involvedObject": {
+            "apiVersion": API_VERSION,
+            "kind": "Experiment",
+            "name": name,
+            "namespace": namespace,
+            "uid": uid,
+        },
+        "type": type_,
+        "reason": reason,
+        "message": message[:1024],
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+        "source": {"component": EVENT_COMPONENT},
+        "reportingComponent": EVENT_COMPONENT,
+    }
+    try:
+        client.CoreV1Api(api_client()).create_namespaced_event(namespace, event)
+    except ApiException as e:
+        raise KubeError(f"post event on experiment {name}: {e.reason}", e.status) from e
 
 
 def get_experiment(namespace: str, name: str) -> dict[str, Any]:

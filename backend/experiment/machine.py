@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from backend.domain.recovery import Sample, baseline_of, smooth
 from backend.domain.verdict import SMOOTHING_SECONDS, NoBaseline, Timeline, abort_reason, measure
+from backend.experiment.faults import Injection
 from backend.spec.experiment import ExperimentSpec
 from chaosd.duration import parse_duration
 
@@ -29,6 +30,8 @@ class RunState:
     end: float | None = None
     verdict: str | None = None
     message: str = ""
+    verified: float | None = None
+    """When every fault was seen in force (None until then)."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,10 @@ def step(
     now: float,
     series: Mapping[str, Sequence[Sample]],
     probe_errors: dict[str, str],
+    injections: Mapping[str, Injection] | None = None,
 ) -> Step:
+    """`injections`: what each child chaos object's status says (by child name); None while
+    the runner has not looked (the run then stays in Observing until it has)."""
     timing = spec.timing
     if st.phase == "Pending":
         return Step(replace(st, phase="Baseline", start=now))
@@ -99,6 +105,19 @@ def step(
         fired = abort_reason(spec.abort.conditions, series, _baselines(series, st), st.fault_start)
         if fired:
             return _stop(st, now, "Aborted", f"aborted: {fired}", delete_faults=True)
+        if st.verified is None:
+            missing = {k: v for k, v in (injections or {}).items() if not v.verified}
+            if injections is not None and not missing:
+                st = replace(st, verified=now)
+            elif now - st.fault_start >= parse_duration(timing.injectionTimeout):
+                why = _join({k: v.problem for k, v in missing.items()}) or "not checked"
+                timeout = timing.injectionTimeout
+                message = f"the faults were not verified in force within {timeout}: {why}"
+                return _stop(st, now, "Error", message, delete_faults=True)
+            else:
+                # Never leave Observing (and so never judge) before every fault was seen in
+                # force: a fault that was not injected must not pass as a service that coped.
+                return Step(st)
         if now - st.fault_start < parse_duration(timing.faultDuration):
             return Step(st)
         return Step(replace(st, phase="Recovering", fault_end=now), delete_faults=True)

@@ -23,8 +23,8 @@ from typing import Any
 from backend.clients.kube import KubeError
 from backend.domain.recovery import Sample
 from backend.experiment import kube
-from backend.experiment.dashboard import Dashboard
-from backend.experiment.faults import EXPERIMENT_LABEL, child_manifests
+from backend.experiment.dashboard import Dashboard, dashboard_summary
+from backend.experiment.faults import EXPERIMENT_LABEL, Injection, child_manifests, injection_of
 from backend.experiment.machine import ACTIVE, RunState, step
 from backend.experiment.sources import JobSource, LocalSource, Source, job_manifest
 from backend.experiment.status import judge, render, state_of, timestamp_of
@@ -93,8 +93,12 @@ def make_sources(ref: ExperimentRef, spec: ExperimentSpec, cfg: EngineSettings) 
     return out
 
 
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat()
+
+
 def _iso_now() -> str:
-    return datetime.now(UTC).isoformat()
+    return _iso(time.time())
 
 
 class Run:
@@ -174,6 +178,14 @@ class Run:
             refs[-1]["namespace"] = self.ref.namespace
         self.status["faultObjects"] = refs
 
+    async def injections(self) -> dict[str, Injection]:
+        ns = self.ref.namespace
+        out = {}
+        for m in self.children:
+            name = m["metadata"]["name"]
+            out[name] = injection_of(await asyncio.to_thread(kube.get_chaos, m["kind"], ns, name))
+        return out
+
     async def delete_faults(self) -> list[str]:
         """Delete every child and wait until it is gone; return the ones still present."""
         ns = self.ref.namespace
@@ -188,7 +200,7 @@ class Run:
             ]
             if not left or time.monotonic() > deadline:
                 return left
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.2)
 
     async def wait_first_observations(self, st: RunState) -> str | None:
         while not self.stopped():
@@ -253,7 +265,10 @@ class Run:
                 return
             now = time.time()
             series = await self.series()
-            out = step(self.spec, st, now, series, self.errors())
+            checks = None
+            if st.phase == "Observing" and st.verified is None:
+                checks = await self.injections()
+            out = step(self.spec, st, now, series, self.errors(), checks)
             new = out.state
             if out.create_faults:
                 await self.write(new)
@@ -265,9 +280,13 @@ class Run:
                     new = replace(new, phase="Verdict", verdict="Error", end=time.time())
                     new = replace(new, message=f"could not create the faults: {e}")
             if out.delete_faults:
+                if new.verdict == "Aborted":
+                    self.status["abortTime"] = _iso(now)
                 left = await self.delete_faults()
                 if left:
                     new = replace(new, message=f"{new.message}; still present: {', '.join(left)}")
+                else:
+                    self.status["faultsRemovedTime"] = _iso_now()
             if new.phase == "Verdict":
                 await self.finish(new, series)
                 return
@@ -286,8 +305,8 @@ class Run:
         await self.write(replace(st, verdict=None))  # records the Verdict phase
         st, metrics, results = judge(self.spec, st, time.time(), series)
         st = replace(st, phase="Finished")
-        summary = [m.model_dump(mode="json", exclude_none=True) for m in metrics]
-        await self.end(st, series, {"probes": summary}, metrics=metrics, results=results)
+        summary = dashboard_summary(st, metrics, results, self.status)
+        await self.end(st, series, summary, metrics=metrics, results=results)
 
     async def end(
         self,
@@ -296,16 +315,39 @@ class Run:
         summary: dict[str, Any] | None = None,
         **extra: Any,
     ) -> None:
-        """Stop the probes and close the dashboard run, then write the verdict - in that order,
-        because writing the verdict ends this daemon (kopf stops a daemon whose filter no longer
-        matches), and a probe must never outlive its run."""
+        """Stop the probes, close the dashboard run and tell the verdict as an Event, then write
+        the verdict - in that order, because writing the verdict ends this daemon (kopf stops a
+        daemon whose filter no longer matches), and a probe must never outlive its run."""
         await self.stop_probes()
         if self.dashboard is not None:
             first = self.spec.hypothesis.probes[0].name
             await self.dashboard.observations((series or {}).get(first, []))
             await self.dashboard.phase("Finished", st.verdict, summary)
         self.log.info("experiment %s/%s: %s", self.ref.namespace, self.ref.name, st.verdict)
+        await self.tell(st)
         await self.write(st, **extra)
+
+    async def tell(self, st: RunState) -> None:
+        """The verdict as a Kubernetes Event on the Experiment; an abort says why and how soon
+        after the decision the faults were gone."""
+        message = st.message
+        decided = timestamp_of(self.status.get("abortTime"))
+        removed = timestamp_of(self.status.get("faultsRemovedTime"))
+        if st.verdict == "Aborted" and decided is not None and removed is not None:
+            message += f"; faults removed {removed - decided:.2f}s after the decision"
+        kind = "Normal" if st.verdict == "Passed" else "Warning"
+        try:
+            await asyncio.to_thread(
+                kube.post_event,
+                self.ref.namespace,
+                self.ref.name,
+                self.ref.uid,
+                kind,
+                st.verdict or "Finished",
+                message,
+            )
+        except KubeError as e:  # a courtesy: the status carries the same message
+            self.log.warning("could not post the verdict event: %s", e)
 
     async def stop_probes(self) -> None:
         for s in self.sources:

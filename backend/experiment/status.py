@@ -41,6 +41,7 @@ def state_of(status: dict[str, Any]) -> RunState:
         end=timestamp_of(st.endTime),
         verdict=st.verdict,
         message=st.message,
+        verified=timestamp_of(st.faultsVerifiedTime),
     )
 
 
@@ -120,6 +121,7 @@ def render(
             "faultStartTime": _iso(st.fault_start),
             "faultEndTime": _iso(st.fault_end),
             "endTime": _iso(st.end),
+            "faultsVerifiedTime": _iso(st.verified),
             "phaseTimes": times[-10:],
             "message": st.message,
             **({"metrics": metrics} if metrics is not None else {}),

@@ -67,25 +67,26 @@ def _event(kind: str, message: str, now: datetime) -> RecordEvent:
     return RecordEvent(time=now, type=kind, message=message[:1024])  # type: ignore[arg-type]
 
 
-def _condition(ctype: str, ok: bool, reason: str, now: datetime) -> Condition:
-    return Condition(
-        type=ctype, status="True" if ok else "False", reason=reason, lastTransitionTime=now
+def _condition(ctype: str, ok: bool, reason: str, now: datetime, old: list[Condition]) -> Condition:
+    """A condition whose lastTransitionTime moves only when its status does, so an unchanged
+    object yields an unchanged status and nothing is written on a tick."""
+    status = "True" if ok else "False"
+    since = next(
+        (c.lastTransitionTime for c in old if c.type == ctype and c.status == status), None
     )
+    return Condition(type=ctype, status=status, reason=reason, lastTransitionTime=since or now)
 
 
 def recover_all(obj: ChaosObject, world: World) -> list[str]:
     """Withdraw this object's faults from every target; return the errors (empty: all done)."""
-    errors = []
-    for key in world.injector.index.drop_owner(obj.uid):
-        result = world.injector.push(key)
-        if not result.ok:
-            errors.append(f"{key.target_id}: {result.error}")
+    keys = world.injector.index.drop_owner(obj.uid)
+    errors = [f"{r.key.target_id}: {r.error}" for r in world.injector.push_many(keys) if not r.ok]
     if obj.kind == "PodChaos" and obj.spec.get("action") == "pod-failure":
         # The failed pods are known from the status records, so this works after a restart too.
         for rec in (obj.status or {}).get("records") or []:
             namespace, name = rec["id"].split("/")[:2]
             try:
-                restore_pod(world.get_pod, world.patch_pod, namespace, name)
+                restore_pod(world.get_pod, world.patch_pod, namespace, name, obj.uid)
             except Exception as e:  # reported on the record; retried on the next tick
                 errors.append(f"{rec['id']}: {type(e).__name__}: {e}")
     return errors
@@ -156,10 +157,26 @@ def reconcile(obj: ChaosObject, world: World) -> dict[str, Any]:
         conditions=(
             [
                 _condition(
-                    "Selected", bool(ordered), "TargetsSelected" if ordered else "NoTargets", now
+                    "Selected",
+                    bool(ordered),
+                    "TargetsSelected" if ordered else "NoTargets",
+                    now,
+                    status.conditions,
                 ),
-                _condition("AllInjected", bool(ordered) and injected == desired, new_phase, now),
-                _condition("Paused", paused, "PauseAnnotation" if paused else "NotPaused", now),
+                _condition(
+                    "AllInjected",
+                    bool(ordered) and injected == desired,
+                    new_phase,
+                    now,
+                    status.conditions,
+                ),
+                _condition(
+                    "Paused",
+                    paused,
+                    "PauseAnnotation" if paused else "NotPaused",
+                    now,
+                    status.conditions,
+                ),
             ]
         ),
     )
@@ -186,7 +203,7 @@ def _inject(
     by_id = {f"{p['metadata']['namespace']}/{p['metadata']['name']}": p for p in pods}
 
     if isinstance(spec, PodChaosSpec):
-        return _pod_chaos(spec, chosen, by_id, records, world, now)
+        return _pod_chaos(obj.uid, spec, chosen, by_id, records, world, now)
 
     targets: list[PodTarget] = []
     for pod in chosen:
@@ -205,20 +222,20 @@ def _inject(
     for t in targets:
         index.set(obj.uid, t.key, t.info, faults)
         wanted.add(t.key)
-    for key in index.targets_of(obj.uid):
-        if key not in wanted:  # the pod left the selection (deleted, relabelled)
-            index.remove(obj.uid, key)
-            world.injector.push(key)
+    left = [key for key in index.targets_of(obj.uid) if key not in wanted]
+    for key in left:  # the pod left the selection (deleted, relabelled)
+        index.remove(obj.uid, key)
+    # Every target at once: the new ones are what the user is waiting for.
+    results = world.injector.push_many([*(t.key for t in targets), *left])
     live = {t.info.owner_ref for t in targets}
     for rid in list(records):
         if rid not in live and records[rid].phase != "Injected":
             continue
         if rid not in live:
             records[rid] = phases.add_event(records[rid], _event("Recovered", "target left", now))
-    for t in targets:
+    for t, result in zip(targets, results, strict=False):
         rid = t.info.owner_ref
         rec = records.get(rid, Record(id=rid, node=t.key.node))
-        result = world.injector.push(t.key)
         if result.ok and rec.phase != "Injected":
             msg = f"applied via {result.mechanism}" if result.mechanism else "applied"
             rec = phases.add_event(rec, _event("Applied", msg, now))
@@ -253,6 +270,7 @@ def _resolve(host: str) -> list[str]:
 
 
 def _pod_chaos(
+    uid: str,
     spec: PodChaosSpec,
     chosen: list[Any],
     by_id: dict[str, dict[str, Any]],
@@ -278,7 +296,7 @@ def _pod_chaos(
                     world.kill_container(t.key.node, t.info.container_id)
                 rec = phases.add_event(rec, _event("Applied", "containers killed", now))
             else:
-                fail_pod(world.get_pod, world.patch_pod, pod.namespace, pod.name, image)
+                fail_pod(world.get_pod, world.patch_pod, pod.namespace, pod.name, image, uid)
                 msg = f"containers now run {image} until the duration ends"
                 rec = phases.add_event(rec, _event("Applied", msg, now))
         except Exception as e:  # recorded on the target and retried on the next tick

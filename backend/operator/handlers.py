@@ -28,6 +28,7 @@ from backend.operator.deadlines import Deadlines
 from backend.operator.desired import DesiredIndex
 from backend.operator.events import new_events
 from backend.operator.inject import Injector
+from backend.operator.kicks import Kicker, selected_namespaces
 from backend.operator.podfailure import still_failed
 from backend.operator.safety import KILLSWITCH_NAME, KillSwitch
 from backend.operator.settings import OperatorSettings
@@ -39,27 +40,62 @@ CHAOS_PLURALS = ("podchaos", "networkchaos", "iochaos")
 KIND_OF = {"podchaos": "PodChaos", "networkchaos": "NetworkChaos", "iochaos": "IOChaos"}
 
 settings = OperatorSettings()
+HANDLER_WORKERS = 16
 index = DesiredIndex()
 _clients: dict[str, ChaosdClient] = {}
+_clients_guard = threading.Lock()
+
+
+_endpoints: tuple[float, dict[str, str]] = (0.0, {})
+ENDPOINTS_MAX_AGE = 5.0
+"""Seconds a listing of the chaosd pods is reused: a push per target must not cost an API call
+per target. A node missing from the listing triggers a fresh one at once."""
+
+
+def _list_chaosd() -> dict[str, str]:
+    return kube.chaosd_endpoints(
+        settings.chaosd_namespace,
+        settings.chaosd_selector,
+        settings.chaosd_port,
+        settings.chaosd_scheme,
+    )
+
+
+def _chaosd_url(node: str) -> str:
+    global _endpoints
+    if settings.chaosd_url:
+        return settings.chaosd_url
+    listed_at, endpoints = _endpoints
+    if node not in endpoints or time.monotonic() - listed_at > ENDPOINTS_MAX_AGE:
+        endpoints = _list_chaosd()
+        _endpoints = (time.monotonic(), endpoints)
+    if node not in endpoints:
+        raise ChaosdError(f"no ready chaosd on node {node}", retryable=True)
+    return endpoints[node]
+
+
+def _client(url: str) -> ChaosdClient:
+    with _clients_guard:
+        client = _clients.get(url)
+        if client is None:
+            client = _clients[url] = settings.chaosd_client(url)
+        return client
 
 
 def chaosd_for(node: str) -> ChaosdClient:
-    if settings.chaosd_url:
-        url = settings.chaosd_url
-    else:
-        endpoints = kube.chaosd_endpoints(
-            settings.chaosd_namespace,
-            settings.chaosd_selector,
-            settings.chaosd_port,
-            settings.chaosd_scheme,
-        )
-        if node not in endpoints:
-            raise ChaosdError(f"no ready chaosd on node {node}", retryable=True)
-        url = endpoints[node]
-    client = _clients.get(url)
-    if client is None:
-        client = _clients[url] = ChaosdClient(url, token=settings.token())
-    return client
+    return _client(_chaosd_url(node))
+
+
+def _warm_up() -> None:
+    """Build the API and chaosd clients before the first object arrives: creating them (TLS
+    contexts, kubeconfig) took about half a second, which the first experiment used to pay."""
+    try:
+        kube.api_client()
+        urls = [settings.chaosd_url] if settings.chaosd_url else list(_list_chaosd().values())
+        for url in urls:
+            _client(url)
+    except Exception as e:  # only an optimisation: the first push builds what is missing
+        logging.getLogger("faultline.operator").warning("warm-up incomplete: %s", e)
 
 
 def _kill(node: str, container_id: str) -> None:
@@ -69,12 +105,11 @@ def _kill(node: str, container_id: str) -> None:
 
 def _withdraw_everything() -> None:
     """The kill switch: every target loses every fault now, not on its object's next tick."""
-    for key in index.clear():
-        result = injector.push(key)
+    for result in injector.push_many(index.clear()):
         if not result.ok:
             logging.getLogger("faultline.operator").warning(
                 "kill switch: %s not recovered yet (%s); its lease lapses within %ss",
-                key.target_id,
+                result.key.target_id,
                 result.error,
                 settings.lease_seconds,
             )
@@ -119,6 +154,8 @@ def _obj(plural: str, body: Mapping[str, Any], status: dict[str, Any] | None) ->
 # so our own copy is the freshest. After a restart it is empty and the stored status is used.
 _written: dict[str, dict[str, Any]] = {}
 _locks: dict[str, threading.Lock] = {}
+_deleted: set[str] = set()
+"""Objects whose delete handler ran: nothing may inject for them again."""
 _locks_guard = threading.Lock()
 deadlines = Deadlines()
 
@@ -133,6 +170,8 @@ def _reconcile(plural: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
     store (None: Finished and nothing to write)."""
     uid = body["metadata"]["uid"]
     with _lock(uid):
+        if uid in _deleted:
+            return None
         obj = _obj(plural, body, _written.get(uid))
         if obj.status.get("phase") == "Finished":
             metrics.set_phase(obj.uid, obj.kind, "Finished")
@@ -153,6 +192,11 @@ def _reconcile(plural: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
         metrics.APPLY_SECONDS.labels(obj.kind).observe(elapsed)
     metrics.set_phase(obj.uid, obj.kind, status.get("phase"))
     _arm_deadline(plural, obj, status)
+    if status.get("phase") in ("Finished", "Paused"):
+        kicker.forget(uid)
+    else:
+        spaces = selected_namespaces(obj.spec, obj.namespace)
+        kicker.track(uid, plural, obj.namespace, obj.name, spaces)
     return status
 
 
@@ -163,19 +207,40 @@ def _arm_deadline(plural: str, obj: ChaosObject, status: dict[str, Any]) -> None
     end = datetime.fromisoformat(status["startTime"]) + timedelta(seconds=parse_duration(duration))
     left = (end - datetime.now(UTC)).total_seconds()
     if left <= settings.tick_seconds + 1:  # later deadlines are armed by a later tick
-        deadlines.arm(obj.uid, left, lambda: _at_deadline(plural, obj.namespace, obj.name))
+        deadlines.arm(obj.uid, left, lambda: _reconcile_now(plural, obj.namespace, obj.name))
 
 
-def _at_deadline(plural: str, namespace: str, name: str) -> None:
-    body = kube.get_chaos(GROUP, VERSION, plural, namespace, name)
+def _changed(body: Mapping[str, Any], status: dict[str, Any] | None) -> bool:
+    """Whether `status` differs from the stored one. A tick that changes nothing writes nothing:
+    with many objects, a status patch per object per tick was most of the API traffic (and a
+    watch event back to every watcher)."""
+    if status is None:
+        return False
+    stored = {k: v for k, v in (body.get("status") or {}).items() if k != "kopf"}
+    return stored != status
+
+
+def _reconcile_now(plural: str, namespace: str, name: str) -> None:
+    """Reconcile outside kopf's handler cycle (a deadline, a pod event): read, act, write."""
+    try:
+        body = kube.get_chaos(GROUP, VERSION, plural, namespace, name)
+    except kube.KubeError as e:
+        if e.status == 404:
+            return  # deleted meanwhile: its delete handler recovers it
+        raise
+    if body["metadata"].get("deletionTimestamp"):
+        return  # being deleted: the delete handler owns it now
     status = _reconcile(plural, body)
-    if status is not None:
+    if status is not None and _changed(body, status):
         kube.patch_chaos_status(GROUP, VERSION, plural, namespace, name, status)
+
+
+kicker = Kicker(_reconcile_now)
 
 
 def _run(plural: str, body: kopf.Body, patch: kopf.Patch, logger: logging.Logger) -> None:
     status = _reconcile(plural, body)
-    if status is not None:
+    if status is not None and _changed(body, status):
         patch.status.update(status)
         logger.debug("reconciled: %s", status.get("phase"))
 
@@ -197,12 +262,18 @@ def _register(plural: str) -> None:
 
     @kopf.on.delete(*resource, id=f"{plural}-delete")
     def on_delete(body: kopf.Body, logger: logging.Logger, **_: Any) -> None:
-        obj = _obj(plural, body, _written.pop(body["metadata"]["uid"], None))
-        metrics.set_phase(obj.uid, obj.kind, None)
-        deadlines.cancel(obj.uid)
+        uid = body["metadata"]["uid"]
+        # Under the object's lock, and marked deleted first: a reconcile already running (a
+        # deadline, a pod event) finishes before the recovery, and none starts after it.
+        with _lock(uid):
+            _deleted.add(uid)
+            obj = _obj(plural, body, _written.pop(uid, None))
+            metrics.set_phase(obj.uid, obj.kind, None)
+            deadlines.cancel(obj.uid)
+            kicker.forget(obj.uid)
+            errors = recover_all(obj, world)
         with _locks_guard:
-            _locks.pop(obj.uid, None)
-        errors = recover_all(obj, world)
+            _locks.pop(uid, None)
         failed = still_failed(obj, kube.get_pod)
         if failed:
             # Unlike chaosd's faults, swapped images have no lease that lapses: retry, since
@@ -221,12 +292,22 @@ for _plural in CHAOS_PLURALS:
     _register(_plural)
 
 
+@kopf.on.event("", "v1", "pods", id="pods-kick")
+async def on_pod(event: Mapping[str, Any], **_: Any) -> None:
+    # Async and non-blocking: the kicked reconciles run in the kicker's own threads.
+    kicker.pod_event(event.get("type"), event.get("object") or {})
+
+
 @kopf.on.startup()
 def configure(**kwargs: Any) -> None:
     kopf_settings: kopf.OperatorSettings = kwargs["settings"]
     kopf_settings.persistence.finalizer = f"{GROUP}/finalizer"
     kopf_settings.posting.level = logging.WARNING
     kopf_settings.watching.server_timeout = 60
+    # Sync handlers run in this pool. asyncio's default (cores + 4: six threads here) let a
+    # few slow reconciles (a node's chaosd timing out) hold up every new object behind them.
+    kopf_settings.execution.max_workers = HANDLER_WORKERS
+    _warm_up()
     killswitch.start()
     if settings.metrics_listen:
         metrics.serve(settings.metrics_listen)

@@ -30,6 +30,12 @@ from pydantic import ValidationError
 
 from backend.clients import kube
 from backend.domain import cron
+from backend.operator.schedule_history import (
+    SCHEDULED_AT_ANNOTATION,
+    history_length,
+    merge_history,
+    skipped_run,
+)
 from backend.spec import GROUP, KINDS, VERSION
 from backend.spec.kinds import PAUSE_ANNOTATION
 from backend.spec.schedule import EMBEDDED, ScheduleSpec
@@ -37,7 +43,6 @@ from backend.spec.status import Condition
 
 log = logging.getLogger("faultline.operator.schedules")
 SCHEDULE_LABEL = f"{GROUP}/schedule"
-SCHEDULED_AT_ANNOTATION = f"{GROUP}/scheduled-at"
 PLURAL = "schedules"
 COMPONENT = "faultline-operator"
 
@@ -373,15 +378,19 @@ def _sync(namespace: str, name: str, uid: str, fire: bool, now: datetime) -> Non
         policy=spec.concurrencyPolicy,
         paused=paused,
     )
+    skipped: dict[str, Any] | None = None
+    created: list[dict[str, Any]] = []
     if decision.action == "start" and due is not None:
         child = child_manifest(body, due)
         _create_child(child)
         active.append(child)
+        created.append(child)
         last = due
         message = f"started {child['metadata']['name']}"
         _set(conditions, "LastRun", True, "Started", message, now)
     elif decision.action == "skip" and due is not None:
         message = skip_message(decision.reason, due)
+        skipped = skipped_run(child_name(name, due), spec.type, due, decision.reason)
         if conditions.get("LastRun", {}).get("message") != message:  # report each skip once
             kind = "Warning" if decision.reason == "MissedDeadline" else "Normal"
             _post_event(body, kind, decision.reason, message)
@@ -394,6 +403,12 @@ def _sync(namespace: str, name: str, uid: str, fire: bool, now: datetime) -> Non
     new_status: dict[str, Any] = {
         "active": [_ref(c) for c in active],
         "nextScheduleTime": _iso(next_run(sched, anchor, now)),
+        "history": merge_history(
+            status.get("history") or [],
+            [*children, *created],
+            skipped,
+            history_length(spec.historyLimit),
+        ),
         "conditions": list(conditions.values()),
         "message": message,
     }

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backend.clients.chaosd import ChaosdClient, ChaosdTLS
+
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
@@ -55,6 +57,49 @@ class OperatorSettings:
     metrics_listen: str = field(
         default_factory=lambda: _env("FAULTLINE_METRICS_LISTEN", "0.0.0.0:8082")
     )
+
+    chaosd_tls_ca_file: str = field(
+        default_factory=lambda: _env("FAULTLINE_CHAOSD_TLS_CA_FILE", "")
+    )
+    chaosd_tls_cert_file: str = field(
+        default_factory=lambda: _env("FAULTLINE_CHAOSD_TLS_CERT_FILE", "")
+    )
+    chaosd_tls_key_file: str = field(
+        default_factory=lambda: _env("FAULTLINE_CHAOSD_TLS_KEY_FILE", "")
+    )
+    chaosd_tls_server_name: str = field(
+        default_factory=lambda: _env("FAULTLINE_CHAOSD_TLS_SERVER_NAME", "")
+    )
+    """mTLS to chaosd (the chart's auth.mode=mtls): CA, client pair, name in chaosd's cert."""
+
+    def chaosd_tls(self) -> ChaosdTLS | None:
+        files = {
+            "FAULTLINE_CHAOSD_TLS_CA_FILE": self.chaosd_tls_ca_file,
+            "FAULTLINE_CHAOSD_TLS_CERT_FILE": self.chaosd_tls_cert_file,
+            "FAULTLINE_CHAOSD_TLS_KEY_FILE": self.chaosd_tls_key_file,
+        }
+        if not any(files.values()):
+            return None
+        missing = [name for name, value in files.items() if not value]
+        if missing:
+            raise ValueError(f"{', '.join(missing)}: required with the other chaosd TLS files")
+        return ChaosdTLS(
+            Path(self.chaosd_tls_ca_file),
+            Path(self.chaosd_tls_cert_file),
+            Path(self.chaosd_tls_key_file),
+            self.chaosd_tls_server_name or None,
+        )
+
+    def chaosd_client(self, url: str) -> ChaosdClient:
+        """A client for one chaosd: mTLS when configured (a token then only if one is set
+        explicitly), else the bearer token."""
+        tls = self.chaosd_tls()
+        if tls is None:
+            return ChaosdClient(url, token=self.token())
+        explicit = os.environ.get("FAULTLINE_CHAOSD_TOKEN") or (
+            self.chaosd_token_file.read_text().strip() if self.chaosd_token_file.exists() else None
+        )
+        return ChaosdClient(url, token=explicit, tls=tls)
 
     def token(self) -> str:
         token = os.environ.get("FAULTLINE_CHAOSD_TOKEN")

@@ -5,7 +5,8 @@ Deleting a chaos object makes the operator recover its faults; but once the rele
 chaosd is left to revert a fault whose lease has not yet lapsed, so this step must not trust that
 path alone. It (1) deletes the PodChaos/NetworkChaos/IOChaos objects the operator handles, (2)
 waits for the operator to release them, (3) releases the finalizer of any it could not (the
-operator is about to go; a stuck finalizer would block namespace deletion forever), and (4) asks
+operator is about to go; a stuck finalizer would block namespace deletion forever), (4) puts
+back the images of any pod still failed by pod-failure (no lease lapses for those), and (5) asks
 every chaosd of the release to recover whatever it still holds, checking that none is left.
 
 Settings are the operator's own FAULTLINE_* variables (the hook runs with the operator's env).
@@ -24,7 +25,8 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from backend.clients import kube
-from backend.clients.chaosd import ChaosdClient, ChaosdError
+from backend.clients.chaosd import ChaosdError
+from backend.operator.podfailure import ORIGINAL_IMAGES, restore_pod
 from backend.operator.settings import OperatorSettings
 from backend.spec import GROUP, VERSION
 
@@ -79,6 +81,17 @@ def _release_finalizers(api: client.CustomObjectsApi, namespaces: list[str]) -> 
     return left
 
 
+def _restore_failed_pods(namespaces: list[str]) -> list[str]:
+    """Pods still carrying pod-failure's annotation get their images back; return their names."""
+    restored = []
+    for pod in kube.list_pods(namespaces or None):
+        if ORIGINAL_IMAGES in (pod["metadata"].get("annotations") or {}):
+            ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+            if restore_pod(kube.get_pod, kube.patch_pod, ns, name, None):
+                restored.append(f"{ns}/{name}")
+    return restored
+
+
 def _recover_chaosd(settings: OperatorSettings) -> list[str]:
     """Recover every target each chaosd of the release holds; return what could not be."""
     problems = []
@@ -89,7 +102,7 @@ def _recover_chaosd(settings: OperatorSettings) -> list[str]:
         settings.chaosd_scheme,
     )
     for node, url in sorted(endpoints.items()):
-        with ChaosdClient(url, token=settings.token()) as daemon:
+        with settings.chaosd_client(url) as daemon:
             try:
                 for target in daemon.list_targets():
                     log.warning("chaosd on %s still held %s; recovering it", node, target["id"])
@@ -116,6 +129,9 @@ def main() -> None:
     stuck = _release_finalizers(api, namespaces)
     if stuck:
         log.warning("the operator did not release %s; released their finalizers", stuck)
+    restored = _restore_failed_pods(namespaces)
+    if restored:
+        log.warning("pods were still failed by pod-failure; restored %s", restored)
     problems = _recover_chaosd(settings)
     if problems:
         sys.exit("faults may remain: " + "; ".join(problems))

@@ -231,6 +231,9 @@ class Timing(SpecModel):
     """How long after the faults are removed the probes are watched for recovery."""
     recoveryHold: Duration = "3s"
     """A probe counts as recovered only once it stays at its target this long."""
+    injectionTimeout: Duration = "30s"
+    """How long the faults may take to be verified in force on at least one target each; a
+    fault that is not (no target matched, the node daemon refused it) ends the run with Error."""
 
 
 class ExperimentFault(EmbeddedChaos):
@@ -315,6 +318,12 @@ class ExperimentStatus(SpecModel):
     faultStartTime: datetime | None = None
     faultEndTime: datetime | None = None
     endTime: datetime | None = None
+    faultsVerifiedTime: datetime | None = None
+    """When every fault was seen in force on at least one target (verified injection)."""
+    abortTime: datetime | None = None
+    """When the engine decided to abort."""
+    faultsRemovedTime: datetime | None = None
+    """When the last child chaos object was gone, i.e. its faults recovered on the nodes."""
     phaseTimes: Annotated[list[PhaseTime], Field(max_length=10)] = []
     faultObjects: Annotated[list[ObjectRef], Field(max_length=10)] = []
     probeJobs: Annotated[list[Name], Field(max_length=10)] = []

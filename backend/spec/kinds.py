@@ -83,6 +83,8 @@ KINDS: dict[str, Kind] = {
                 _col("Schedule", ".spec.schedule"),
                 _col("Policy", ".spec.concurrencyPolicy", priority=1),
                 _col("Last", ".status.lastScheduleTime", "date"),
+                # A string: kubectl prints a future time in a date column as "<invalid>".
+                _col("Next", ".status.nextScheduleTime"),
                 AGE,
             ],
             immutable_spec=False,

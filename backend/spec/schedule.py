@@ -89,10 +89,35 @@ class ObjectRef(SpecModel):
     uid: Annotated[str, Field(max_length=64)] | None = None
 
 
+HISTORY_MAX = 100
+"""Runs kept in `status.history` at most, whatever `historyLimit` says (the status stays small)."""
+
+
+class ScheduleRun(SpecModel):
+    """One run of a Schedule: started (a chaos object was created) or skipped (and why)."""
+
+    name: Name
+    """The run's chaos object (`<schedule>-<unix scheduled time>`); a skipped run names the
+    object it would have created."""
+    kind: Literal["PodChaos", "NetworkChaos", "IOChaos"]
+    scheduledTime: datetime
+    outcome: Literal["Started", "Skipped"]
+    startTime: datetime | None = None
+    """When the run's chaos object started injecting (its status.startTime)."""
+    endTime: datetime | None = None
+    phase: Annotated[str, Field(max_length=32)] = ""
+    """The chaos object's phase as last seen (it keeps the last one after pruning)."""
+    reason: Annotated[str, Field(max_length=64)] = ""
+    """Why a run was skipped: Paused, Forbidden or MissedDeadline."""
+
+
 class ScheduleStatus(SpecModel):
     active: Annotated[list[ObjectRef], Field(max_length=1000)] = []
     """Chaos objects created by this schedule that have not finished."""
     lastScheduleTime: datetime | None = None
     nextScheduleTime: datetime | None = None
+    """When the next run is due (the `Next` column)."""
+    history: Annotated[list[ScheduleRun], Field(max_length=HISTORY_MAX)] = []
+    """Recent runs, newest first: max(historyLimit, 10) of them, at most HISTORY_MAX."""
     conditions: Conditions = []
     message: Annotated[str, Field(max_length=32768)] = ""

@@ -7,14 +7,15 @@ their original image, a container restarted (restartCount + 1), and the Events o
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
 
 from tests.e2e.chaos_helpers import (
-    IMAGE,
     apply,
     chaos,
+    container,
     deployment,
     get,
     k8s_events,
@@ -66,11 +67,24 @@ def test_pod_kill_fixed_percent_kills_exactly_half(cluster, own_ns, start_operat
     assert reasons.count("Injected") == 2
 
 
+def _with_init(name: str) -> dict:
+    """A pod with an init container: pod-failure must swap and restore its image too."""
+    prep = container("prep", command=["sh", "-c", "true"])
+    return pod(name, name, initContainers=[prep])
+
+
+def _images(p: dict) -> dict[str, list[tuple[str, str]]]:
+    return {
+        f: [(c["name"], c["image"]) for c in p["spec"].get(f) or []]
+        for f in ("containers", "initContainers")
+    }
+
+
 def test_pod_failure_stops_serving_then_restores_original_spec(
     cluster, own_ns, start_operator
 ) -> None:
     start_operator()
-    apply(cluster, own_ns, pod("web", "web"))
+    apply(cluster, own_ns, _with_init("web"))
     apply(cluster, own_ns, pod("client", "client"))
     web = ready_pod(cluster, own_ns, "web")
     ready_pod(cluster, own_ns, "client")
@@ -91,7 +105,10 @@ def test_pod_failure_stops_serving_then_restores_original_spec(
     )
     cluster.wait_for("web stops serving", lambda: not serves(cluster, own_ns, "client", ip))
     failed = get(cluster, own_ns, "pod", "web")
-    assert failed["spec"]["containers"][0]["image"] == PAUSE_IMAGE
+    assert _images(failed) == {
+        "containers": [("main", PAUSE_IMAGE)],
+        "initContainers": [("prep", PAUSE_IMAGE)],
+    }
     assert IMAGES_ANNOTATION in failed["metadata"]["annotations"]
     assert status(cluster, own_ns, "podchaos", "fail-web")["phase"] == "Running"
 
@@ -107,7 +124,9 @@ def test_pod_failure_stops_serving_then_restores_original_spec(
     lasted = datetime.fromisoformat(st["endTime"]) - datetime.fromisoformat(st["startTime"])
     assert lasted.total_seconds() >= 20
     restored = get(cluster, own_ns, "pod", "web")
-    assert restored["spec"]["containers"][0]["image"] == IMAGE
+    # Exactly the original spec: every container and init container as it was.
+    assert restored["spec"]["containers"] == web["spec"]["containers"]
+    assert restored["spec"]["initContainers"] == web["spec"]["initContainers"]
     assert IMAGES_ANNOTATION not in (restored["metadata"].get("annotations") or {})
     assert restored["metadata"]["uid"] == web["metadata"]["uid"]  # the same pod, not a new one
     assert st["records"][0]["phase"] == "Recovered"
@@ -115,29 +134,49 @@ def test_pod_failure_stops_serving_then_restores_original_spec(
     assert {"Injected", "Recovered"} <= reasons
 
 
-def test_pod_failure_is_undone_on_delete(cluster, own_ns, start_operator) -> None:
+def test_two_pod_failures_share_a_pod_and_delete_undoes_each(
+    cluster, own_ns, start_operator
+) -> None:
+    """Two pod-failure objects on one pod: deleting the first leaves the pod failed for the
+    second (the annotation lists both), deleting the second restores the exact spec."""
     start_operator()
-    apply(cluster, own_ns, pod("web", "web"))
-    ready_pod(cluster, own_ns, "web")
-    apply(
-        cluster,
-        own_ns,
-        chaos(
-            "PodChaos",
-            "fail-long",
-            action="pod-failure",
-            mode="all",
-            duration="10m",
-            selector={"labelSelectors": {"app": "web"}},
-        ),
-    )
-    cluster.wait_for(
-        "image swapped",
-        lambda: get(cluster, own_ns, "pod", "web")["spec"]["containers"][0]["image"] == PAUSE_IMAGE,
-    )
-    cluster.kubectl("delete", "-n", own_ns, "podchaos", "fail-long", "--timeout=60s")
+    apply(cluster, own_ns, _with_init("web"))
+    web = ready_pod(cluster, own_ns, "web")
+    for name in ("fail-a", "fail-b"):
+        apply(
+            cluster,
+            own_ns,
+            chaos(
+                "PodChaos",
+                name,
+                action="pod-failure",
+                mode="all",
+                duration="10m",
+                selector={"labelSelectors": {"app": "web"}},
+            ),
+        )
+
+    def owners() -> list[str]:
+        notes = get(cluster, own_ns, "pod", "web")["metadata"].get("annotations") or {}
+        return (
+            list(json.loads(notes[IMAGES_ANNOTATION])["owners"])
+            if IMAGES_ANNOTATION in notes
+            else []
+        )
+
+    uid = {n: get(cluster, own_ns, "podchaos", n)["metadata"]["uid"] for n in ("fail-a", "fail-b")}
+    cluster.wait_for("both objects hold the pod", lambda: sorted(owners()) == sorted(uid.values()))
+    cluster.kubectl("delete", "-n", own_ns, "podchaos", "fail-a", "--timeout=60s")
+    still = get(cluster, own_ns, "pod", "web")
+    assert owners() == [uid["fail-b"]]
+    assert {c["image"] for c in still["spec"]["containers"] + still["spec"]["initContainers"]} == {
+        PAUSE_IMAGE
+    }
+    cluster.kubectl("delete", "-n", own_ns, "podchaos", "fail-b", "--timeout=60s")
     restored = get(cluster, own_ns, "pod", "web")
-    assert restored["spec"]["containers"][0]["image"] == IMAGE
+    assert restored["spec"]["containers"] == web["spec"]["containers"]
+    assert restored["spec"]["initContainers"] == web["spec"]["initContainers"]
+    assert IMAGES_ANNOTATION not in (restored["metadata"].get("annotations") or {})
     ready_pod(cluster, own_ns, "web")
 
 

@@ -7,6 +7,7 @@ Two Schedules fire `@every 20s` side by side for about a minute:
 - `long` creates 30 s partitions of `web` under Forbid: the fire that falls inside a run is
   skipped (and reported), so runs never overlap. Deleting it while a run is in force deletes
   its children and recovers their fault (web reachable again, no Faultline table left).
+  Its `status.history` lists the runs and the skip; `kubectl get` shows the next run time.
 """
 
 from __future__ import annotations
@@ -174,8 +175,28 @@ def test_schedule_fires_on_time_forbids_overlap_prunes_and_cleans_up(
     assert _ts(status["lastScheduleTime"]) == _scheduled(second)
     assert _ts(status["nextScheduleTime"]) > _scheduled(second)
     assert [a["name"] for a in status["active"]] == [second["metadata"]["name"]]
-    table = cluster.kubectl("get", "-n", namespace, "schedule", "long")
-    assert "@every 20s" in table
+    # status.history: the first run (finished, with its start), the Forbid skip 20 s after
+    # it, the second run; newest first.
+    history = status["history"]
+    times = [_ts(h["scheduledTime"]) for h in history]
+    assert times == sorted(times, reverse=True), history
+    by_time = {t: h for t, h in zip(times, history, strict=True)}
+    t1 = _scheduled(first)
+    assert (by_time[t1]["name"], by_time[t1]["outcome"], by_time[t1]["phase"]) == (
+        first["metadata"]["name"],
+        "Started",
+        "Finished",
+    )
+    assert _ts(by_time[t1]["startTime"]) == _ts(first["status"]["startTime"])
+    skip = by_time[t1 + timedelta(seconds=20)]
+    assert (skip["outcome"], skip["reason"]) == ("Skipped", "Forbidden")
+    assert by_time[_scheduled(second)]["outcome"] == "Started"
+    # The Next column prints status.nextScheduleTime (a timestamp, not an age).
+    header, row = cluster.kubectl("get", "-n", namespace, "schedule", "long").splitlines()[:2]
+    assert "@every 20s" in row
+    assert " NEXT " in header, header
+    next_shown = _ts(row[header.index(" NEXT ") + 1 :].split()[0])  # columns are aligned
+    assert next_shown > _scheduled(second)
 
     # Deleting the Schedule deletes its children, which recover their fault.
     assert not _reachable(cluster, namespace, ip)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,39 +19,15 @@ import pytest
 from backend.api.app import create_app
 from backend.settings import Settings
 from tests.api.server import serve
+from tests.web.conftest import run_web_tool as _run
 from tests.web.seed import Seeded, seed
 
-WEB = Path(__file__).resolve().parents[2] / "web"
-BIN = WEB / "node_modules" / ".bin"
 PAGES = [
     "login-error", "overview", "experiments", "experiment-live", "experiment-finished",
     "experiment-aborted",
     "new-experiment", "new-experiment-errors", "chaos-list", "chaos-detail", "schedules",
     "events", "archives", "mobile-experiment",
 ]  # fmt: skip
-
-
-def _run(args: list[str], **env: str) -> str:
-    """Runs a web tool; on failure the assertion message carries its whole output."""
-    done = subprocess.run(
-        args,
-        cwd=WEB,
-        env={**os.environ, "CI": "1", "NO_COLOR": "1", **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, f"{' '.join(args)} exited {done.returncode}:\n{done.stdout}"
-    return done.stdout
-
-
-@pytest.fixture(scope="session")
-def node_modules() -> Path:
-    npm = shutil.which("npm")
-    assert npm, "npm is missing: install Node.js 20 with npm (see docs/dashboard.md)"
-    _run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"])
-    return BIN
 
 
 @pytest.mark.timeout(900)
@@ -77,15 +51,6 @@ def test_vitest(node_modules: Path) -> None:
     out = _run([str(node_modules / "vitest"), "run", "--reporter=verbose"])
     assert " failed" not in out
     assert "passed" in out
-
-
-@pytest.fixture
-def built(node_modules: Path, tmp_path: Path) -> Path:
-    """A production build in a temporary folder (web/dist is left alone)."""
-    out = tmp_path / "dist"
-    _run([str(node_modules / "vite"), "build", "--outDir", str(out), "--emptyOutDir"])
-    assert (out / "index.html").is_file()
-    return out
 
 
 @pytest.fixture

@@ -1,12 +1,14 @@
-"""Experiments: list with filters, create, read, update, delete."""
+"""Experiments: list with filters, create, read, update, delete, and start a run in the cluster."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, status
 
-from backend.api.deps import SessionDep, authorize
+from backend.api.deps import GatewayDep, SessionDep, authorize
 from backend.api.errors import ERROR_RESPONSES, ErrorResponse, Responses
+from backend.api.experiment_manifest import experiment_spec
 from backend.api.routes import API_PREFIX
+from backend.api.schemas.chaos import Accepted
 from backend.api.schemas.common import Limit, Namespace, Offset, PathId
 from backend.api.schemas.experiments import (
     ExperimentCreate,
@@ -14,6 +16,7 @@ from backend.api.schemas.experiments import (
     ExperimentPublic,
     ExperimentStatus,
     ExperimentUpdate,
+    HypothesisPublic,
     Verdict,
 )
 from backend.db.repositories import experiments as repo
@@ -74,3 +77,31 @@ def update_experiment(
 def delete_experiment(session: SessionDep, experiment_id: PathId) -> None:
     """Deletes the experiment and its runs, except archived runs, which are kept."""
     repo.delete_experiment(session, experiment_id)
+
+
+@router.post(
+    "/{experiment_id}/start",
+    response_model=Accepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        **NOT_FOUND,
+        409: {"model": ErrorResponse, "description": "Its Experiment object already exists"},
+        422: {"model": ErrorResponse, "description": "No probe or hypothesis, or a bad spec"},
+        503: {"model": ErrorResponse, "description": "No Kubernetes cluster is connected"},
+    },
+)
+def start_experiment(session: SessionDep, gateway: GatewayDep, experiment_id: PathId) -> Accepted:
+    """Creates the experiment's Experiment custom resource (spec + hypothesis as tolerances).
+    The operator runs it and reports the run, its observations and the verdict back here."""
+    row = repo.get_experiment(session, experiment_id)
+    hypothesis = (
+        HypothesisPublic.model_validate(row.hypothesis).model_dump(mode="json")
+        if row.hypothesis is not None
+        else None
+    )
+    spec = experiment_spec(f"{row.namespace}/{row.name}", row.spec, hypothesis)
+    uid = gateway.create("Experiment", row.namespace, row.name, spec)
+    return Accepted(
+        kind="Experiment", namespace=row.namespace, name=row.name, uid=uid,
+        detail="created in the cluster; the run appears here once the operator starts it",
+    )  # fmt: skip

@@ -112,3 +112,17 @@ class EventPublic(Public):
 
 class EventPage(Page[EventPublic]):
     pass
+
+
+class RunEventPublic(EventPublic):
+    """An event of a run, with the experiment it belongs to (the cross-run event list)."""
+
+    run_id: int
+    namespace: str
+    experiment_id: int | None
+    """null once the experiment is deleted (its archived runs keep their events)."""
+    experiment_name: str
+
+
+class RunEventPage(Page[RunEventPublic]):
+    pass

@@ -83,6 +83,17 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- default (include "faultline.componentName" (list . "chaosd-token")) .Values.auth.token.existingSecret -}}
 {{- end -}}
 
+{{/* Where mTLS material comes from: auth.mtls.source, with "auto" decided by whether the cluster
+serves cert-manager's API at install/upgrade time. */}}
+{{- define "faultline.mtlsSource" -}}
+{{- $source := .Values.auth.mtls.source -}}
+{{- if eq $source "auto" -}}
+{{- if .Capabilities.APIVersions.Has "cert-manager.io/v1" -}}certManager{{- else -}}generated{{- end -}}
+{{- else -}}
+{{- $source -}}
+{{- end -}}
+{{- end -}}
+
 {{/* kubernetes.io/tls Secrets for mTLS: chaosd's serving pair and the operator's client pair. */}}
 {{- define "faultline.tlsServerSecretName" -}}
 {{- if eq .Values.auth.mtls.source "existingSecrets" -}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from backend.domain.recovery import Sample
+from backend.experiment.faults import Injection
 from backend.experiment.machine import RunState, step
 from backend.spec.experiment import ExperimentSpec
 
@@ -30,7 +31,10 @@ def spec(**abort: object) -> ExperimentSpec:
     )
 
 
-def run(sp: ExperimentSpec, qps_at, until: float, errors_at=lambda t: {}):
+IN_FORCE = {"chaos-kill": Injection(True)}
+
+
+def run(sp: ExperimentSpec, qps_at, until: float, errors_at=lambda t: {}, injections=IN_FORCE):
     """Step once a second from t=0 with samples every 200 ms; returns (phase log, I/O log)."""
     st = RunState()
     phases, io = [], []
@@ -38,7 +42,7 @@ def run(sp: ExperimentSpec, qps_at, until: float, errors_at=lambda t: {}):
     while t <= until and st.phase != "Verdict":
         n = round(t / DT)
         series = {"web": [Sample(i * DT, qps_at(i * DT), requests=10) for i in range(n + 1)]}
-        out = step(sp, st, t, series, errors_at(t))
+        out = step(sp, st, t, series, errors_at(t), injections)
         if out.create_faults:
             io.append(("create", t))
         if out.delete_faults:
@@ -97,3 +101,24 @@ def test_silent_probe_is_an_error_before_injection() -> None:
     out = step(sp, st, 10.0, {"web": []}, {})
     assert out.state.verdict == "Error" and not out.create_faults
     assert "no baseline" in out.state.message
+
+
+def test_a_fault_never_in_force_is_an_error_never_a_pass() -> None:
+    missing = {"chaos-kill": Injection(False, "no target matched the selector")}
+    st, phases, io = run(spec(), healthy, 200, injections=missing)
+    assert st.verdict == "Error" and st.end == 10.0 + 30.0  # the default injectionTimeout
+    assert "no target matched the selector" in st.message and "within 30s" in st.message
+    assert io == [("create", 10.0), ("delete", 40.0)]  # whatever half-happened is removed
+    assert "Recovering" not in [p for p, _ in phases]
+
+
+def test_observing_waits_for_a_late_injection_before_judging() -> None:
+    sp = spec()
+    sp.timing.faultDuration = "2s"
+    st = RunState(phase="Observing", start=0.0, fault_start=10.0)
+    series = {"web": [Sample(i * DT, 50.0, requests=10) for i in range(80)]}
+    late = {"chaos-kill": Injection(False, "not injected yet")}
+    out = step(sp, st, 15.0, series, {}, late)  # past faultDuration, not yet verified
+    assert out.state.phase == "Observing" and not out.delete_faults
+    out = step(sp, out.state, 16.0, series, {}, {"chaos-kill": Injection(True)})
+    assert out.state.verified == 16.0 and out.state.phase == "Recovering" and out.delete_faults

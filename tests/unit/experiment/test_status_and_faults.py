@@ -86,3 +86,25 @@ def test_probe_job_runs_the_probe_command_owned_by_the_experiment() -> None:
 def test_bad_probe_mode_names_the_variable() -> None:
     with pytest.raises(ValueError, match="FAULTLINE_PROBE_MODE: must be job or local"):
         EngineSettings(probe_mode="pod")
+
+
+def test_injection_is_verified_only_by_an_applied_target() -> None:
+    from backend.experiment.faults import injection_of
+
+    applied = {"status": {"records": [{"id": "ns/a", "injectedCount": 1, "phase": "Recovered"}]}}
+    assert injection_of(applied).verified
+    none = {
+        "status": {
+            "phase": "Pending",
+            "records": [],
+            "conditions": [{"type": "Selected", "status": "False", "reason": "NoTargets"}],
+        }
+    }
+    assert injection_of(none) == injection_of(none).__class__(
+        False, "no target matched the selector"
+    )
+    refused = {"status": {"records": [{"id": "ns/a", "lastError": "chaosd: nft: EPERM"}]}}
+    assert not injection_of(refused).verified
+    assert "chaosd: nft: EPERM" in injection_of(refused).problem
+    assert injection_of({}).problem == "not reconciled by the operator yet"
+    assert injection_of(None).problem == "the chaos object is gone"

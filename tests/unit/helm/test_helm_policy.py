@@ -145,7 +145,14 @@ def test_chaosd_is_host_pid_and_not_privileged_by_default(render: RenderFn) -> N
     mounts = {m["name"]: m for m in c["volumeMounts"]}
     assert mounts["host-cgroup"]["readOnly"] is True
     assert mounts["host-proc"]["readOnly"] is True
-    assert "cri-socket" not in volumes  # chaosd finds containers through /proc, not the CRI
+    # chaosd asks the runtime over the CRI: the socket's directory (not the socket file, which a
+    # runtime restart recreates) is mounted read-only and the socket named on the command line.
+    assert volumes["cri-socket-dir"]["hostPath"] == {"path": "/run/containerd", "type": "Directory"}
+    assert mounts["cri-socket-dir"] == {
+        "name": "cri-socket-dir", "mountPath": "/host/cri", "readOnly": True
+    }  # fmt: skip
+    args = c["args"]
+    assert args[args.index("--cri-socket") + 1] == "/host/cri/containerd.sock"
     # chaosd never calls the Kubernetes API: nothing grants its ServiceAccount anything.
     sa = pod["serviceAccountName"]
     for binding in (o for o in r.objects if o["kind"] in {"RoleBinding", "ClusterRoleBinding"}):

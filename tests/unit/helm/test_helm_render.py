@@ -116,7 +116,7 @@ def test_hardened_values_reach_every_object(render: RenderFn) -> None:
     assert chaosd["livenessProbe"]["tcpSocket"] == {"port": "api"}  # kubelet has no client cert
     assert "--client-ca" in chaosd["args"]  # chaosd serve's own flag names
     mounts = {m["name"]: m["mountPath"] for m in chaosd["volumeMounts"]}
-    assert "cri-socket" in mounts
+    assert mounts["cri-socket-dir"] == "/host/cri"
 
     op = r.find("Deployment", "-operator")["spec"]["template"]["spec"]
     assert op["containers"][0]["image"] == "registry.example.com/faultline/operator:0.1.0-rc1"

@@ -7,39 +7,111 @@ import threading
 
 from backend.operator.deadlines import Deadlines
 from backend.operator.events import new_events
-from backend.operator.podfailure import ORIGINAL_IMAGES, failure_patch, restore_patch
+from backend.operator.podfailure import (
+    ORIGINAL_IMAGES,
+    fail_pod,
+    failure_patch,
+    holds,
+    restore_patch,
+)
 from backend.operator.safety import KillSwitch, opt_in_message, refused_namespaces
 
 
-def _pod(annotations: dict[str, str] | None = None) -> dict:
+def _pod(annotations: dict[str, str] | None = None, *, init: bool = False) -> dict:
+    spec: dict = {"containers": [{"name": "b", "image": "img-b"}, {"name": "a", "image": "img-a"}]}
+    if init:
+        spec["initContainers"] = [{"name": "prep", "image": "img-prep"}]
     return {
-        "metadata": {"name": "web", "annotations": annotations or {}},
-        "spec": {"containers": [{"name": "b", "image": "img-b"}, {"name": "a", "image": "img-a"}]},
+        "metadata": {"name": "web", "annotations": annotations or {}, "resourceVersion": "7"},
+        "spec": spec,
     }
 
 
-def test_failure_patch_swaps_every_image_and_keeps_the_originals() -> None:
-    patch = failure_patch(_pod(), "pause:1")
+def _held(pod: dict, patch: dict) -> dict:
+    """The pod after a strategic-merge patch of images and the annotation (as the API does)."""
+    out = json.loads(json.dumps(pod))
+    notes = out["metadata"]["annotations"]
+    for key, value in patch["metadata"]["annotations"].items():
+        if value is None:
+            notes.pop(key, None)
+        else:
+            notes[key] = value
+    for field, changes in (patch.get("spec") or {}).items():
+        by_name = {c["name"]: c for c in out["spec"][field]}
+        for change in changes:
+            by_name[change["name"]]["image"] = change["image"]
+    return out
+
+
+def test_failure_patch_swaps_every_image_init_containers_included_and_keeps_the_originals() -> None:
+    patch = failure_patch(_pod(init=True), "pause:1", "uid-a")
     assert patch is not None
     assert patch["spec"]["containers"] == [
         {"name": "a", "image": "pause:1"},
         {"name": "b", "image": "pause:1"},
     ]
+    assert patch["spec"]["initContainers"] == [{"name": "prep", "image": "pause:1"}]
+    assert patch["metadata"]["resourceVersion"] == "7"  # a conflict if the pod changed
     kept = json.loads(patch["metadata"]["annotations"][ORIGINAL_IMAGES])
-    assert kept == {"a": "img-a", "b": "img-b"}
+    assert kept == {
+        "containers": {"a": "img-a", "b": "img-b"},
+        "initContainers": {"prep": "img-prep"},
+        "owners": ["uid-a"],
+    }
 
 
-def test_a_failed_pod_is_not_failed_twice_and_restores_from_the_annotation() -> None:
+def test_restore_puts_back_exactly_the_original_spec() -> None:
+    pod = _pod(init=True)
+    failed = _held(pod, failure_patch(pod, "pause:1", "uid-a"))  # type: ignore[arg-type]
+    assert failure_patch(failed, "pause:1", "uid-a") is None  # never failed twice
+    restore = restore_patch(failed, "uid-a")
+    assert restore is not None
+    assert _held(failed, restore) == pod
+    assert restore_patch(pod, "uid-a") is None  # never failed: nothing to restore
+
+
+def test_two_objects_share_a_failed_pod_and_the_last_one_restores_it() -> None:
+    pod = _pod(init=True)
+    by_a = _held(pod, failure_patch(pod, "pause:1", "uid-a"))  # type: ignore[arg-type]
+    join = failure_patch(by_a, "pause:1", "uid-b")
+    assert join is not None and "spec" not in join  # already failed: only the owner is added
+    by_both = _held(by_a, join)
+    assert holds(by_both, "uid-a") and holds(by_both, "uid-b")
+
+    a_leaves = restore_patch(by_both, "uid-a")
+    assert a_leaves is not None and "spec" not in a_leaves  # b still holds it: images stay
+    by_b = _held(by_both, a_leaves)
+    assert not holds(by_b, "uid-a") and holds(by_b, "uid-b")
+    assert restore_patch(by_b, "uid-a") is None  # a has nothing left to undo
+    assert _held(by_b, restore_patch(by_b, "uid-b")) == pod  # type: ignore[arg-type]
+
+
+def test_the_older_flat_annotation_is_still_restored() -> None:
     failed = _pod({ORIGINAL_IMAGES: json.dumps({"a": "img-a", "b": "img-b"})})
-    assert failure_patch(failed, "pause:1") is None
-    restore = restore_patch(failed)
+    restore = restore_patch(failed, "any-uid")
     assert restore is not None
     assert restore["metadata"]["annotations"] == {ORIGINAL_IMAGES: None}
     assert {c["name"]: c["image"] for c in restore["spec"]["containers"]} == {
         "a": "img-a",
         "b": "img-b",
     }
-    assert restore_patch(_pod()) is None  # never failed: nothing to restore
+
+
+def test_a_conflicting_patch_is_retried_on_a_fresh_read() -> None:
+    pod = _pod()
+    calls: list[dict] = []
+
+    class Conflict(Exception):
+        status = 409
+
+    def patch(ns: str, name: str, body: dict) -> None:
+        calls.append(body)
+        if len(calls) == 1:
+            pod["metadata"]["resourceVersion"] = "8"  # someone else wrote meanwhile
+            raise Conflict()
+
+    assert fail_pod(lambda ns, name: json.loads(json.dumps(pod)), patch, "ns", "web", "p", "u")
+    assert [c["metadata"]["resourceVersion"] for c in calls] == ["7", "8"]
 
 
 def _status(*events: tuple[str, str, str]) -> dict:
@@ -99,3 +171,10 @@ def test_a_rearmed_deadline_fires_once() -> None:
     assert done.wait(10)
     deadlines.cancel("uid")
     assert fired == ["second"]
+
+
+def test_uninstall_restores_a_pod_whoever_holds_it() -> None:
+    pod = _pod(init=True)
+    by_a = _held(pod, failure_patch(pod, "pause:1", "uid-a"))  # type: ignore[arg-type]
+    by_both = _held(by_a, failure_patch(by_a, "pause:1", "uid-b"))  # type: ignore[arg-type]
+    assert _held(by_both, restore_patch(by_both, None)) == pod  # type: ignore[arg-type]

@@ -199,3 +199,36 @@ def test_a_fixed_spec_clears_the_invalid_spec_report(api: Any) -> None:
     st = mem.status()
     assert st["message"] == ""
     assert {c["type"]: c["status"] for c in st["conditions"]}["Valid"] == "True"
+
+
+def test_history_lists_started_skipped_and_pruned_runs_newest_first(api: Any) -> None:
+    mem, _ = api
+    _schedule(mem, historyLimit=1)
+    schedules.sync(NS, NAME, UID, fire=True, now=at(20))
+    schedules.sync(NS, NAME, UID, fire=True, now=at(40))  # Forbid: 20 is still active
+    schedules.sync(NS, NAME, UID, fire=True, now=at(41))  # the same skip, seen again
+    mem.finish(run_name(20))
+    schedules.sync(NS, NAME, UID, fire=True, now=at(60))
+    mem.finish(run_name(60))
+    schedules.sync(NS, NAME, UID, fire=True, now=at(80))  # prunes 20 (historyLimit 1)
+    assert mem.runs() == [run_name(60), run_name(80)]
+    history = mem.status()["history"]
+    assert [(h["name"], h["outcome"], h.get("phase"), h.get("reason")) for h in history] == [
+        (run_name(80), "Started", "Pending", None),
+        (run_name(60), "Started", "Finished", None),
+        (run_name(40), "Skipped", None, "Forbidden"),
+        (run_name(20), "Started", "Finished", None),  # pruned, its last phase kept
+    ]
+    assert history[2]["scheduledTime"] == "2026-03-01T12:00:40Z"
+    assert {h["kind"] for h in history} == {"NetworkChaos"}
+    assert mem.status()["nextScheduleTime"] == "2026-03-01T12:01:40Z"
+
+
+def test_history_keeps_at_least_ten_runs_and_at_most_history_limit_beyond(api: Any) -> None:
+    mem, _ = api
+    _schedule(mem, concurrencyPolicy="Allow", historyLimit=1)
+    for tick in range(20, 20 * 14, 20):
+        schedules.sync(NS, NAME, UID, fire=True, now=at(tick))
+        mem.finish(run_name(tick))
+    history = mem.status()["history"]
+    assert [h["name"] for h in history] == [run_name(t) for t in range(260, 60, -20)]

@@ -171,6 +171,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Run Events
+         * @description Run events across experiments, newest first, with each run's experiment.
+         */
+        get: operations["events-list_run_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/experiments": {
         parameters: {
             query?: never;
@@ -223,6 +243,27 @@ export interface paths {
         put?: never;
         /** Create Run */
         post: operations["runs-create_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experiments/{experiment_id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Experiment
+         * @description Creates the experiment's Experiment custom resource (spec + hypothesis as tolerances).
+         *     The operator runs it and reports the run, its observations and the verdict back here.
+         */
+        post: operations["experiments-start_experiment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -871,6 +912,49 @@ export interface components {
             phase: "Pending" | "Baseline" | "Injecting" | "Observing" | "Recovering" | "Verdict" | "Finished" | "Aborted" | "Failed";
             /** Started At */
             started_at?: string | null;
+        };
+        /** RunEventPage */
+        RunEventPage: {
+            /** Items */
+            items: components["schemas"]["RunEventPublic"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
+        /**
+         * RunEventPublic
+         * @description An event of a run, with the experiment it belongs to (the cross-run event list).
+         */
+        RunEventPublic: {
+            /** Chaos Object Id */
+            chaos_object_id: number | null;
+            /** Experiment Id */
+            experiment_id: number | null;
+            /** Experiment Name */
+            experiment_name: string;
+            /** Id */
+            id: number;
+            /** Message */
+            message: string;
+            /** Namespace */
+            namespace: string;
+            /** Reason */
+            reason: string;
+            /** Run Id */
+            run_id: number;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "Normal" | "Warning";
         };
         /** RunPage */
         RunPage: {
@@ -1717,6 +1801,64 @@ export interface operations {
             };
         };
     };
+    "events-list_run_events": {
+        parameters: {
+            query?: {
+                namespace?: string | null;
+                experiment_id?: number | null;
+                type?: ("Normal" | "Warning") | null;
+                reason?: string | null;
+                /** @description inclusive, ISO 8601 */
+                since?: string | null;
+                /** @description exclusive, ISO 8601 */
+                until?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunEventPage"];
+                };
+            };
+            /** @description Missing, malformed or unknown bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The token lacks the needed permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     "experiments-list_experiments": {
         parameters: {
             query?: {
@@ -2116,6 +2258,82 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "experiments-start_experiment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                experiment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Missing, malformed or unknown bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The token lacks the needed permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such experiment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Its Experiment object already exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No probe or hypothesis, or a bad spec */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No Kubernetes cluster is connected */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };

@@ -10,6 +10,7 @@ export type Hypothesis = Schemas["HypothesisPublic"];
 export type Run = Schemas["RunPublic"];
 export type Observation = Schemas["ObservationPublic"];
 export type FaultlineEvent = Schemas["EventPublic"];
+export type RunEvent = Schemas["RunEventPublic"];
 export type ChaosObject = Schemas["ChaosObjectPublic"];
 export type Schedule = Schemas["SchedulePublic"];
 export type WhoAmI = Schemas["WhoAmI"];

@@ -45,6 +45,8 @@ export interface FormState {
   recoveryDeadline: string;
   hypothesisTitle: string;
   criteria: Criterion[];
+  /** The service URL the load probe measures; needed to start a run in the cluster. */
+  probeUrl: string;
 }
 
 export const EMPTY_FORM: FormState = {
@@ -64,7 +66,11 @@ export const EMPTY_FORM: FormState = {
   recoveryDeadline: "60s",
   hypothesisTitle: "",
   criteria: [{ metric: "qps", max_drop_percent: "20", max_increase_percent: "" }],
+  probeUrl: "",
 };
+
+/** The probe the form writes: a light closed-loop load (2 workers) on the service. */
+export const PROBE_NAME = "service";
 
 /** What the action's parameter means, or null when the action takes none. */
 export function paramLabel(kind: Kind, action: string): string | null {
@@ -171,6 +177,9 @@ export function toDocument(f: FormState): RequestDocument {
       },
     },
     spec: {
+      probes: f.probeUrl.trim()
+        ? [{ name: PROBE_NAME, type: "load", url: f.probeUrl.trim(), workers: 2 }]
+        : undefined,
       faults: [{ name: "fault-1", type: f.kind, [FIELD[f.kind]]: faultSpec(f) }],
       timing: {
         baseline: f.baseline,
@@ -199,6 +208,7 @@ export function fromYaml(text: string): { doc: RequestDocument; form: FormState 
   const spec = obj(doc.spec);
   const timing = obj(spec.timing);
   const fault = obj(Array.isArray(spec.faults) ? spec.faults[0] : undefined);
+  const probe = obj(Array.isArray(spec.probes) ? spec.probes[0] : undefined);
   const kind = (KINDS.includes(fault.type as Kind) ? fault.type : "PodChaos") as Kind;
   const chaos = obj(fault[FIELD[kind]]);
   const selector = obj(chaos.selector);
@@ -235,6 +245,7 @@ export function fromYaml(text: string): { doc: RequestDocument; form: FormState 
     recoveryDeadline: str(timing.recoveryDeadline, "60s"),
     hypothesisTitle: str(hyp.title),
     criteria,
+    probeUrl: str(probe.url),
   };
   return { doc, form };
 }
@@ -284,6 +295,8 @@ export function validate(f: FormState): Errors {
   const baseline = durationSeconds(f.baseline);
   if (baseline !== null && (baseline <= 0 || baseline > 3600))
     e["spec.timing.baseline"] = "more than 0 and at most 1h";
+  if (f.probeUrl.trim() && !/^https?:\/\/\S+$/.test(f.probeUrl.trim()))
+    e["spec.probes"] = "an http:// or https:// URL of the service, e.g. http://web.shop/";
   if (!f.hypothesisTitle.trim())
     e["hypothesis.title"] = "say what you expect, e.g. “QPS stays above 80 %”";
   if (f.criteria.length === 0) e["hypothesis.steady_state.criteria"] = "add at least one criterion";

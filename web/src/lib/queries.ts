@@ -1,7 +1,7 @@
 // TanStack Query hooks over the API: one place for query keys, so a mutation can invalidate
 // exactly what it changed.
 import { useQueries, useQuery } from "@tanstack/react-query";
-import { call, client, type Experiment, type FaultlineEvent, type Run } from "./api";
+import { call, client, type Experiment, type Run, type RunEvent } from "./api";
 import { TERMINAL_PHASES } from "./format";
 
 export interface ExperimentFilters {
@@ -63,28 +63,20 @@ export function useRunEvents(runId: number | undefined, live = false) {
   });
 }
 
-/** Events of many runs, newest first. The API has no cross-run event list, so this fans out. */
-export function useEventsOf(runs: Run[]) {
-  const results = useQueries({
-    queries: runs.map((r) => ({
-      queryKey: ["events", r.id],
-      queryFn: () =>
-        call(
-          client.GET("/api/v1/runs/{run_id}/events", {
-            params: { path: { run_id: r.id }, query: { limit: 100 } },
-          }),
-        ),
-      refetchInterval: 10000,
-    })),
+export interface EventFilters {
+  type?: RunEvent["type"];
+  namespace?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** Events of every run, newest first, in one request (GET /events). */
+export function useEvents(filters: EventFilters = {}) {
+  return useQuery({
+    queryKey: ["events", "all", filters],
+    queryFn: () => call(client.GET("/api/v1/events", { params: { query: filters } })),
+    refetchInterval: 5000,
   });
-  const events: (FaultlineEvent & { run: Run })[] = [];
-  results.forEach((res, i) => res.data?.items.forEach((e) => events.push({ ...e, run: runs[i]! })));
-  events.sort((a, b) => b.ts.localeCompare(a.ts));
-  return {
-    events,
-    loading: results.some((r) => r.isLoading),
-    error: results.find((r) => r.error)?.error,
-  };
 }
 
 export function isLive(run: Run | undefined): boolean {

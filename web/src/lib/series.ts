@@ -33,6 +33,32 @@ export const METRIC_KEYS = {
   dipDepth: "dip_depth_pct",
 } as const;
 
+/** The engine's names for the same figures: a run the operator reports carries its summary as
+ * `metrics.probes` (one entry per probe; the first one is the charted one). */
+const ENGINE_KEYS: Partial<Record<keyof typeof METRIC_KEYS, string>> = {
+  baselineMedian: "baselineQps",
+  baselineLow: "baselineLow",
+  timeToRecover: "timeToRecoverFromEndSeconds",
+  dipDepth: "dipDepthPercent",
+};
+
+/** The first probe's summary of a run reported by the engine, or {}. */
+export function probeSummary(metrics: Record<string, unknown>): Record<string, unknown> {
+  const probes = metrics.probes;
+  const first: unknown = Array.isArray(probes) ? probes[0] : undefined;
+  return first && typeof first === "object" ? (first as Record<string, unknown>) : {};
+}
+
+/** A run metric by its dashboard key, else by the engine's name for it. */
+export function metric(
+  metrics: Record<string, unknown>,
+  key: keyof typeof METRIC_KEYS,
+): number | null {
+  const own = num(metrics[METRIC_KEYS[key]]);
+  const engine = ENGINE_KEYS[key];
+  return own ?? (engine ? num(probeSummary(metrics)[engine]) : null);
+}
+
 /** Event reasons that stand in for missing metric keys. */
 const EVENT_REASONS: Record<string, "faultStart" | "faultEnd" | "abortAt" | "recoveredAt"> = {
   FaultInjected: "faultStart",
@@ -76,13 +102,15 @@ export function chartModel(
     const key = EVENT_REASONS[e.reason];
     if (key && marks[key] === null) marks[key] = Date.parse(e.ts) / 1000;
   }
-  const median = num(metrics[METRIC_KEYS.baselineMedian]);
+  const median = metric(metrics, "baselineMedian");
   let baseline: Band | null = null;
   if (median !== null) {
+    const low = metric(metrics, "baselineLow");
     baseline = {
       median,
-      low: num(metrics[METRIC_KEYS.baselineLow]) ?? median * 0.95,
-      high: num(metrics[METRIC_KEYS.baselineHigh]) ?? median * 1.05,
+      low: low ?? median * 0.95,
+      // The engine reports the lower edge only: its band is symmetric.
+      high: metric(metrics, "baselineHigh") ?? (low !== null ? 2 * median - low : median * 1.05),
     };
   } else if (marks.faultStart !== null) {
     const start = marks.faultStart;

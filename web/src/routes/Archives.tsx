@@ -5,7 +5,7 @@ import { ConfirmButton } from "../components/ConfirmButton";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { call, client } from "../lib/api";
 import { seconds, when } from "../lib/format";
-import { METRIC_KEYS, num } from "../lib/series";
+import { metric } from "../lib/series";
 
 export function Archives() {
   const queries = useQueryClient();
@@ -48,7 +48,7 @@ export function Archives() {
                 <td>
                   <VerdictBadge verdict={r.verdict} />
                 </td>
-                <td>{seconds(num(r.metrics[METRIC_KEYS.timeToRecover]))}</td>
+                <td>{seconds(metric(r.metrics, "timeToRecover"))}</td>
                 <td>{when(r.finished_at)}</td>
                 <td>{when(r.archived_at)}</td>
                 <td>

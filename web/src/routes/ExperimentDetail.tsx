@@ -11,10 +11,12 @@ import { Trend } from "../components/Trend";
 import { call, client, type Hypothesis, type Run } from "../lib/api";
 import { seconds, when } from "../lib/format";
 import { isLive, useRunEvents, useRuns } from "../lib/queries";
-import { chartModel, METRIC_KEYS, num } from "../lib/series";
+import { chartModel, metric, probeSummary } from "../lib/series";
 
 function HypothesisCard({ hypothesis, run }: { hypothesis: Hypothesis | undefined; run?: Run }) {
-  const metrics = Object.entries(run?.metrics ?? {}).filter(([, v]) => typeof v !== "object");
+  // A run reported by the engine keeps its figures per probe: show the charted probe's.
+  const all = { ...(run?.metrics ?? {}), ...probeSummary(run?.metrics ?? {}) };
+  const metrics = Object.entries(all).filter(([, v]) => typeof v !== "object");
   return (
     <section className="card" aria-labelledby="hyp-h">
       <h2 id="hyp-h">
@@ -70,7 +72,7 @@ function RunComparison({
   onPick: (id: number) => void;
   picked?: number;
 }) {
-  const ttr = [...runs].reverse().map((r) => num(r.metrics[METRIC_KEYS.timeToRecover]));
+  const ttr = [...runs].reverse().map((r) => metric(r.metrics, "timeToRecover"));
   return (
     <section className="card" aria-labelledby="cmp-h">
       <h2 id="cmp-h">Runs over time</h2>
@@ -107,10 +109,10 @@ function RunComparison({
               <td>
                 <VerdictBadge verdict={r.verdict} />
               </td>
-              <td>{seconds(num(r.metrics[METRIC_KEYS.timeToRecover]))}</td>
+              <td>{seconds(metric(r.metrics, "timeToRecover"))}</td>
               <td>
-                {num(r.metrics[METRIC_KEYS.dipDepth]) != null
-                  ? `${num(r.metrics[METRIC_KEYS.dipDepth])!.toFixed(1)} %`
+                {metric(r.metrics, "dipDepth") != null
+                  ? `${metric(r.metrics, "dipDepth")!.toFixed(1)} %`
                   : "—"}
               </td>
             </tr>
@@ -167,6 +169,15 @@ export function ExperimentDetail() {
     () => chartModel(observations.data?.points ?? [], run?.metrics ?? {}, events.data?.items ?? []),
     [observations.data, run?.metrics, events.data],
   );
+  const start = useMutation({
+    mutationFn: () =>
+      call(
+        client.POST("/api/v1/experiments/{experiment_id}/start", {
+          params: { path: { experiment_id: id } },
+        }),
+      ),
+    onSuccess: () => queries.invalidateQueries({ queryKey: ["runs", id] }),
+  });
   const archive = useMutation({
     mutationFn: (runId: number) =>
       call(client.POST("/api/v1/runs/{run_id}/archive", { params: { path: { run_id: runId } } })),
@@ -176,7 +187,9 @@ export function ExperimentDetail() {
   const e = experiment.data;
   return (
     <>
-      <ErrorNotice error={experiment.error ?? runs.error ?? observations.error ?? archive.error} />
+      <ErrorNotice
+        error={experiment.error ?? runs.error ?? observations.error ?? archive.error ?? start.error}
+      />
       {e ? (
         <>
           <h1>
@@ -184,6 +197,21 @@ export function ExperimentDetail() {
             <VerdictBadge verdict={e.verdict} />
           </h1>
           {e.description ? <p>{e.description}</p> : null}
+          <p className="actions">
+            <button
+              type="button"
+              disabled={start.isPending || live}
+              onClick={() => start.mutate()}
+              title="Creates the Experiment object in the cluster; the operator runs it"
+            >
+              Start run
+            </button>{" "}
+            {start.data ? (
+              <span role="status">
+                {start.data.kind} {start.data.namespace}/{start.data.name}: {start.data.detail}
+              </span>
+            ) : null}
+          </p>
         </>
       ) : (
         <h1>Experiment #{id}</h1>

@@ -325,6 +325,21 @@ export function NewExperiment() {
             </Field>
           </fieldset>
           <fieldset>
+            <legend>Measurement</legend>
+            <Field label="Probe URL" error={errors["spec.probes"]}>
+              {(id, aria) => (
+                <input
+                  id={id}
+                  {...aria}
+                  type="url"
+                  placeholder="http://web.shop/ (needed to start a run)"
+                  value={form.probeUrl}
+                  onChange={(e) => update({ probeUrl: e.target.value })}
+                />
+              )}
+            </Field>
+          </fieldset>
+          <fieldset>
             <legend>Hypothesis</legend>
             <Field label="Hypothesis title" error={errors["hypothesis.title"]}>
               {(id, aria) => (

@@ -4,13 +4,13 @@ import { Link } from "react-router-dom";
 import { StatusBadge, VerdictBadge } from "../components/Badge";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Trend } from "../components/Trend";
-import type { Run } from "../lib/api";
+import type { FaultlineEvent, Run, RunEvent } from "../lib/api";
 import { seconds, when } from "../lib/format";
-import { useEventsOf, useExperiments, useRunsOf } from "../lib/queries";
-import { METRIC_KEYS, num } from "../lib/series";
+import { useEvents, useExperiments, useRunsOf } from "../lib/queries";
+import { metric } from "../lib/series";
 
 export function ttrSeries(runs: Run[]): (number | null)[] {
-  return [...runs].reverse().map((r) => num(r.metrics[METRIC_KEYS.timeToRecover]));
+  return [...runs].reverse().map((r) => metric(r.metrics, "timeToRecover"));
 }
 
 export function Overview() {
@@ -18,8 +18,7 @@ export function Overview() {
   const all = experiments.data?.items ?? [];
   const recent = [...all].sort((a, b) => b.updated_at.localeCompare(a.updated_at)).slice(0, 10);
   const runs = useRunsOf(recent);
-  const latestRuns = runs.map((r) => r.data?.items[0]).filter((r): r is Run => !!r);
-  const events = useEventsOf(latestRuns);
+  const events = useEvents({ limit: 15 });
   const running = all.filter((e) => e.status === "running");
   const verdicts = recent.filter((e) => e.verdict !== null);
 
@@ -94,18 +93,20 @@ export function Overview() {
       </section>
       <section aria-labelledby="events-h" className="card">
         <h2 id="events-h">Recent events</h2>
-        <EventTable events={events.events.slice(0, 15)} />
+        <EventTable events={events.data?.items ?? []} />
       </section>
     </>
   );
 }
 
-export function EventTable({
-  events,
-}: {
-  events: { id: number; ts: string; type: string; reason: string; message: string; run?: Run }[];
-}) {
+function isRunEvent(e: FaultlineEvent | RunEvent): e is RunEvent {
+  return "experiment_name" in e;
+}
+
+/** Events of one subject, or of many runs (then a column names each event's experiment). */
+export function EventTable({ events }: { events: (FaultlineEvent | RunEvent)[] }) {
   if (events.length === 0) return <p className="muted">No events.</p>;
+  const ofRuns = events.every(isRunEvent);
   return (
     <table>
       <thead>
@@ -114,7 +115,7 @@ export function EventTable({
           <th scope="col">Type</th>
           <th scope="col">Reason</th>
           <th scope="col">Message</th>
-          {events[0]?.run ? <th scope="col">Run</th> : null}
+          {ofRuns ? <th scope="col">Run</th> : null}
         </tr>
       </thead>
       <tbody>
@@ -124,14 +125,14 @@ export function EventTable({
             <td>{e.type}</td>
             <td>{e.reason}</td>
             <td>{e.message}</td>
-            {e.run ? (
+            {isRunEvent(e) ? (
               <td>
-                {e.run.experiment_id ? (
-                  <Link to={`/experiments/${e.run.experiment_id}`}>
-                    {e.run.experiment_name} #{e.run.id}
+                {e.experiment_id ? (
+                  <Link to={`/experiments/${e.experiment_id}`}>
+                    {e.namespace}/{e.experiment_name} #{e.run_id}
                   </Link>
                 ) : (
-                  `${e.run.experiment_name} #${e.run.id}`
+                  `${e.namespace}/${e.experiment_name} #${e.run_id}`
                 )}
               </td>
             ) : null}

@@ -1,0 +1,159 @@
+"""Faultline installed for the demo with Helm, a login token, and the dashboard on a local port.
+
+One namespace holds the release, the etcd target and the Experiments, and the operator watches
+only that namespace (other Faultline installs may share the cluster). The operator runs the
+load probes in its own pod (FAULTLINE_PROBE_MODE=local, reaching etcd through cluster DNS) and
+mirrors every run into the dashboard with the demo's token: a ServiceAccount bound to the
+chart's `-edit` role, whose long-lived token is also the one you paste into the login page.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cluster import ROOT, DemoCluster, DemoError
+from target import wait_for
+
+CHART = ROOT / "helm" / "faultline"
+STATE = Path("/var/lib/faultline-demo")
+ADMIN = "demo-admin"
+
+
+def fullname(namespace: str) -> str:
+    return namespace  # the release and its cluster-wide roles are named after the namespace
+
+
+def _admin_objects(namespace: str) -> list[dict[str, Any]]:
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": ADMIN}},
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "kubernetes.io/service-account-token",
+            "metadata": {
+                "name": f"{ADMIN}-token",
+                "annotations": {"kubernetes.io/service-account.name": ADMIN},
+            },
+        },
+        {
+            # Cluster-wide: the dashboard checks run and observation writes (paths without a
+            # namespace) against the whole cluster.
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": f"{namespace}-{ADMIN}"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": f"{fullname(namespace)}-edit",
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": ADMIN, "namespace": namespace}],
+        },
+    ]
+
+
+def admin_token(c: DemoCluster, namespace: str) -> str:
+    """Create the demo's ServiceAccount and wait for its token Secret to be filled in."""
+    if not c.kubectl("get", "namespace", namespace, "--ignore-not-found", "-o", "name"):
+        c.kubectl("create", "namespace", namespace)
+    c.apply(_admin_objects(namespace), namespace)
+    found: list[str] = []
+
+    def filled() -> bool:
+        data = c.kubectl_json("get", "secret", "-n", namespace, f"{ADMIN}-token").get("data")
+        found[:] = [base64.b64decode(data["token"]).decode()] if data and "token" in data else []
+        return bool(found)
+
+    wait_for("the demo ServiceAccount's token", filled, timeout=60)
+    return found[0]
+
+
+def values(c: DemoCluster, namespace: str, image_id: str) -> dict[str, Any]:
+    name = fullname(namespace)
+    # A rebuilt image keeps its tag: the annotation changes with it, so the pods roll.
+    rollout = {"demo.faultline.dev/image-id": image_id} if image_id else {}
+    chaosd: dict[str, Any] = {
+        "stateDir": f"/var/lib/faultline/chaosd-{namespace}",
+        "podAnnotations": rollout,
+    }
+    if c.local:  # the dev cluster's containerd listens on its own socket
+        chaosd["criSocket"] = {"enabled": True, "path": str(c.settings.containerd_socket)}
+    return {
+        "fullnameOverride": name,
+        "operator": {
+            "watchNamespaces": [namespace],
+            "podAnnotations": rollout,
+            "extraEnv": [
+                {"name": "FAULTLINE_PROBE_MODE", "value": "local"},
+                {"name": "FAULTLINE_DASHBOARD_URL", "value": f"http://{name}-dashboard"},
+                {
+                    "name": "FAULTLINE_DASHBOARD_TOKEN",
+                    "valueFrom": {"secretKeyRef": {"name": f"{ADMIN}-token", "key": "token"}},
+                },
+            ],
+        },
+        "chaosd": chaosd,
+        "dashboard": {"podAnnotations": rollout},
+    }
+
+
+def install(c: DemoCluster, namespace: str, image_id: str) -> None:
+    """`helm upgrade --install`: a no-op roll when nothing changed, so re-runs are quick."""
+    c.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(ROOT / "crds"))
+    c.helm(
+        "upgrade", "--install", namespace, str(CHART), "-n", namespace,
+        "--wait", "--timeout=5m", values=values(c, namespace, image_id),
+    )  # fmt: skip
+
+
+def _pidfile(namespace: str) -> Path:
+    return STATE / namespace / "port-forward.pid"
+
+
+def stop_dashboard(namespace: str) -> None:
+    """Stop the port-forward this demo started earlier (its own process group, by its id)."""
+    pidfile = _pidfile(namespace)
+    try:
+        pid = int(pidfile.read_text())
+        os.killpg(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        pass
+    pidfile.unlink(missing_ok=True)
+
+
+def serve_dashboard(c: DemoCluster, namespace: str, port: int) -> str:
+    """Port-forward the dashboard Service to 127.0.0.1:`port` in the background (restarted if
+    the dashboard pod is replaced) and return its URL once it answers."""
+    url = f"http://127.0.0.1:{port}"
+    stop_dashboard(namespace)
+    forward = (
+        f"while true; do '{c.kubectl_path}' --kubeconfig='{c.kubeconfig}' -n '{namespace}' "
+        f"port-forward --address 127.0.0.1 'svc/{fullname(namespace)}-dashboard' {port}:80; "
+        "sleep 1; done"
+    )
+    _pidfile(namespace).parent.mkdir(parents=True, exist_ok=True)
+    log = open(_pidfile(namespace).with_name("port-forward.log"), "ab")  # noqa: SIM115
+    proc = subprocess.Popen(
+        ["sh", "-c", forward], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+        start_new_session=True,
+    )  # fmt: skip
+    log.close()
+    _pidfile(namespace).write_text(str(proc.pid))
+
+    def answers() -> bool:
+        try:
+            return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_for(f"the dashboard at {url}", answers, timeout=60)
+    except DemoError:
+        stop_dashboard(namespace)
+        raise
+    return url  # the port-forward keeps running: it outlives the demo on purpose

@@ -1,0 +1,155 @@
+"""The cross-run event list (GET /events): filters, newest first, pagination, auth; and
+starting an experiment, which needs a cluster (local mode explains that)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from backend.api.experiment_manifest import experiment_spec
+from backend.spec import API_VERSION, validate_manifest
+from tests.api.server import RunningServer
+from tests.api.test_runs import start_run
+
+
+def _events(client: httpx.Client, run: dict[str, Any], *events: tuple[str, str, str]) -> None:
+    body = {"events": [{"ts": ts, "type": t, "reason": r} for ts, t, r in events]}
+    r = client.post(f"/api/v1/runs/{run['id']}/events:batch", json=body)
+    assert r.status_code == 201, r.text
+
+
+def _seed(client: httpx.Client) -> tuple[dict[str, Any], dict[str, Any]]:
+    cart = start_run(client, "shop", "cart")
+    search = start_run(client, "search", "index")
+    _events(client, cart, ("2026-01-01T10:00:00Z", "Normal", "FaultInjected"),
+            ("2026-01-01T10:00:30Z", "Normal", "FaultRemoved"))  # fmt: skip
+    _events(client, search, ("2026-01-01T10:00:10Z", "Warning", "Aborted"),
+            ("2026-01-01T10:00:20Z", "Normal", "Recovered"))  # fmt: skip
+    return cart, search
+
+
+def _list(client: httpx.Client, **params: Any) -> Any:
+    r = client.get("/api/v1/events", params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_events_of_every_run_newest_first(client: httpx.Client) -> None:
+    cart, _ = _seed(client)
+    page = _list(client)
+    assert page["total"] == 4
+    assert [e["reason"] for e in page["items"]] == [
+        "FaultRemoved", "Recovered", "Aborted", "FaultInjected",
+    ]  # fmt: skip
+    first = page["items"][0]
+    assert (first["run_id"], first["namespace"], first["experiment_name"]) == (
+        cart["id"], "shop", "cart",
+    )  # fmt: skip
+    assert first["experiment_id"] == cart["experiment_id"]
+
+
+def test_filters_combine_and_pages_add_up(client: httpx.Client) -> None:
+    cart, search = _seed(client)
+    assert [e["reason"] for e in _list(client, namespace="search")["items"]] == [
+        "Recovered", "Aborted",
+    ]  # fmt: skip
+    only = _list(client, experiment_id=cart["experiment_id"], type="Normal")
+    assert [e["reason"] for e in only["items"]] == ["FaultRemoved", "FaultInjected"]
+    assert _list(client, type="Warning")["items"][0]["run_id"] == search["id"]
+    assert _list(client, reason="Recovered")["total"] == 1
+    window = _list(client, since="2026-01-01T10:00:10Z", until="2026-01-01T10:00:30Z")
+    assert [e["reason"] for e in window["items"]] == ["Recovered", "Aborted"]
+    pages = [_list(client, limit=3, offset=o) for o in (0, 3)]
+    assert [p["total"] for p in pages] == [4, 4]
+    assert [len(p["items"]) for p in pages] == [3, 1]
+    ids = [e["id"] for p in pages for e in p["items"]]
+    assert ids == [e["id"] for e in _list(client)["items"]]
+
+
+def test_events_of_a_deleted_experiments_archived_run_keep_its_name(
+    client: httpx.Client,
+) -> None:
+    cart, _ = _seed(client)
+    client.patch(f"/api/v1/runs/{cart['id']}", json={"phase": "Finished", "verdict": "passed"})
+    assert client.post(f"/api/v1/runs/{cart['id']}/archive").status_code == 200
+    assert client.delete(f"/api/v1/experiments/{cart['experiment_id']}").status_code == 204
+    kept = _list(client, namespace="shop")["items"]
+    assert {(e["experiment_id"], e["experiment_name"]) for e in kept} == {(None, "cart")}
+
+
+def test_bad_filters_name_the_parameter(client: httpx.Client) -> None:
+    for params, field in [
+        ({"type": "Info"}, "type"),
+        ({"since": "2026-01-01T10:00:00"}, "since"),  # no time zone
+        ({"namespace": "Shop"}, "namespace"),
+        ({"limit": 0}, "limit"),
+    ]:
+        r = client.get("/api/v1/events", params=params)
+        assert r.status_code == 422, params
+        assert [e["loc"] for e in r.json()["detail"]] == [["query", field]], r.text
+
+
+def test_events_need_a_token(anon: httpx.Client) -> None:
+    r = anon.get("/api/v1/events")
+    assert r.status_code == 401
+    assert "faultline dashboard reset-token" in r.json()["detail"]
+
+
+def test_start_in_local_mode_is_503_naming_the_cluster(
+    client: httpx.Client, server: RunningServer
+) -> None:
+    hypothesis = client.post(
+        "/api/v1/hypotheses",
+        json={
+            "title": "t",
+            "steady_state": {"criteria": [{"metric": "qps", "max_drop_percent": 30}]},
+        },
+    ).json()
+    spec = {"probes": [{"name": "web", "type": "load", "url": "http://web/"}]}
+    exp = client.post(
+        "/api/v1/experiments",
+        json={"namespace": "shop", "name": "s", "hypothesis_id": hypothesis["id"], "spec": spec},
+    ).json()
+    r = client.post(f"/api/v1/experiments/{exp['id']}/start")
+    assert r.status_code == 503
+    assert "cannot create Experiment shop/s: no Kubernetes cluster" in r.json()["detail"]
+    bare = client.post("/api/v1/experiments", json={"namespace": "shop", "name": "b"}).json()
+    r = client.post(f"/api/v1/experiments/{bare['id']}/start")
+    assert r.status_code == 422
+    assert "spec.probes is empty" in r.json()["detail"]
+
+
+def test_hypothesis_becomes_tolerances_of_a_valid_experiment() -> None:
+    hypothesis = {
+        "title": "QPS back to 70 % within 45 s",
+        "steady_state": {
+            "baseline_seconds": 20,
+            "recovery_deadline_seconds": 45,
+            "criteria": [
+                {"metric": "qps", "max_drop_percent": 30},
+                {"metric": "error_rate", "max": 0.05},
+                {"metric": "latency_p99_ms", "max_increase_percent": 50},
+            ],
+        },
+    }
+    kill = {"action": "pod-kill", "mode": "one", "selector": {"labelSelectors": {"app": "web"}}}
+    fault = {"name": "f", "type": "PodChaos", "podChaos": kill}
+    spec = {
+        "probes": [{"name": "web", "type": "load", "url": "http://web/"}],
+        "faults": [fault],
+        "timing": {"faultDuration": "10s"},
+    }
+    out = experiment_spec("shop/s", spec, hypothesis)
+    assert out["hypothesis"]["tolerances"] == [
+        {"probe": "web", "recoverTo": 70, "within": "45s"},
+        {"probe": "web", "metric": "errorRate", "during": "afterRecovery", "atMost": 0.05},
+        {"probe": "web", "metric": "latencyP99", "during": "afterRecovery",
+         "atMostPercentOfBaseline": 150},
+    ]  # fmt: skip
+    assert out["timing"] == {"baseline": "20s", "recoveryDeadline": "45s", "faultDuration": "10s"}
+    manifest = {
+        "apiVersion": API_VERSION, "kind": "Experiment",
+        "metadata": {"name": "s", "namespace": "shop"}, "spec": out,
+    }  # fmt: skip
+    assert validate_manifest(manifest) == []
