@@ -133,6 +133,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,11 @@ time. The truth is the noiseless curve's time-to-recover (back at >= 90 % of bas
 the estimate is what `backend.domain.verdict.evaluate` reports. Prints the error distribution
 and how often the criterion "recoverTo: 90 within 20s from faultStart" got the right verdict.
 
+A second set of trials has step outages: the service refuses everything from the fault start
+for a random T (1..20 s), sampled as the load probe samples (each 200 ms interval counts the
+successes that finished in it, Poisson noise), so the true time-to-recover is T exactly - the
+shape of the e2e ground-truth test (tests/e2e/test_experiment_truth.py).
+
 Usage: .venv/bin/python bench/verdict_accuracy.py [trials]
 """
 
@@ -70,6 +75,23 @@ def trial(rng: random.Random) -> tuple[float, float | None]:
     return truth, results["web"].metrics.time_to_recover_from_start
 
 
+def step_trial(rng: random.Random) -> tuple[float, float | None]:
+    outage = rng.uniform(1.0, 20.0)
+    offset = rng.uniform(0.0, DT)  # where the probe's intervals fall relative to the fault
+    samples = []
+    for i in range(int(END / DT)):
+        end = offset + (i + 1) * DT
+        down = max(0.0, min(end, FAULT_START + outage) - max(end - DT, FAULT_START))
+        n = _poisson(rng, BASE * (DT - down))
+        samples.append(Sample(end, n / DT, 0.0, requests=max(n, 1)))
+    tol = Tolerance.model_validate(
+        {"probe": "web", "recoverTo": 90, "within": "60s", "from": "faultStart"}
+    )
+    tl = Timeline(0.0, FAULT_START, FAULT_START + outage, END, hold=3.0)
+    results, _ = evaluate([tol], {"web": samples}, tl)
+    return outage, results["web"].metrics.time_to_recover_from_start
+
+
 def main() -> None:
     trials = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     rng = random.Random(42)
@@ -101,6 +123,16 @@ def main() -> None:
         f"({100 * right / trials:.1f}%); truth/verdict counts {confusion}"
     )
     print(f"evaluation time: {1000 * elapsed / trials:.1f} ms per run")
+    steps = [step_trial(rng) for _ in range(trials)]
+    errs = [est - truth for truth, est in steps if est is not None]
+    abs_errs = sorted(abs(e) for e in errs)
+    print(
+        f"step outages (T = 1..20 s, truth = T): mean error {statistics.fmean(errs):+.2f}s, "
+        f"median |err| {statistics.median(abs_errs):.2f}s, "
+        f"p95 |err| {abs_errs[int(0.95 * (len(abs_errs) - 1))]:.2f}s, "
+        f"max |err| {abs_errs[-1]:.2f}s, "
+        f"within 1 s: {sum(e <= 1.0 for e in abs_errs)}/{len(steps)}"
+    )
 
 
 if __name__ == "__main__":

@@ -26,7 +26,9 @@ def _seconds(value: float) -> str:
     return f"{value:g}s"
 
 
-def tolerances(criteria: list[dict[str, Any]], probe: str, deadline_s: float) -> list[dict]:  # type: ignore[type-arg]
+def tolerances(
+    criteria: list[dict[str, Any]], probe: str, deadline_s: float
+) -> list[dict[str, Any]]:
     """One tolerance per bound of each criterion (the engine takes exactly one bound each).
 
     A QPS drop limit becomes a recovery target: back to (100 - drop) % of the baseline within

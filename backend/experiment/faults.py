@@ -5,11 +5,13 @@ fault really being in force (verified injection)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from backend.spec.experiment import ExperimentSpec
 from backend.spec.kinds import API_VERSION, GROUP, KINDS
+from chaosd.duration import parse_duration
 
 EXPERIMENT_LABEL = f"{GROUP}/experiment"
 
@@ -21,13 +23,16 @@ def child_name(experiment: str, fault: str) -> str:
 def child_manifests(
     spec: ExperimentSpec, namespace: str, name: str, uid: str
 ) -> list[dict[str, Any]]:
-    """One manifest per fault. Each carries the experiment's faultDuration as its own duration
-    too, so the fault ends on time even if the engine dies before it can delete it."""
+    """One manifest per fault. Each carries its own duration too - the experiment's
+    faultDuration plus its injectionTimeout, as the fault window may start that late - so the
+    fault ends even if the engine dies before it can delete it."""
+    timing = spec.timing
+    backstop = parse_duration(timing.faultDuration) + parse_duration(timing.injectionTimeout)
     out = []
     for fault in spec.faults:
         chaos = fault.chaos_spec().model_dump(mode="json", exclude_none=True, by_alias=True)
         if "duration" in KINDS[fault.type].spec.model_fields:
-            chaos["duration"] = spec.timing.faultDuration
+            chaos["duration"] = f"{math.ceil(backstop)}s"
         out.append(
             {
                 "apiVersion": API_VERSION,

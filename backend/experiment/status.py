@@ -112,8 +112,10 @@ def render(
     times = list(old.phaseTimes)
     if not times or times[-1].phase != st.phase:
         times.append(PhaseTime.model_validate({"phase": st.phase, "time": _iso(now)}))
-    out = old.model_copy(
-        update={
+    # Validated, not model_copy(update=...): `extra` holds JSON values (ISO times) to parse.
+    out = ExperimentStatus.model_validate(
+        {
+            **old.model_dump(),
             "phase": st.phase,
             "verdict": st.verdict,
             "aborted": st.verdict == "Aborted",
@@ -129,6 +131,4 @@ def render(
             **extra,
         }
     )
-    return ExperimentStatus.model_validate(out.model_dump()).model_dump(
-        mode="json", exclude_none=True, by_alias=True
-    )
+    return out.model_dump(mode="json", exclude_none=True, by_alias=True)

@@ -22,6 +22,7 @@ from backend.clients.chaosd import ChaosdClient, ChaosdError
 from backend.operator import (
     experiments,  # noqa: F401  (registers the Experiment daemon)
     metrics,
+    pods,
 )
 from backend.operator.chaos import ChaosObject, World, reconcile, recover_all
 from backend.operator.deadlines import Deadlines
@@ -120,8 +121,9 @@ killswitch = KillSwitch(
     lambda: kube.config_map_data(settings.operator_namespace, KILLSWITCH_NAME),
     _withdraw_everything,
 )
+pod_lister = pods.PodLister()
 world = World(
-    list_pods=kube.list_pods,
+    list_pods=pod_lister,
     node_labels=kube.node_labels,
     delete_pod=kube.delete_pod,
     kill_container=_kill,
@@ -156,6 +158,8 @@ _written: dict[str, dict[str, Any]] = {}
 _locks: dict[str, threading.Lock] = {}
 _deleted: set[str] = set()
 """Objects whose delete handler ran: nothing may inject for them again."""
+_bodies: dict[str, Mapping[str, Any]] = {}
+"""The last body of each live object, for reconciles that no kopf handler started."""
 _locks_guard = threading.Lock()
 deadlines = Deadlines()
 
@@ -165,6 +169,19 @@ def _lock(uid: str) -> threading.Lock:
         return _locks.setdefault(uid, threading.Lock())
 
 
+def _slim(body: Mapping[str, Any]) -> dict[str, Any]:
+    """What a later reconcile and its Events need of a body (not managedFields and the like)."""
+    meta = body["metadata"]
+    keep = ("name", "namespace", "uid", "annotations", "resourceVersion")
+    return {
+        "apiVersion": body.get("apiVersion"),
+        "kind": body.get("kind"),
+        "metadata": {k: meta[k] for k in keep if k in meta},
+        "spec": body.get("spec"),
+        "status": body.get("status"),
+    }
+
+
 def _reconcile(plural: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
     """Reconcile, tell what changed (Events, metrics), arm the deadline; return the status to
     store (None: Finished and nothing to write)."""
@@ -172,6 +189,7 @@ def _reconcile(plural: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
     with _lock(uid):
         if uid in _deleted:
             return None
+        _bodies[uid] = _slim(body)
         obj = _obj(plural, body, _written.get(uid))
         if obj.status.get("phase") == "Finished":
             metrics.set_phase(obj.uid, obj.kind, "Finished")
@@ -207,7 +225,9 @@ def _arm_deadline(plural: str, obj: ChaosObject, status: dict[str, Any]) -> None
     end = datetime.fromisoformat(status["startTime"]) + timedelta(seconds=parse_duration(duration))
     left = (end - datetime.now(UTC)).total_seconds()
     if left <= settings.tick_seconds + 1:  # later deadlines are armed by a later tick
-        deadlines.arm(obj.uid, left, lambda: _reconcile_now(plural, obj.namespace, obj.name))
+        deadlines.arm(
+            obj.uid, left, lambda: _reconcile_now(obj.uid, plural, obj.namespace, obj.name)
+        )
 
 
 def _changed(body: Mapping[str, Any], status: dict[str, Any] | None) -> bool:
@@ -220,19 +240,28 @@ def _changed(body: Mapping[str, Any], status: dict[str, Any] | None) -> bool:
     return stored != status
 
 
-def _reconcile_now(plural: str, namespace: str, name: str) -> None:
-    """Reconcile outside kopf's handler cycle (a deadline, a pod event): read, act, write."""
-    try:
-        body = kube.get_chaos(GROUP, VERSION, plural, namespace, name)
-    except kube.KubeError as e:
-        if e.status == 404:
-            return  # deleted meanwhile: its delete handler recovers it
-        raise
-    if body["metadata"].get("deletionTimestamp"):
-        return  # being deleted: the delete handler owns it now
+def _reconcile_now(uid: str, plural: str, namespace: str, name: str) -> None:
+    """Reconcile outside kopf's handler cycle (a deadline, a pod event), then write the status.
+
+    From the body kopf last handed us: a chaos spec is immutable, our own status copy is the
+    freshest, and a pause-annotation change reaches its own handler. Reading the object first
+    had put an API round trip between the deadline and the faults' withdrawal. A deletion is
+    safe too: the delete handler takes the object's lock and recovers after any reconcile."""
+    body = _bodies.get(uid)
+    if body is None:  # not seen by a handler of this process yet
+        try:
+            body = kube.get_chaos(GROUP, VERSION, plural, namespace, name)
+        except kube.KubeError as e:
+            if e.status == 404:
+                return  # deleted meanwhile: its delete handler recovers it
+            raise
     status = _reconcile(plural, body)
     if status is not None and _changed(body, status):
-        kube.patch_chaos_status(GROUP, VERSION, plural, namespace, name, status)
+        try:
+            kube.patch_chaos_status(GROUP, VERSION, plural, namespace, name, status)
+        except kube.KubeError as e:
+            if e.status != 404:
+                raise
 
 
 kicker = Kicker(_reconcile_now)
@@ -267,6 +296,7 @@ def _register(plural: str) -> None:
         # deadline, a pod event) finishes before the recovery, and none starts after it.
         with _lock(uid):
             _deleted.add(uid)
+            _bodies.pop(uid, None)
             obj = _obj(plural, body, _written.pop(uid, None))
             metrics.set_phase(obj.uid, obj.kind, None)
             deadlines.cancel(obj.uid)
@@ -292,10 +322,25 @@ for _plural in CHAOS_PLURALS:
     _register(_plural)
 
 
+class _QuietPodEvents(logging.Filter):
+    """kopf logs every handled watch event at INFO; one line per pod event in the cluster
+    would drown the operator's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "'pods-kick'" not in record.getMessage()
+
+
+logging.getLogger("kopf.objects").addFilter(_QuietPodEvents())
+
+
 @kopf.on.event("", "v1", "pods", id="pods-kick")
 async def on_pod(event: Mapping[str, Any], **_: Any) -> None:
     # Async and non-blocking: the kicked reconciles run in the kicker's own threads.
-    kicker.pod_event(event.get("type"), event.get("object") or {})
+    pod = event.get("object") or {}
+    namespace = (pod.get("metadata") or {}).get("namespace")
+    if namespace:
+        pod_lister.invalidate(namespace)
+    kicker.pod_event(event.get("type"), pod)
 
 
 @kopf.on.startup()

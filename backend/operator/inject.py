@@ -83,8 +83,15 @@ class Injector:
                 "".join(f.model_dump_json() for f in faults).encode() + info.container_id.encode()
             ).hexdigest()
             if self._pushed.get(key) == digest:
-                chaosd.renew(key.target_id)
-                return PushResult(key, ok=True)
+                try:
+                    chaosd.renew(key.target_id)
+                    return PushResult(key, ok=True)
+                except ChaosdError as e:
+                    if e.status != 404:
+                        raise
+                    # chaosd no longer holds the target (its lease lapsed while ticks ran
+                    # late, or it lost its journal): apply it again now, not a tick later.
+                    log.warning("%s/%s had lapsed on chaosd; re-applying", key.node, key.target_id)
             pid = chaosd.resolve_container(info.container_id)
             desired = DesiredState(
                 pid=pid, faults=faults, lease_seconds=self._lease, owner=info.owner_ref

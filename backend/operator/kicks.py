@@ -54,8 +54,8 @@ def selected_namespaces(spec: Mapping[str, Any], own: str) -> frozenset[str]:
 
 
 class Kicker:
-    def __init__(self, run: Callable[[str, str, str], None]) -> None:
-        """`run(plural, namespace, name)` reconciles one object and writes its status."""
+    def __init__(self, run: Callable[[str, str, str, str], None]) -> None:
+        """`run(uid, plural, namespace, name)` reconciles one object and writes its status."""
         self._run = run
         self._lock = threading.Lock()
         self._objects: dict[str, tuple[str, str, str, frozenset[str]]] = {}
@@ -110,7 +110,7 @@ class Kicker:
             with self._lock:
                 self._again.discard(uid)
             try:
-                self._run(plural, namespace, name)
+                self._run(uid, plural, namespace, name)
             except Exception as e:  # the tick retries; a kick is only an early reconcile
                 log.warning("kick of %s/%s failed: %s", namespace, name, e)
             with self._lock:

@@ -14,6 +14,7 @@ the dashboard API.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ import httpx
 from backend.probes.series import IntervalAggregator, Observation
 
 Sink = Callable[[list[Observation]], Awaitable[None]]
+OPEN_LOOP_CLIENTS = 16
 
 
 @dataclass
@@ -78,19 +80,25 @@ async def run_load(cfg: LoadConfig, sink: Sink, stop: asyncio.Event | None = Non
     stop = stop or asyncio.Event()
     start_mono = time.monotonic()
     agg = IntervalAggregator(start=_wall(start_mono), interval=cfg.interval)
-    limits = httpx.Limits(
-        max_connections=max(cfg.workers, 64) if cfg.rate is None else cfg.max_in_flight,
-        max_keepalive_connections=max(cfg.workers, 64),
-    )
+    # One client per closed-loop worker (a slice of the open loop's connections each): one
+    # httpx pool shared by many concurrent requests costs more CPU per request the more there
+    # are (~3x at 16 workers, bench/probe_ceiling.py), and the probe's own CPU is its ceiling.
+    n_clients = cfg.workers if cfg.rate is None else OPEN_LOOP_CLIENTS
+    per_client = 1 if cfg.rate is None else -(-cfg.max_in_flight // n_clients)
+    limits = httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client)
     timeout = httpx.Timeout(cfg.timeout)
     deadline = None if cfg.duration is None else start_mono + cfg.duration
 
     def done() -> bool:
         return stop.is_set() or (deadline is not None and time.monotonic() >= deadline)
 
-    async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(httpx.AsyncClient(limits=limits, timeout=timeout))
+            for _ in range(n_clients)
+        ]
 
-        async def worker() -> None:
+        async def worker(client: httpx.AsyncClient) -> None:
             while not done():
                 await _one(client, cfg, agg)
 
@@ -107,7 +115,7 @@ async def run_load(cfg: LoadConfig, sink: Sink, stop: asyncio.Event | None = Non
                 if len(in_flight) >= cfg.max_in_flight:
                     agg.record(time.time(), False, 0.0)  # the service cannot keep up: a failure
                     continue
-                task = asyncio.create_task(_one(client, cfg, agg))
+                task = asyncio.create_task(_one(clients[n % n_clients], cfg, agg))
                 in_flight.add(task)
                 task.add_done_callback(in_flight.discard)
             if in_flight:
@@ -120,7 +128,7 @@ async def run_load(cfg: LoadConfig, sink: Sink, stop: asyncio.Event | None = Non
                 if closed:
                     await sink(closed)
 
-        drivers = [worker() for _ in range(cfg.workers)] if cfg.rate is None else [open_loop()]
+        drivers = [worker(c) for c in clients] if cfg.rate is None else [open_loop()]
         await asyncio.gather(reporter(), *drivers)
         closed = agg.close_until(time.time())
         if closed:

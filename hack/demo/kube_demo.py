@@ -72,6 +72,19 @@ def _page(url: str, token: str, namespace: str, name: str) -> str:
         return url
 
 
+def _implausible(status: dict[str, Any], name: str) -> str:
+    """Why this run's figures say nothing about etcd, or "" when they are plausible."""
+    runner = str(status.get("runner", ""))
+    if not runner.startswith(f"{name}-operator-"):
+        # Another Faultline operator watching every namespace took the run: its probes ran
+        # where it runs, which may not reach the etcd Service at all.
+        return f"it was run by another operator ({runner}), not the demo's release"
+    dead = [m["probe"] for m in status.get("metrics", []) if not m.get("baselineQps")]
+    if dead:
+        return f"probe(s) {', '.join(dead)} had no successful request during the baseline"
+    return ""
+
+
 def demo(args: argparse.Namespace) -> int:
     ns = args.namespace
     step("cluster: KUBECONFIG when reachable, else the local dev cluster")
@@ -103,10 +116,14 @@ def demo(args: argparse.Namespace) -> int:
     status = c.kubectl_json("get", "experiment", "-n", ns, name).get("status", {})
     verdict = print_report(status, doc, time.monotonic() - started)
     expected = scenarios.EXPECTED[args.scenario]
+    problem = _implausible(status, release.fullname(ns))
     print()
     print(f"Dashboard: {_page(url, token, ns, name)}")
     print(f"Login token (ServiceAccount {ns}/{release.ADMIN}):\n{token}")
     print(f"(The port-forward keeps running; `make demo-down` removes the demo, {ns}.)")
+    if problem:
+        print(f"The run cannot be trusted: {problem}")
+        return 1
     if verdict != expected:
         print(f"Unexpected verdict: {verdict} (this scenario should end {expected}); exit {code}")
         return 1
@@ -131,6 +148,7 @@ def down(args: argparse.Namespace) -> int:
                 ["rm", "-rf", f"/var/lib/faultline-demo/etcd/{ns}-{member}"], check=False
             )
         subprocess.run(["rm", "-rf", str(release.STATE / ns)], check=False)
+        subprocess.run(["rm", "-rf", release.chaosd_state_dir(ns)], check=False)
     return 0
 
 

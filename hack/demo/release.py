@@ -29,6 +29,11 @@ def fullname(namespace: str) -> str:
     return namespace  # the release and its cluster-wide roles are named after the namespace
 
 
+def chaosd_state_dir(namespace: str) -> str:
+    """chaosd's journal on the node, one per demo namespace (other installs keep theirs)."""
+    return f"/var/lib/faultline/chaosd-{namespace}"
+
+
 def _admin_objects(namespace: str) -> list[dict[str, Any]]:
     return [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": ADMIN}},
@@ -78,7 +83,7 @@ def values(c: DemoCluster, namespace: str, image_id: str) -> dict[str, Any]:
     # A rebuilt image keeps its tag: the annotation changes with it, so the pods roll.
     rollout = {"demo.faultline.dev/image-id": image_id} if image_id else {}
     chaosd: dict[str, Any] = {
-        "stateDir": f"/var/lib/faultline/chaosd-{namespace}",
+        "stateDir": chaosd_state_dir(namespace),
         "podAnnotations": rollout,
     }
     if c.local:  # the dev cluster's containerd listens on its own socket

@@ -8,7 +8,7 @@ the dashboard draws.
 - pod-kill: kill the leader pod. Hypothesis (the canonical one): QPS drops, and within 60 s of
   the kill it is back to >= 90 % of its baseline. Expected: Passed.
 - partition-minority: cut one follower off from its two peers. The other two keep a quorum, so
-  the service keeps serving. Expected: Passed.
+  the service keeps serving (few failed requests). Expected: Passed.
 - partition-majority: cut two members (a majority) off from every peer: no quorum anywhere,
   writes and linearizable reads stop until the partition heals. Expected: Failed on the
   "keeps serving" criterion, with the recovery after the heal measured all the same.
@@ -79,9 +79,9 @@ def hypothesis(scenario: str) -> str:
             "QPS drops, and within 60 s it is back to >= 90% of its baseline."
         )
     return (
-        "When Raft members are cut off from their peers, the service keeps serving (QPS >= 50% "
-        "of its baseline while the partition lasts), and within 60 s of the partition healing "
-        "it is back to >= 90% of its baseline."
+        "When Raft members are cut off from their peers, the service keeps serving (at most 5% "
+        "of requests fail while the partition lasts), and within 60 s of the partition healing "
+        "QPS is back to >= 90% of its baseline."
     )
 
 
@@ -110,8 +110,10 @@ def experiment(
     else:
         isolated = followers[:1] if scenario == "partition-minority" else [leader, followers[0]]
         faults = [_partition(f"isolate-{m}", namespace, m) for m in isolated]
+        # "Keeps serving" is judged on errors, not on the QPS minimum: on a busy machine a
+        # closed-loop QPS dips with CPU noise, while failed requests only come from etcd.
         tolerances = [
-            {"probe": p, "metric": "qps", "during": "fault", "atLeastPercentOfBaseline": 50}
+            {"probe": p, "metric": "errorRate", "during": "fault", "atMost": 0.05}
             for p in ("writes", "reads")
         ] + [{"probe": p, "recoverTo": 90, "within": "60s"} for p in ("writes", "reads")]
     return {

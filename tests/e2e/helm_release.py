@@ -176,6 +176,9 @@ def install(rel: Release, *, privileged: bool, extra: dict[str, Any] | None = No
     sc = chaosd["spec"]["containers"][0]["securityContext"]
     assert sc.get("privileged", False) is privileged
     assert ("capabilities" in sc) is not privileged
+    # chaosd reaches the node's containerd through the mounted CRI socket directory.
+    log = rel.cluster.kubectl("logs", "-n", rel.namespace, chaosd["metadata"]["name"])
+    assert "finding containers through the CRI at /host/cri/containerd.sock (containerd" in log
     # The dashboard answers through its Service (API server proxy), database included.
     health = rel.cluster.kubectl(
         "get", "--raw",

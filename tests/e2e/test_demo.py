@@ -34,7 +34,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def demo_env(cluster: Cluster) -> Iterator[dict[str, str]]:
-    ns = f"faultline-e2e-demo-{uuid.uuid4().hex[:6]}"
+    # e2e-own-*: the shared `operator` fixture of other e2e tests leaves these namespaces alone.
+    ns = f"e2e-own-demo-{uuid.uuid4().hex[:6]}"
     env = {
         **os.environ,
         "KUBECONFIG": str(cluster.kubeconfig),

@@ -103,6 +103,8 @@ class Refuser:
     def close(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 @pytest.fixture(scope="module")
@@ -317,7 +319,9 @@ def test_unrealistic_hypothesis_fails_with_its_evidence_stored(
     status = _finished(cluster, truth_ns, "never-below")
     assert status["verdict"] == "Failed", status
     [result] = status["results"]
-    assert not result["passed"] and result["observed"] == "worst 0"
+    assert not result["passed"] and result["observed"].startswith("worst ")
+    floor = float(result["expected"].split()[1])  # ">= 34.65 (99% of baseline 35)"
+    assert float(result["observed"].split()[1]) < floor
 
     url, token = board
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api:
@@ -327,12 +331,13 @@ def test_unrealistic_hypothesis_fails_with_its_evidence_stored(
     print("dashboard run metrics:", json.dumps(stored))
     assert (run["phase"], run["verdict"]) == ("Finished", "failed")
     assert stored["results"] == status["results"]  # the criterion and what was observed
-    assert stored["probes"][0]["minQps"] == 0 == status["metrics"][0]["minQps"]
+    for key in ("baselineQps", "minQps", "dipDepthPercent", "timeToRecoverFromStartSeconds"):
+        assert stored["probes"][0][key] == pytest.approx(status["metrics"][0][key]), key
     assert stored["fault_started_at"] == pytest.approx(_ts(status["faultStartTime"]), abs=1e-3)
     assert stored["fault_ended_at"] == pytest.approx(_ts(status["faultEndTime"]), abs=1e-3)
     # The stored curve shows the outage inside the fault window and service around it.
     fs, fe = stored["fault_started_at"], stored["fault_ended_at"]
-    assert any(p["qps"] == 0 for p in points if fs <= p["ts"] <= fe + 1)
+    assert any(p["qps"] == 0 and p["error_rate"] == 1 for p in points if fs <= p["ts"] <= fe + 1)
     assert any(p["qps"] > 0 for p in points if p["ts"] < fs)
     assert len(points) >= 5 * 10  # 5 samples/s over at least 10 s
 
@@ -340,24 +345,28 @@ def test_unrealistic_hypothesis_fails_with_its_evidence_stored(
 def test_ten_runs_without_a_fault_on_the_service_raise_no_false_alarm(
     cluster, truth_ns, engine, refuser
 ) -> None:
-    """Ten concurrent runs of the canonical hypothesis while nothing touches the service:
-    only noise (ten probes sharing one operator and two cores) - never a Failed verdict."""
+    """Ten runs of the canonical hypothesis (two at a time) while nothing touches the service:
+    only noise - a busy shared machine, probes sharing one operator - never a Failed verdict."""
     tolerances = [
         {"probe": "web", "recoverTo": 90, "within": "60s", "from": "faultStart"},
         {"probe": "web", "atLeastPercentOfBaseline": 50, "during": "fault"},
         {"probe": "web", "metric": "errorRate", "atMost": 0.01, "during": "afterRecovery"},
     ]
-    names = [f"quiet-{i}" for i in range(10)]
-    for name in names:
-        # Open loop: ten closed-loop probes would share the service's capacity, and each one
-        # starting later would dip the others' QPS - a load the test makes, not noise.
-        probe = {"url": refuser.url, "rate": 40}
-        doc = _experiment(name, probe, [_partition("aside", NOBODY)], tolerances)
-        doc["spec"]["timing"]["faultDuration"] = "3s"
-        _apply(cluster, truth_ns, doc)
-    verdicts = {n: _finished(cluster, truth_ns, n, timeout=300) for n in names}
+    # Closed loop, one worker each, a 2 s timeout: a probe that shares a starved process with
+    # others must not turn its own slowness into errors (an open-loop probe that falls behind
+    # sends its backlog in bursts; see docs/experiments.md, Known limits).
+    probe = {"url": refuser.url, "workers": 1, "timeout": "2s"}
+    verdicts: dict[str, dict] = {}
+    for batch in range(5):
+        names = [f"quiet-{batch}-{i}" for i in range(2)]
+        for name in names:
+            doc = _experiment(name, probe, [_partition("aside", NOBODY)], tolerances)
+            doc["spec"]["timing"].update(baseline="4s", faultDuration="3s")
+            _apply(cluster, truth_ns, doc)
+        verdicts.update({n: _finished(cluster, truth_ns, n) for n in names})
     summary = {n: (s["verdict"], s.get("message", "")) for n, s in verdicts.items()}
     print("quiet runs:", json.dumps(summary))
+    assert len(verdicts) == 10
     assert not [n for n, s in verdicts.items() if s["verdict"] == "Failed"], summary
     assert all(s["verdict"] == "Passed" for s in verdicts.values()), summary
     assert refuser.refused == 0

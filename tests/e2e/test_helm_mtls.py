@@ -5,7 +5,8 @@ CA and both certificate pairs. A NetworkChaos applied with kubectl takes effect 
 reached chaosd with its client certificate); chaosd refuses a client without one. A `helm
 upgrade` then switches to a user-supplied CA: the operator renews the fault's lease with the new
 pair, the old pair is refused, and `helm uninstall` still recovers the fault through chaosd.
-The same release shows the RBAC of Experiment probe Jobs with `kubectl auth can-i`.
+The same release runs an Experiment whose probe is a Job, under the chart's RBAC (also checked
+rule by rule with `kubectl auth can-i`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import datetime
 import json
 import ssl
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -34,6 +36,7 @@ from tests.e2e.helm_release import (
     is_ready,
     partition_works,
     pods_of,
+    ready_pod,
     release_fixture,  # noqa: F401 (fixture)
     release_values,
     uninstall_leaves_nothing,
@@ -124,6 +127,56 @@ def _probe_rbac(rel: Release) -> None:
     assert [d for d in denied if can(*d)] == []
 
 
+def _experiment_runs_a_probe_job(rel: Release, web_ip: str) -> None:
+    """An Experiment whose probe runs as a Job (the in-cluster default) under the chart's RBAC:
+    the Job is created, its pod's log is read into samples, a verdict is written, the Job goes."""
+    apply(rel, demo_pod("victim", "victim"))
+    ready_pod(rel, "victim")
+    probe = {"name": "web", "type": "load", "url": f"http://{web_ip}:8080/", "workers": 1}
+    kill = {
+        "name": "kill-victim",
+        "type": "PodChaos",
+        "podChaos": {
+            "action": "pod-kill",
+            "mode": "one",
+            "selector": {"labelSelectors": {"app": "victim"}},
+        },
+    }
+    doc = {
+        "apiVersion": "chaos.faultline.dev/v1alpha1",
+        "kind": "Experiment",
+        "metadata": {"name": "probe-job"},
+        "spec": {
+            "hypothesis": {
+                "title": "web keeps serving while another pod dies",
+                "probes": [probe],
+                "tolerances": [{"probe": "web", "atLeastPercentOfBaseline": 50, "during": "fault"}],
+            },
+            "faults": [kill],
+            "timing": {"baseline": "5s", "faultDuration": "5s", "recoveryDeadline": "20s"},
+        },
+    }
+    apply(rel, doc)
+
+    def jobs() -> list[str]:
+        items = rel.kubectl_json("get", "jobs", "-n", rel.workloads)["items"]
+        return [j["metadata"]["name"] for j in items]
+
+    rel.cluster.wait_for("probe Job created", lambda: bool(jobs()), timeout=120)
+
+    def status() -> dict[str, Any]:
+        obj = rel.kubectl_json("get", "experiment", "-n", rel.workloads, "probe-job")
+        return dict(obj.get("status") or {})
+
+    rel.cluster.wait_for("experiment finished", lambda: status().get("phase") == "Finished", 240)
+    final = status()
+    assert final.get("verdict"), final
+    assert final["probeJobs"] and final["probeJobs"][0] in jobs() + final["probeJobs"]
+    metrics = final["metrics"][0]
+    assert metrics["samples"] > 0 and metrics["baselineQps"] > 0  # read from the Job's pod log
+    rel.cluster.wait_for("probe Job deleted", lambda: not jobs(), timeout=120)
+
+
 def test_mtls_generated_then_user_ca(release: Release, tmp_path: Path) -> None:
     rel = release
     install(rel, privileged=False, extra=MTLS)
@@ -143,6 +196,7 @@ def test_mtls_generated_then_user_ca(release: Release, tmp_path: Path) -> None:
         (target,) = daemon.list_targets()
     assert target["applied"], target
     _refused_without_certificate(url, chart_pair)
+    _experiment_runs_a_probe_job(rel, ip)
 
     # Switch to the user's CA: both pairs are re-signed and the pods roll (checksum/auth).
     ca_pem = _user_ca(rel)

@@ -66,6 +66,11 @@ page.setDefaultTimeout(0);
 const consoleErrors = [];
 page.on("pageerror", (e) => consoleErrors.push(String(e)));
 const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+const apiPaths = [];
+page.on("request", (r) => {
+  const url = new URL(r.url());
+  if (url.pathname.startsWith("/api/")) apiPaths.push(url.pathname);
+});
 
 try {
   step("login: redirect, keyboard focus, a wrong token is explained");
@@ -88,6 +93,7 @@ try {
   await shot("login-error");
 
   step("login with the admin token");
+  apiPaths.length = 0;
   await page.getByLabel("API token").fill(token);
   await page.getByRole("button", { name: "Log in" }).click();
   await page.getByRole("heading", { name: "Overview" }).waitFor(NO_LIMIT);
@@ -98,6 +104,13 @@ try {
   await ttrRow.filter({ hasText: "12.5 s" }).waitFor(NO_LIMIT);
   assert.equal(await ttrRow.locator("svg.trend circle").count(), 3);
   await page.getByRole("cell", { name: "Aborted" }).first().waitFor(NO_LIMIT);
+  // Recent events come from one cross-run request, not one request per run.
+  assert.ok(apiPaths.includes("/api/v1/events"), apiPaths.join(" "));
+  assert.deepEqual(
+    apiPaths.filter((p) => /^\/api\/v1\/runs\/\d+\/events$/.test(p)),
+    [],
+    "the overview fetched events run by run",
+  );
   await shot("overview");
 
   step("experiments list and filters");
@@ -221,6 +234,9 @@ try {
   await page.getByRole("button", { name: "Create experiment" }).click();
   await page.getByRole("heading", { name: /default\/web-loss/ }).waitFor(NO_LIMIT);
   await page.getByRole("heading", { name: /Hypothesis: Web keeps 70 %/ }).waitFor(NO_LIMIT);
+  // Starting a run needs a probe (and a cluster): the API's reason is shown.
+  await page.getByRole("button", { name: "Start run" }).click();
+  await page.getByRole("alert").filter({ hasText: "spec.probes is empty" }).waitFor(NO_LIMIT);
   const created = await api("GET", "/api/v1/experiments?namespace=default");
   assert.equal(created.items.length, 1);
   assert.equal(created.items[0].spec.faults[0].networkChaos.loss.loss, "30");
@@ -277,6 +293,7 @@ try {
     null,
     NO_LIMIT,
   );
+  assert.match(await page.getByRole("status").innerText(), /^1–\d+ of \d+$/);
   await shot("events");
   await page.getByRole("link", { name: "Archives" }).click();
   await page.getByRole("cell", { name: "shop/legacy-io" }).waitFor(NO_LIMIT);

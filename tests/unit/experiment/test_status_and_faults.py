@@ -45,7 +45,7 @@ def test_children_are_owned_valid_and_carry_the_fault_duration() -> None:
     assert m["metadata"]["name"] == "exp-cut" and m["metadata"]["namespace"] == "ns"
     [owner] = m["metadata"]["ownerReferences"]
     assert (owner["kind"], owner["uid"], owner["controller"]) == ("Experiment", "uid-1", True)
-    assert m["spec"]["duration"] == "15s"
+    assert m["spec"]["duration"] == "45s"  # faultDuration 15s + the default injectionTimeout
     assert validate_manifest(m) == []
 
 

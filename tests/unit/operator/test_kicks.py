@@ -24,7 +24,7 @@ class Runs:
         self.calls: list[tuple[str, str, str]] = []
         self.done = threading.Semaphore(0)
 
-    def __call__(self, plural: str, ns: str, name: str) -> None:
+    def __call__(self, uid: str, plural: str, ns: str, name: str) -> None:
         self.calls.append((plural, ns, name))
         self.done.release()
 
@@ -65,7 +65,7 @@ def test_a_burst_of_pod_events_queues_one_kick_per_object() -> None:
     started = threading.Event()
     calls: list[str] = []
 
-    def slow(plural: str, ns: str, name: str) -> None:
+    def slow(uid: str, plural: str, ns: str, name: str) -> None:
         calls.append(name)
         started.set()
         gate.wait(30)

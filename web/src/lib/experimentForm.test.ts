@@ -129,3 +129,23 @@ describe("serverErrors", () => {
     });
   });
 });
+
+describe("the probe URL", () => {
+  it("becomes a light load probe in the spec, and comes back from the YAML", () => {
+    const doc = toDocument({ ...good, probeUrl: " http://web.shop/ " });
+    expect(doc.spec!.probes).toEqual([
+      { name: "service", type: "load", url: "http://web.shop/", workers: 2 },
+    ]);
+    expect(fromYaml(toYaml(doc)).form.probeUrl).toBe("http://web.shop/");
+    expect(toDocument(good).spec!.probes).toBeUndefined();
+    expect(toYaml(toDocument(good))).not.toContain("probes");
+  });
+
+  it("must be an http(s) URL when given", () => {
+    expect(validate({ ...good, probeUrl: "web.shop" })["spec.probes"]).toMatch(/http:\/\//);
+    expect(
+      validate({ ...good, probeUrl: "https://web.shop:8443/x" })["spec.probes"],
+    ).toBeUndefined();
+    expect(validate(good)["spec.probes"]).toBeUndefined();
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FaultlineEvent, Observation } from "./api";
-import { baselineOf, chartModel, dipOf } from "./series";
+import { baselineOf, chartModel, dipOf, metric, probeSummary } from "./series";
 
 const obs = (ts: number, qps: number, error_rate: number | null = null): Observation => ({
   ts,
@@ -71,5 +71,27 @@ describe("baselineOf", () => {
   });
   it("has nothing to say about no samples", () => {
     expect(baselineOf([])).toBeNull();
+  });
+});
+
+describe("a run reported by the engine (metrics.probes)", () => {
+  const reported = {
+    probes: [
+      { probe: "web", baselineQps: 500, baselineLow: 400, timeToRecoverFromEndSeconds: 2.5 },
+      { probe: "other", baselineQps: 1 },
+    ],
+  };
+
+  it("reads the first probe's figures under the dashboard's keys", () => {
+    expect(metric(reported, "timeToRecover")).toBe(2.5);
+    expect(metric(reported, "baselineMedian")).toBe(500);
+    expect(metric(reported, "dipDepth")).toBeNull();
+    expect(metric({ time_to_recover_s: 9, ...reported }, "timeToRecover")).toBe(9);
+    expect(probeSummary({ probes: "nonsense" })).toEqual({});
+  });
+
+  it("draws the engine's baseline band, symmetric around the median", () => {
+    const m = chartModel([obs(1, 480), obs(2, 510)], reported);
+    expect(m.baseline).toEqual({ median: 500, low: 400, high: 600 });
   });
 });

@@ -1,0 +1,62 @@
+import { screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import { renderPage, stubApi } from "../test/render";
+import { ExperimentDetail } from "./ExperimentDetail";
+
+// uPlot needs a real layout engine (matchMedia, canvas); this page has no run to chart anyway.
+vi.mock("../components/QpsChart", () => ({ QpsChart: () => null }));
+
+const experiment = {
+  id: 1,
+  namespace: "shop",
+  name: "checkout",
+  description: "",
+  hypothesis_id: null,
+  spec: {},
+  status: "idle",
+  verdict: null,
+  created_at: "2026-01-01T00:00:00Z",
+  updated_at: "2026-01-01T00:00:00Z",
+};
+const empty = { items: [], total: 0, limit: 100, offset: 0 };
+
+function api(start: { status: number; body: unknown }) {
+  return stubApi((method, url) => {
+    if (method === "POST" && url.pathname === "/api/v1/experiments/1/start") return start;
+    if (url.pathname === "/api/v1/experiments/1") return { status: 200, body: experiment };
+    return { status: 200, body: empty };
+  });
+}
+
+describe("Start run", () => {
+  it("asks the API to create the Experiment object and says what happens next", async () => {
+    const requests = api({
+      status: 202,
+      body: {
+        kind: "Experiment",
+        namespace: "shop",
+        name: "checkout",
+        uid: "u-1",
+        detail: "created in the cluster; the run appears here once the operator starts it",
+      },
+    });
+    renderPage(<ExperimentDetail />, { path: "/experiments/:id", route: "/experiments/1" });
+    await userEvent.click(await screen.findByRole("button", { name: "Start run" }));
+    expect((await screen.findByRole("status")).textContent).toContain(
+      "Experiment shop/checkout: created in the cluster",
+    );
+    expect(requests.filter((r) => r.method === "POST").map((r) => r.url.pathname)).toEqual([
+      "/api/v1/experiments/1/start",
+    ]);
+  });
+
+  it("shows why the API refused", async () => {
+    api({ status: 503, body: { detail: "cannot create Experiment shop/checkout: no cluster" } });
+    renderPage(<ExperimentDetail />, { path: "/experiments/:id", route: "/experiments/1" });
+    await userEvent.click(await screen.findByRole("button", { name: "Start run" }));
+    await waitFor(() =>
+      expect(screen.getByRole("alert").textContent).toContain("503: cannot create Experiment"),
+    );
+  });
+});
