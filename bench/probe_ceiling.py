@@ -27,6 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import httpx
+
 from backend.probes.load import LoadConfig, run_load
 from backend.probes.series import IntervalAggregator, Observation
 
@@ -35,15 +37,23 @@ SERVER = textwrap.dedent(
     import asyncio, sys
 
     ANSWER = b"HTTP/1.1 200 OK\\r\\nContent-Length: 3\\r\\n\\r\\nok\\n"
+    served = 0
 
     class Http(asyncio.Protocol):
         def connection_made(self, transport):
             self.transport, self.buf = transport, b""
 
         def data_received(self, data):
+            global served
             self.buf += data
             while b"\\r\\n\\r\\n" in self.buf:  # GET requests: no body
-                _, self.buf = self.buf.split(b"\\r\\n\\r\\n", 1)
+                head, self.buf = self.buf.split(b"\\r\\n\\r\\n", 1)
+                if head.startswith(b"GET /count"):
+                    body = str(served).encode()
+                    head = b"HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(body)
+                    self.transport.write(head + body)
+                    continue
+                served += 1
                 self.transport.write(ANSWER)
 
     async def main():
@@ -68,8 +78,11 @@ def _cpu() -> float:
 
 
 async def _drive(url: str, workers: int, seconds: float) -> tuple[int, int, float, float]:
-    """(requests, failures, wall seconds, probe CPU seconds) of one closed-loop run."""
+    """(requests, failures, wall seconds, probe CPU seconds) of one closed-loop run; requests
+    as the server counted them (intervals the probe was stalled through are not reported)."""
     got: list[Observation] = []
+    async with httpx.AsyncClient() as c:
+        before = int((await c.get(f"{url}count")).text)
 
     async def sink(batch: list[Observation]) -> None:
         got.extend(batch)
@@ -78,7 +91,8 @@ async def _drive(url: str, workers: int, seconds: float) -> tuple[int, int, floa
     cpu0, wall0 = _cpu(), time.perf_counter()
     await run_load(cfg, sink)
     cpu, wall = _cpu() - cpu0, time.perf_counter() - wall0
-    requests = sum(o.requests for o in got)
+    async with httpx.AsyncClient() as c:
+        requests = int((await c.get(f"{url}count")).text) - before
     failures = round(sum(o.error_rate * o.requests for o in got))
     return requests, failures, wall, cpu
 

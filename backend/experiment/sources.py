@@ -3,25 +3,27 @@
 `JobSource` (the default) runs `python -m backend.probes.run` as a Kubernetes Job in the
 experiment's namespace, next to the service, and reads the observations back from the pod's log;
 the log holds the whole series, so an operator that restarts mid-run can replay it.
-`LocalSource` (FAULTLINE_PROBE_MODE=local) runs the same probe inside the operator process; for
-a dev cluster whose node is the operator's host, or when no Faultline image is available. Its
-series lives in memory only, so it cannot survive an operator restart.
+`LocalSource` (FAULTLINE_PROBE_MODE=local) runs the same command as a child process of the
+operator; for a dev cluster whose node is the operator's host, or when no Faultline image is
+available. Its series lives in the operator's memory only, so it cannot survive a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
+import sys
 import time
+from pathlib import Path
 from typing import Any, Protocol
 
 from backend.domain.recovery import Sample
 from backend.experiment import kube
-from backend.probes.run import run_probe
 from backend.probes.series import Observation
 from backend.spec.experiment import Probe
 
+REPO = Path(__file__).resolve().parents[2]
+"""Where `backend` is importable from, for the local probe's child process."""
 STALE_INTERVALS = 15
 """A probe that reports nothing for this many intervals (and at least 5 s) has failed."""
 
@@ -67,43 +69,77 @@ def _stale(probe: Probe, started: float, last: float | None) -> str | None:
 
 
 class LocalSource:
+    """The probe command (`python -m backend.probes.run`) as a child process of the operator.
+
+    A process of its own, not a task in the operator's event loop: at fault start the operator
+    is busiest (reconciling the new chaos objects, calling chaosd), and a probe sharing its
+    interpreter measured that as a dip of the service - a false alarm correlated with the fault.
+    """
+
     replayable = False
 
     def __init__(self, probe: Probe) -> None:
         self.probe = probe
         self._samples: list[Sample] = []
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._proc: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._stopping = False
         self._started = time.time()
 
     async def start(self) -> None:
-        async def sink(batch: list[Observation]) -> None:
-            self._samples.extend(to_sample(o) for o in batch)
-
-        # httpx logs every request at INFO; a load probe in the operator would flood its log.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
         self._started = time.time()
-        self._task = asyncio.create_task(run_probe(self.probe, sink, self._stop))
+        probe_json = json.dumps(
+            self.probe.model_dump(mode="json", exclude_none=True, by_alias=True)
+        )
+        self._proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "backend.probes.run",
+            "--probe",
+            probe_json,
+            "--until-stdin-closes",
+            stdin=asyncio.subprocess.PIPE,  # closed when the operator dies: the probe stops
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            cwd=REPO,
+        )
+        self._reader = asyncio.create_task(self._read(self._proc))
+
+    async def _read(self, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout is not None
+        async for line in proc.stdout:
+            if line.startswith(b"{"):
+                try:
+                    self._samples.append(to_sample(json.loads(line)))
+                except (ValueError, KeyError):
+                    continue
 
     async def samples(self) -> list[Sample]:
         return list(self._samples)
 
     def error(self) -> str | None:
-        if self._task is not None and self._task.done() and not self._stop.is_set():
-            exc = self._task.exception()
-            return f"probe stopped: {exc!r}" if exc else "probe stopped"
+        if self._proc is not None and self._proc.returncode is not None and not self._stopping:
+            return f"probe process exited with {self._proc.returncode}"
         return _stale(self.probe, self._started, self._samples[-1].t if self._samples else None)
 
     def request_stop(self) -> None:
-        self._stop.set()
+        self._stopping = True
+        if self._proc is not None and self._proc.returncode is None:
+            self._proc.terminate()
+            if self._proc.stdin is not None:
+                self._proc.stdin.close()
 
     async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, timeout=10)
-            except (TimeoutError, Exception):  # the probe's own failure is already reported
-                self._task.cancel()
+        self.request_stop()
+        if self._proc is None:
+            return
+        try:
+            await asyncio.wait_for(self._proc.wait(), timeout=10)
+        except TimeoutError:
+            self._proc.kill()
+            await self._proc.wait()
+        if self._reader is not None:
+            await asyncio.wait_for(self._reader, timeout=10)
 
 
 def job_manifest(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -75,28 +76,47 @@ def _wall(mono: float) -> float:
     return mono + _MONO_TO_WALL
 
 
+def without_stall(
+    closed: list[Observation], stall_start: float, lag: float, cfg: LoadConfig
+) -> list[Observation]:
+    """Drop the intervals the probe itself was stalled through.
+
+    When the reporter wakes more than half an interval late, the probe's process or event loop
+    did not run (a starved CPU, a busy neighbour in the operator): it sent no requests, so an
+    interval mostly inside that stall holds the probe's silence, not the service's answer.
+    Reporting it as zero QPS would be a false dip; it is left out (a gap, no data) instead.
+    """
+    if lag <= cfg.interval / 2:
+        return closed
+    return [o for o in closed if o.ts - cfg.interval / 2 < stall_start]
+
+
 async def run_load(cfg: LoadConfig, sink: Sink, stop: asyncio.Event | None = None) -> None:
     """Drive load until `stop` is set or `duration` passes, sending closed intervals to `sink`."""
     stop = stop or asyncio.Event()
-    start_mono = time.monotonic()
-    agg = IntervalAggregator(start=_wall(start_mono), interval=cfg.interval)
     # One client per closed-loop worker (a slice of the open loop's connections each): one
     # httpx pool shared by many concurrent requests costs more CPU per request the more there
     # are (~3x at 16 workers, bench/probe_ceiling.py), and the probe's own CPU is its ceiling.
+    # They share one TLS context: building one per client costs tens of milliseconds each.
     n_clients = cfg.workers if cfg.rate is None else OPEN_LOOP_CLIENTS
     per_client = 1 if cfg.rate is None else -(-cfg.max_in_flight // n_clients)
     limits = httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client)
     timeout = httpx.Timeout(cfg.timeout)
-    deadline = None if cfg.duration is None else start_mono + cfg.duration
-
-    def done() -> bool:
-        return stop.is_set() or (deadline is not None and time.monotonic() >= deadline)
+    tls = ssl.create_default_context()
 
     async with contextlib.AsyncExitStack() as stack:
         clients = [
-            await stack.enter_async_context(httpx.AsyncClient(limits=limits, timeout=timeout))
+            await stack.enter_async_context(
+                httpx.AsyncClient(limits=limits, timeout=timeout, verify=tls)
+            )
             for _ in range(n_clients)
         ]
+        start_mono = time.monotonic()
+        agg = IntervalAggregator(start=_wall(start_mono), interval=cfg.interval)
+        deadline = None if cfg.duration is None else start_mono + cfg.duration
+
+        def done() -> bool:
+            return stop.is_set() or (deadline is not None and time.monotonic() >= deadline)
 
         async def worker(client: httpx.AsyncClient) -> None:
             while not done():
@@ -123,8 +143,11 @@ async def run_load(cfg: LoadConfig, sink: Sink, stop: asyncio.Event | None = Non
 
         async def reporter() -> None:
             while not done():
+                slept = time.monotonic()
                 await asyncio.sleep(cfg.interval / 2)
-                closed = agg.close_until(time.time())
+                lag = time.monotonic() - slept - cfg.interval / 2
+                # When in that sleep the stall began is unknown: count it from the sleep's start.
+                closed = without_stall(agg.close_until(time.time()), _wall(slept), lag, cfg)
                 if closed:
                     await sink(closed)
 

@@ -3,7 +3,8 @@ observation per line on stdout.
 
 This is the command of the in-cluster probe Job the experiment engine creates (the probe then
 sits next to the service, inside the cluster network); the engine reads the Job's log. The
-engine's local mode calls `run_probe` in its own process instead. With `--report-url` (a run's
+engine's local mode runs this command as its child process (`--until-stdin-closes`, so the probe
+never outlives the operator). With `--report-url` (a run's
 `.../observations:batch` URL on the dashboard API) and FAULTLINE_DASHBOARD_TOKEN it also posts
 each batch there.
 """
@@ -16,6 +17,7 @@ import json
 import os
 import signal
 import sys
+import threading
 
 import httpx
 
@@ -91,11 +93,21 @@ def _stdout_sink(probe: str, report_url: str | None, token: str | None) -> Sink:
     return sink
 
 
+def _set_at_eof(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    sys.stdin.buffer.read()  # returns at EOF: the parent closed the pipe, or died
+    loop.call_soon_threadsafe(stop.set)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m backend.probes.run", description=__doc__)
     parser.add_argument("--probe", required=True, help="the probe as JSON (Experiment schema)")
     parser.add_argument("--duration", type=float, default=None, help="stop after N seconds")
     parser.add_argument("--report-url", default=None)
+    parser.add_argument(
+        "--until-stdin-closes",
+        action="store_true",
+        help="stop when stdin reaches EOF (a parent process that dies closes it)",
+    )
     args = parser.parse_args(argv)
     try:
         probe = Probe.model_validate(json.loads(args.probe))
@@ -110,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
             loop.add_signal_handler(sig, stop.set)
         if args.duration is not None:
             loop.call_later(args.duration, stop.set)
+        if args.until_stdin_closes:
+            threading.Thread(
+                target=_set_at_eof, args=(loop, stop), name="stdin-watch", daemon=True
+            ).start()
         token = os.environ.get("FAULTLINE_DASHBOARD_TOKEN")
         await run_probe(probe, _stdout_sink(probe.name, args.report_url, token), stop)
 

@@ -162,7 +162,13 @@ def _experiment_runs_a_probe_job(rel: Release, web_ip: str) -> None:
         items = rel.kubectl_json("get", "jobs", "-n", rel.workloads)["items"]
         return [j["metadata"]["name"] for j in items]
 
-    rel.cluster.wait_for("probe Job created", lambda: bool(jobs()), timeout=120)
+    created: list[str] = []
+
+    def job_created() -> bool:
+        created[:] = jobs()
+        return bool(created)
+
+    rel.cluster.wait_for("probe Job created", job_created, timeout=120)
 
     def status() -> dict[str, Any]:
         obj = rel.kubectl_json("get", "experiment", "-n", rel.workloads, "probe-job")
@@ -171,7 +177,7 @@ def _experiment_runs_a_probe_job(rel: Release, web_ip: str) -> None:
     rel.cluster.wait_for("experiment finished", lambda: status().get("phase") == "Finished", 240)
     final = status()
     assert final.get("verdict"), final
-    assert final["probeJobs"] and final["probeJobs"][0] in jobs() + final["probeJobs"]
+    assert final["probeJobs"] == created  # the Job the operator created is the run's probe
     metrics = final["metrics"][0]
     assert metrics["samples"] > 0 and metrics["baselineQps"] > 0  # read from the Job's pod log
     rel.cluster.wait_for("probe Job deleted", lambda: not jobs(), timeout=120)

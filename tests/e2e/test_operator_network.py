@@ -136,9 +136,7 @@ def test_partition_blocks_then_heals(cluster, namespace, operator) -> None:
     assert "faultline" not in _tables(web)
 
 
-def test_pods_created_during_the_experiment_are_injected(
-    cluster, own_ns, start_operator
-) -> None:
+def test_pods_created_during_the_experiment_are_injected(cluster, own_ns, start_operator) -> None:
     """The new pod is injected on its own pod events: this operator's tick (which also picks
     up new pods) comes only every 10 minutes, and the lease is long enough to outlast it."""
     start_operator(FAULTLINE_TICK_SECONDS="600", FAULTLINE_LEASE_SECONDS="900")

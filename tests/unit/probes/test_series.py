@@ -36,3 +36,17 @@ def test_closing_is_incremental_and_stragglers_are_kept() -> None:
     agg.record(0.9, True, 0.001)  # finished in a closed interval, reported late
     obs = agg.close_until(2.0)
     assert obs[0].requests == 1
+
+
+def test_intervals_the_probe_was_stalled_through_are_left_out() -> None:
+    from backend.probes.load import LoadConfig, without_stall
+    from backend.probes.series import Observation
+
+    cfg = LoadConfig(url="http://svc/", interval=0.2)
+    obs = [Observation(10.0 + 0.2 * i, 0.0, 0.0, None, None, 0) for i in range(1, 6)]
+    # On time (lag within half an interval): everything is kept, zero QPS included.
+    assert without_stall(obs, 10.0, 0.05, cfg) == obs
+    # Woke 0.9 s late after sleeping from 10.35: the intervals ending at 10.6 and later were
+    # mostly inside the stall (their midpoints are past its start).
+    kept = without_stall(obs, 10.35, 0.9, cfg)
+    assert [round(o.ts, 1) for o in kept] == [10.2, 10.4]
