@@ -2,8 +2,8 @@
 ClusterIP Service, a load probe on the Service, real faults through the operator and chaosd,
 and the verdict the engine writes into the Experiment's status.
 
-The probe runs inside the operator process on this host (FAULTLINE_PROBE_MODE=local, set by the
-`operator` fixture); the host reaches the Service through kube-proxy and the pods see its
+The probe runs as a child process of the operator on this host (FAULTLINE_PROBE_MODE=local, set
+by the `operator` fixture); the host reaches the Service through kube-proxy and the pods see its
 traffic coming from the node's bridge address, which is what the partition cuts.
 """
 

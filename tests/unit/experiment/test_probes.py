@@ -122,3 +122,22 @@ def test_probe_command_names_the_bad_field() -> None:
     )
     assert out.returncode == 2
     assert "--probe" in out.stderr and "interval must be at most 200ms" in out.stderr
+
+
+def test_local_source_runs_the_probe_in_a_child_process_and_stops_it(server: str) -> None:
+    """Local mode: the probe command as a child of the operator, read line by line; stopping
+    it ends the process, and the child never outlives its stdin (the operator)."""
+    from backend.experiment.sources import LocalSource
+
+    async def go() -> tuple[int, float, int | None, str | None]:
+        src = LocalSource(Probe.model_validate({"name": "web", "type": "load", "url": server}))
+        await src.start()
+        while not (got := await src.samples()):  # interpreter start-up may be slow
+            assert src.error() is None
+            await asyncio.sleep(0.2)
+        await src.stop()
+        assert src._proc is not None
+        return len(got), max(s.qps for s in got), src._proc.returncode, src.error()
+
+    n, best, returncode, error = asyncio.run(go())
+    assert n >= 1 and best > 0 and returncode is not None and error is None
