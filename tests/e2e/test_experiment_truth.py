@@ -6,6 +6,8 @@ module's own (FAULTLINE_PROBE_MODE=local, on this host), mirroring every run to 
 API; the Experiments' faults are real chaos objects injected by that operator through chaosd.
 Where a fault must not touch the measured service, it partitions a bystander pod from an
 address nobody uses (TEST-NET-2): a real, verified injection that the service cannot feel.
+Probes of that service run open loop (a fixed request rate): its QPS is then the rate whatever
+CPU the shared machine leaves the service and the probe, so only the outage moves it.
 """
 
 from __future__ import annotations
@@ -271,7 +273,7 @@ def test_time_to_recover_matches_a_known_outage(cluster, truth_ns, engine, refus
     T = 5.0
     doc = _experiment(
         "truth",
-        {"url": refuser.url, "workers": 2},
+        {"url": refuser.url, "rate": 50},
         [_partition("aside", NOBODY)],
         [{"probe": "web", "recoverTo": 90, "within": "30s", "from": "faultStart"}],
         faultDuration=f"{T:g}s",
@@ -306,7 +308,7 @@ def test_unrealistic_hypothesis_fails_with_its_evidence_stored(
     dashboard holds the failed criterion, the measured metrics and the dipped series."""
     doc = _experiment(
         "never-below",
-        {"url": refuser.url, "workers": 2},
+        {"url": refuser.url, "rate": 50},
         [_partition("aside", NOBODY)],
         [{"probe": "web", "atLeastPercentOfBaseline": 99, "during": "whole"}],
         faultDuration="3s",
@@ -352,10 +354,9 @@ def test_ten_runs_without_a_fault_on_the_service_raise_no_false_alarm(
         {"probe": "web", "atLeastPercentOfBaseline": 50, "during": "fault"},
         {"probe": "web", "metric": "errorRate", "atMost": 0.01, "during": "afterRecovery"},
     ]
-    # Closed loop, one worker each, a 2 s timeout: a probe that shares a starved process with
-    # others must not turn its own slowness into errors (an open-loop probe that falls behind
-    # sends its backlog in bursts; see docs/experiments.md, Known limits).
-    probe = {"url": refuser.url, "workers": 1, "timeout": "2s"}
+    # Open loop: two closed-loop probes would share the service's capacity, and the one that
+    # starts second would dip the first one's QPS - a load the test makes, not noise.
+    probe = {"url": refuser.url, "rate": 20, "timeout": "2s"}
     verdicts: dict[str, dict] = {}
     for batch in range(5):
         names = [f"quiet-{batch}-{i}" for i in range(2)]
