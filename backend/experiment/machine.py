@@ -99,6 +99,7 @@ def step(
         return Step(replace(st, phase="Observing"))
     if st.phase == "Observing":
         assert st.fault_start is not None
+        fault_start = st.fault_start
         if spec.abort.onProbeError and probe_errors:
             reason = "aborted: probe failed: " + _join(probe_errors)
             return _stop(st, now, "Aborted", reason, delete_faults=True)
@@ -109,7 +110,7 @@ def step(
             missing = {k: v for k, v in (injections or {}).items() if not v.verified}
             if injections is not None and not missing:
                 st = replace(st, verified=now)
-            elif now - st.fault_start >= parse_duration(timing.injectionTimeout):
+            elif now - fault_start >= parse_duration(timing.injectionTimeout):
                 why = _join({k: v.problem for k, v in missing.items()}) or "not checked"
                 timeout = timing.injectionTimeout
                 message = f"the faults were not verified in force within {timeout}: {why}"
@@ -118,11 +119,15 @@ def step(
                 # Never leave Observing (and so never judge) before every fault was seen in
                 # force: a fault that was not injected must not pass as a service that coped.
                 return Step(st)
-        if now - st.fault_start < parse_duration(timing.faultDuration):
+        if now - fault_start < parse_duration(timing.faultDuration):
             return Step(st)
         return Step(replace(st, phase="Recovering", fault_end=now), delete_faults=True)
     if st.phase == "Recovering":
         assert st.fault_end is not None
+        if spec.abort.onProbeError and probe_errors:
+            # The faults are gone already; a series that stopped cannot show whether the
+            # service recovered, and judging the gap would fail a service that may be fine.
+            return _stop(st, now, "Error", "probe failed while recovering: " + _join(probe_errors))
         deadline = now - st.fault_end >= parse_duration(timing.recoveryDeadline)
         if deadline or _all_recovered(spec, st, now, series):
             return Step(replace(st, phase="Verdict", end=now), judge=True)

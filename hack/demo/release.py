@@ -114,6 +114,25 @@ def install(c: DemoCluster, namespace: str, image_id: str) -> None:
         "upgrade", "--install", namespace, str(CHART), "-n", namespace,
         "--wait", "--timeout=5m", values=values(c, namespace, image_id),
     )  # fmt: skip
+    _wait_operator_leader(c, namespace)
+
+
+def _wait_operator_leader(c: DemoCluster, namespace: str) -> None:
+    """After a rolling upgrade the old leader's Lease lingers until it expires; an Experiment
+    started before a current pod takes it over would be handed over mid-run, and a local
+    probe's series does not survive that. So wait until a current operator pod leads."""
+    selector = f"app.kubernetes.io/instance={namespace},app.kubernetes.io/component=operator"
+
+    def current_leads() -> bool:
+        pods = c.kubectl_json("get", "pods", "-n", namespace, "-l", selector)["items"]
+        live = {p["metadata"]["name"] for p in pods if not p["metadata"].get("deletionTimestamp")}
+        lease = c.kubectl(
+            "get", "lease", "-n", namespace, f"{fullname(namespace)}-operator",
+            "-o", "jsonpath={.spec.holderIdentity}", check=False,
+        )  # fmt: skip
+        return lease.strip() in live and len(pods) == len(live)
+
+    wait_for("a current operator pod to hold the leader Lease", current_leads, timeout=180)
 
 
 def _pidfile(namespace: str) -> Path:

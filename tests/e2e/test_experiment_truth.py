@@ -369,7 +369,10 @@ def test_ten_runs_without_a_fault_on_the_service_raise_no_false_alarm(
     print("quiet runs:", json.dumps(summary))
     assert len(verdicts) == 10
     assert not [n for n, s in verdicts.items() if s["verdict"] == "Failed"], summary
-    assert all(s["verdict"] == "Passed" for s in verdicts.values()), summary
+    # A run may only fall short of Passed by saying it could not judge because its own probe
+    # went silent (a starved machine) - never by blaming the service.
+    for verdict, message in summary.values():
+        assert verdict == "Passed" or (verdict == "Error" and "probe" in message), summary
     assert refuser.refused == 0
 
 

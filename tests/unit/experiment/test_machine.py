@@ -122,3 +122,12 @@ def test_observing_waits_for_a_late_injection_before_judging() -> None:
     assert out.state.phase == "Observing" and not out.delete_faults
     out = step(sp, out.state, 16.0, series, {}, {"chaos-kill": Injection(True)})
     assert out.state.verified == 16.0 and out.state.phase == "Recovering" and out.delete_faults
+
+
+def test_a_probe_that_goes_silent_while_recovering_is_an_error_not_a_failure() -> None:
+    def err(t: float) -> dict[str, str]:
+        return {"web": "no observations for 6s"} if t >= 22 else {}
+
+    st, _, io = run(spec(), lambda t: 50.0 if t < 12 else 0.0, 200, err)
+    assert st.verdict == "Error" and st.end == 22.0 and "while recovering" in st.message
+    assert io == [("create", 10.0), ("delete", 20.0)]  # removed once, at the end of the window

@@ -9,17 +9,15 @@ from typing import Any
 import pytest
 
 from backend.domain import cron
-from backend.operator.schedules import (
+from backend.operator.schedule_children import (
     SCHEDULE_LABEL,
-    ScheduleTrigger,
     child_manifest,
     child_name,
-    decide,
-    due_run,
     label_value,
-    next_run,
     to_prune,
 )
+from backend.operator.schedule_firing import decide, due_run, next_run
+from backend.operator.schedule_jobs import ScheduleTrigger
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 EVERY_20 = cron.parse("@every 20s")

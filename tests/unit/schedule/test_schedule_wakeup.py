@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from backend.operator import schedules
+from backend.operator import schedule_wakeup as schedules
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 NS, NAME, UID = "shop", "cut", "uid-1"
