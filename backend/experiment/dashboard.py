@@ -99,6 +99,14 @@ class Dashboard:
         await self.client.aclose()
 
 
+def live_marks(st: RunState) -> dict[str, Any] | None:
+    """The fault window as known so far, sent with each phase change so a live chart shades it
+    while the run goes on (the final summary replaces these with the full record)."""
+    marks = {"fault_started_at": st.fault_start, "fault_ended_at": st.fault_end}
+    known = {k: v for k, v in marks.items() if v is not None}
+    return known or None
+
+
 def dashboard_summary(
     st: RunState,
     metrics: Sequence[ProbeMetrics],
@@ -113,10 +121,9 @@ def dashboard_summary(
         "results": [r.model_dump(mode="json", exclude_none=True) for r in results],
         "message": st.message,
     }
-    marks = {"fault_started_at": st.fault_start, "fault_ended_at": st.fault_end}
-    if st.verdict == "Aborted":
-        marks["aborted_at"] = st.end
-    out.update({k: v for k, v in marks.items() if v is not None})
+    out.update(live_marks(st) or {})
+    if st.verdict == "Aborted" and st.end is not None:
+        out["aborted_at"] = st.end
     if metrics:
         first = metrics[0]
         out.update(

@@ -23,7 +23,7 @@ from typing import Any
 from backend.clients.kube import KubeError
 from backend.domain.recovery import Sample
 from backend.experiment import kube
-from backend.experiment.dashboard import Dashboard, dashboard_summary
+from backend.experiment.dashboard import Dashboard, dashboard_summary, live_marks
 from backend.experiment.faults import EXPERIMENT_LABEL, Injection, child_manifests, injection_of
 from backend.experiment.machine import ACTIVE, RunState, step
 from backend.experiment.sources import JobSource, LocalSource, Source, job_manifest
@@ -293,7 +293,7 @@ class Run:
             if new != st or time.monotonic() - self.last_write >= HEARTBEAT_SECONDS:
                 await self.write(new)
                 if self.dashboard is not None:
-                    await self.dashboard.phase(new.phase)
+                    await self.dashboard.phase(new.phase, metrics=live_marks(new))
             st = new
             if self.dashboard is not None and now - last_push >= 2:
                 last_push = now

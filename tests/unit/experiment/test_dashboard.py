@@ -14,7 +14,8 @@ import pytest
 
 from backend.api.app import create_app
 from backend.domain.recovery import Sample
-from backend.experiment.dashboard import Dashboard
+from backend.experiment.dashboard import Dashboard, live_marks
+from backend.experiment.machine import RunState
 from backend.settings import Settings
 from tests.api.server import RunningServer, serve
 
@@ -59,6 +60,30 @@ def test_a_run_with_its_observations_and_verdict_reaches_the_dashboard(api) -> N
         assert [p["ts"] for p in points] == pytest.approx([s.t for s in samples])
         exp = c.get("/api/v1/experiments", params={"namespace": "shop"}).json()["items"]
         assert [(e["name"], e["verdict"]) for e in exp] == [("kill-one", "passed")]
+
+
+def test_the_fault_window_reaches_the_dashboard_while_the_run_goes_on(api) -> None:
+    """A live chart shades the fault window before the verdict: each phase change carries it."""
+    server, token = api
+    t0 = 1_800_000_000.0
+    injecting = RunState(phase="Injecting", start=t0, fault_start=t0 + 10)
+    recovering = RunState(phase="Recovering", start=t0, fault_start=t0 + 10, fault_end=t0 + 15)
+    assert live_marks(RunState(phase="Baseline", start=t0)) is None
+
+    async def mirror(state: RunState) -> int | None:
+        dash = Dashboard(server.base_url, token, LOG)
+        run_id = await dash.open_run("shop", "live", {"timing": {}}, None)
+        await dash.phase(state.phase, metrics=live_marks(state))
+        await dash.close()
+        return run_id
+
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server.base_url, headers=headers) as c:
+        run = c.get(f"/api/v1/runs/{asyncio.run(mirror(injecting))}").json()
+        assert (run["phase"], run["verdict"]) == ("Injecting", None)
+        assert run["metrics"] == {"fault_started_at": t0 + 10}
+        run = c.get(f"/api/v1/runs/{asyncio.run(mirror(recovering))}").json()
+        assert run["metrics"] == {"fault_started_at": t0 + 10, "fault_ended_at": t0 + 15}
 
 
 def test_a_dashboard_that_is_down_never_breaks_the_run(caplog) -> None:

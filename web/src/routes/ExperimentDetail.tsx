@@ -21,7 +21,7 @@ function HypothesisCard({ hypothesis, run }: { hypothesis: Hypothesis | undefine
     <section className="card" aria-labelledby="hyp-h">
       <h2 id="hyp-h">
         Hypothesis: {hypothesis?.title ?? "none attached"}{" "}
-        <VerdictBadge verdict={run?.verdict ?? null} />
+        <VerdictBadge verdict={run?.verdict ?? null} phase={run?.phase} />
       </h2>
       {hypothesis?.description ? <p>{hypothesis.description}</p> : null}
       {hypothesis ? (
@@ -107,7 +107,7 @@ function RunComparison({
                 <StatusBadge status={r.phase} />
               </td>
               <td>
-                <VerdictBadge verdict={r.verdict} />
+                <VerdictBadge verdict={r.verdict} phase={r.phase} />
               </td>
               <td>{seconds(metric(r.metrics, "timeToRecover"))}</td>
               <td>
@@ -194,7 +194,7 @@ export function ExperimentDetail() {
         <>
           <h1>
             {e.namespace}/{e.name} <StatusBadge status={e.status} />{" "}
-            <VerdictBadge verdict={e.verdict} />
+            <VerdictBadge verdict={e.verdict} phase={e.status} />
           </h1>
           {e.description ? <p>{e.description}</p> : null}
           <p className="actions">

@@ -85,7 +85,7 @@ export function Experiments() {
                   <StatusBadge status={e.status} />
                 </td>
                 <td>
-                  <VerdictBadge verdict={e.verdict} />
+                  <VerdictBadge verdict={e.verdict} phase={e.status} />
                 </td>
                 <td>{when(e.updated_at)}</td>
               </tr>

@@ -50,7 +50,7 @@ export function Overview() {
                 <Link to={`/experiments/${e.id}`}>
                   {e.namespace}/{e.name}
                 </Link>{" "}
-                <VerdictBadge verdict={e.verdict} />{" "}
+                <VerdictBadge verdict={e.verdict} phase={e.status} />{" "}
                 <span className="muted">{when(e.updated_at)}</span>
               </li>
             ))}
