@@ -155,13 +155,20 @@ def build(name: str) -> tuple[Path, str]:
             root = Path(tmp) / "rootfs"
             root.mkdir()
             make_rootfs(root)
-            image_id = docker_archive(root, spec, archive.with_suffix(".tmp"))
-        archive.with_suffix(".tmp").rename(archive)
+            partial = partial_path(archive)
+            image_id = docker_archive(root, spec, partial)
+        partial.rename(archive)
         id_file.write_text(image_id)
         for stale in archive.parent.glob(f"{name}-*"):  # earlier builds of this image
             if stale.stem != archive.stem:
                 stale.unlink(missing_ok=True)
     return archive, id_file.read_text()
+
+
+def partial_path(archive: Path) -> Path:
+    """Where one builder writes `archive` before renaming it into place: unique per process, so
+    two builds at once never rename each other's file, and hidden from the stale-build globs."""
+    return archive.with_name(f".{archive.name}.{os.getpid()}.partial")
 
 
 def ensure_imported(socket: Path, names: list[str] | None = None) -> list[str]:

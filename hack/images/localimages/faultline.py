@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from localimages.archive import ImageSpec, docker_archive, import_archive, imported_config_digest
-from localimages.catalog import CACHE
+from localimages.catalog import CACHE, partial_path
 
 REPO = Path(__file__).resolve().parents[3]
 CHART = REPO / "helm" / "faultline"
@@ -174,8 +174,9 @@ def build() -> tuple[Path, str, str]:
             ],
             workdir="/opt/faultline/app",
         )
-        image_id = docker_archive(root, spec, archive.with_suffix(".tmp"))
-    archive.with_suffix(".tmp").rename(archive)
+        partial = partial_path(archive)
+        image_id = docker_archive(root, spec, partial)
+    partial.rename(archive)
     id_file.write_text(image_id)
     _prune(keep=archive)
     return archive, image_id, tag
