@@ -64,7 +64,8 @@ class ProbeResult:
 
 
 class NoBaseline(ValueError):
-    """A probe produced no samples before the fault: nothing to compare against."""
+    """A probe had no samples, or no successful request, before the fault: nothing to compare
+    against, so the run ends with Error rather than a Passed or Failed that would mean nothing."""
 
 
 _VALUE: dict[str, Callable[[Sample], float | None]] = {
@@ -87,6 +88,57 @@ def _error_rate(samples: Sequence[Sample]) -> float | None:
     if reqs:
         return sum(s.error_rate * s.requests for s in samples) / reqs
     return statistics.fmean(s.error_rate for s in samples)
+
+
+def relative_probes(tolerances: Sequence[Tolerance]) -> set[str]:
+    """The probes whose QPS is judged against its baseline (a percentage of it, a drop from it,
+    a recovery to it): only for them does a zero baseline make the hypothesis meaningless. A
+    metric probe whose value is legitimately 0 (an error counter) with absolute bounds is fine."""
+    relative = ("atLeastPercentOfBaseline", "atMostPercentOfBaseline", "maxDropPercent")
+    return {
+        t.probe
+        for t in tolerances
+        if t.recoverTo is not None
+        or (t.metric == "qps" and any(getattr(t, f) is not None for f in relative))
+    }
+
+
+def baseline_problem(
+    name: str, samples: Sequence[Sample], start: float, end: float, relative: bool = True
+) -> str | None:
+    """Why the baseline window [start, end) of probe `name` cannot be judged against, or None.
+    A probe with no samples at all never can; a zero QPS baseline matters only when the probe is
+    judged `relative` to it (`relative_probes`).
+
+    A baseline whose QPS is 0 (every request failed, or none finished) turns every relative
+    tolerance into `>= 0`, which any outage passes, and every recovery into an instant one: the
+    hypothesis cannot be judged, so this is an Error, never a Passed or a Failed. `qps` counts
+    successful requests (a load probe) or is the metric's value; a sample with error rate 1
+    succeeded at nothing either way.
+    """
+    window = [s for s in samples if start <= s.t < end]
+    if not window:
+        return (
+            f"probe {name} had no successful request during the baseline: no samples in its "
+            f"{end - start:.0f}s"
+        )
+    if not relative:
+        return None
+    ok = sum(1 for s in window if s.qps > 0 and s.error_rate < 1)
+    why = "the hypothesis cannot be judged against a zero baseline"
+    if not ok:
+        rate = _error_rate(window) or 0.0
+        return (
+            f"probe {name} had no successful request during the baseline: QPS 0 in all "
+            f"{len(window)} samples over {end - start:.0f}s, error rate {rate:.0%}; {why}"
+        )
+    median = baseline_of(smooth(samples, SMOOTHING_SECONDS), start, end).median
+    if median <= 0:
+        return (
+            f"probe {name} had a baseline QPS of 0: only {ok} of {len(window)} samples had a "
+            f"successful request; {why}"
+        )
+    return None
 
 
 def measure(
@@ -241,7 +293,12 @@ def evaluate_one(
 def evaluate(
     tolerances: Sequence[Tolerance], series: Mapping[str, Sequence[Sample]], tl: Timeline
 ) -> tuple[dict[str, ProbeResult], list[Outcome]]:
-    """Measure every probe and judge every tolerance. Raises NoBaseline for a silent probe."""
+    """Measure every probe and judge every tolerance. Raises NoBaseline for a probe with no
+    samples or no successful request in the baseline window (`baseline_problem`)."""
+    relative = relative_probes(tolerances)
+    for name, raw in series.items():
+        if problem := baseline_problem(name, raw, tl.start, tl.fault_start, name in relative):
+            raise NoBaseline(problem)
     smoothed = {name: smooth(s, SMOOTHING_SECONDS) for name, s in series.items()}
     results = {
         name: measure(s, tl, _recover_percent(tolerances, name), series[name])

@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
 from backend.domain.recovery import Sample
+from backend.experiment.hypothesis import hypothesis_body, same_hypothesis
 from backend.experiment.machine import RunState
-from backend.spec.experiment import CriterionResult, ProbeMetrics
+from backend.spec.experiment import CriterionResult, ExperimentSpec, ProbeMetrics
 
 API = "/api/v1"
 TERMINAL = {"Passed": "Finished", "Failed": "Finished", "Aborted": "Aborted", "Error": "Failed"}
@@ -43,7 +45,8 @@ class Dashboard:
     async def open_run(
         self, namespace: str, name: str, spec: dict[str, Any], run_id: int | None
     ) -> int | None:
-        """Find or create the experiment row, then start a run (or reuse `run_id` on resume)."""
+        """Find or create the experiment row with its hypothesis attached, then start a run
+        (or reuse `run_id` on resume)."""
         if run_id is not None:
             self.run_id = run_id
             return run_id
@@ -53,9 +56,22 @@ class Dashboard:
         found = [e for e in (page or {}).get("items", []) if e.get("name") == name]
         if found:
             exp_id = found[0]["id"]
+            # A row made before hypotheses were mirrored, or whose hypothesis was deleted,
+            # gets one; a hypothesis someone attached in the dashboard is left alone.
+            bare = found[0].get("hypothesis_id") is None
+            if bare and (hyp_id := await self.hypothesis(spec)) is not None:
+                body = {"hypothesis_id": hyp_id}
+                await self._call("PATCH", f"/experiments/{exp_id}", json=body)
         else:
             made = await self._call(
-                "POST", "/experiments", json={"namespace": namespace, "name": name, "spec": spec}
+                "POST",
+                "/experiments",
+                json={
+                    "namespace": namespace,
+                    "name": name,
+                    "spec": spec,
+                    "hypothesis_id": await self.hypothesis(spec),
+                },
             )
             if made is None:
                 return None
@@ -63,6 +79,22 @@ class Dashboard:
         run = await self._call("POST", f"/experiments/{exp_id}/runs", json={"phase": "Baseline"})
         self.run_id = None if run is None else int(run["id"])
         return self.run_id
+
+    async def hypothesis(self, spec: dict[str, Any]) -> int | None:
+        """The id of a hypothesis row saying what the spec's hypothesis says: an identical one
+        if the API holds one (hypotheses have no namespace and no search, so only identical
+        content is safe to share, never a title alone), else a new one."""
+        try:
+            body = hypothesis_body(ExperimentSpec.model_validate(spec))
+        except ValidationError as e:
+            self.log.warning("dashboard: no hypothesis for an invalid spec: %s", e)
+            return None
+        if body is None:
+            return None
+        page = await self._call("GET", "/hypotheses", params={"limit": 500})
+        same = [h for h in (page or {}).get("items", []) if same_hypothesis(h, body)]
+        made = same[0] if same else await self._call("POST", "/hypotheses", json=body)
+        return None if made is None else int(made["id"])
 
     async def observations(self, samples: Sequence[Sample]) -> None:
         new = [s for s in samples if s.t > self.sent_until]

@@ -13,7 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from backend.domain.recovery import Sample, baseline_of, smooth
-from backend.domain.verdict import SMOOTHING_SECONDS, NoBaseline, Timeline, abort_reason, measure
+from backend.domain.verdict import (
+    SMOOTHING_SECONDS,
+    NoBaseline,
+    Timeline,
+    abort_reason,
+    baseline_problem,
+    measure,
+    relative_probes,
+)
 from backend.experiment.faults import Injection
 from backend.spec.experiment import ExperimentSpec
 from chaosd.duration import parse_duration
@@ -94,6 +102,15 @@ def step(
         silent = [n for n, s in series.items() if not any(x.t >= st.start for x in s)]
         if silent:
             return _stop(st, now, "Error", f"no baseline: probe {', '.join(silent)} was silent")
+        # A zero baseline is caught here, before any fault: judging against it means nothing.
+        relative = relative_probes(spec.hypothesis.tolerances)
+        problems = [
+            p
+            for n, s in series.items()
+            if (p := baseline_problem(n, s, st.start, now, n in relative))
+        ]
+        if problems:
+            return _stop(st, now, "Error", "; ".join(problems))
         return Step(replace(st, phase="Injecting", fault_start=now), create_faults=True)
     if st.phase == "Injecting":
         return Step(replace(st, phase="Observing"))

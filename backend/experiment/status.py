@@ -77,6 +77,9 @@ def judge(
     try:
         results, outcomes = evaluate(spec.hypothesis.tolerances, series, timeline(spec, st, now))
     except NoBaseline as e:
+        # Never Passed or Failed against a missing or zero baseline; an abort stays an abort.
+        if st.verdict is not None:
+            return st, [], []
         return RunState(**{**st.__dict__, "verdict": "Error", "message": str(e)}), [], []
     metrics = [probe_metrics(n, len(series[n]), r) for n, r in results.items()]
     crits = [_criterion(o) for o in outcomes]

@@ -13,10 +13,13 @@ import httpx
 import pytest
 
 from backend.api.app import create_app
+from backend.api.experiment_manifest import tolerances
 from backend.domain.recovery import Sample
 from backend.experiment.dashboard import Dashboard, live_marks
+from backend.experiment.hypothesis import hypothesis_body
 from backend.experiment.machine import RunState
 from backend.settings import Settings
+from backend.spec.experiment import ExperimentSpec
 from tests.api.server import RunningServer, serve
 
 LOG = logging.getLogger("test.dashboard")
@@ -102,3 +105,114 @@ def test_a_dashboard_that_is_down_never_breaks_the_run(caplog) -> None:
     with caplog.at_level(logging.WARNING):
         assert asyncio.run(mirror()) is None
     assert "dashboard GET /experiments failed" in caplog.text
+
+
+SPEC = {
+    "hypothesis": {
+        "title": "checkout survives losing a pod",
+        "description": "QPS back within 20 s, errors stay low",
+        "probes": [{"name": "web", "type": "load", "url": "http://web/"}],
+        "tolerances": [
+            {"probe": "web", "recoverTo": 90, "within": "20s"},
+            {"probe": "web", "metric": "errorRate", "atMost": 0.01, "during": "afterRecovery"},
+            {"probe": "web", "metric": "latencyP99", "atMostPercentOfBaseline": 300},
+            {"probe": "web", "atLeastPercentOfBaseline": 120},  # no dashboard equivalent
+        ],
+    },
+    "faults": [
+        {
+            "name": "kill",
+            "type": "PodChaos",
+            "podChaos": {"action": "pod-kill", "mode": "one", "selector": {}},
+        }
+    ],
+    "timing": {"baseline": "30s", "faultDuration": "10s"},
+}
+CRITERIA = [
+    {"metric": "qps", "max_drop_percent": 10.0},
+    {"metric": "error_rate", "max": 0.01},
+    {"metric": "latency_p99_ms", "max_increase_percent": 200.0},
+]
+
+
+def _open(server: RunningServer, token: str, namespace: str, name: str) -> int | None:
+    async def go() -> int | None:
+        dash = Dashboard(server.base_url, token, LOG)
+        try:
+            return await dash.open_run(namespace, name, SPEC, None)
+        finally:
+            await dash.close()
+
+    return asyncio.run(go())
+
+
+def _plain(criteria: list[dict]) -> list[dict]:
+    return [{k: v for k, v in c.items() if v is not None} for c in criteria]
+
+
+def test_the_hypothesis_reaches_the_dashboard_and_is_shared_not_copied(api) -> None:
+    server, token = api
+    assert _open(server, token, "shop", "kill-one") is not None
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server.base_url, headers=headers) as c:
+        [hyp] = c.get("/api/v1/hypotheses").json()["items"]
+        assert hyp["title"] == "checkout survives losing a pod"
+        assert hyp["description"] == "QPS back within 20 s, errors stay low"
+        assert _plain(hyp["steady_state"]["criteria"]) == CRITERIA
+        assert hyp["steady_state"]["baseline_seconds"] == 30
+        assert hyp["steady_state"]["recovery_deadline_seconds"] == 20
+        [exp] = c.get("/api/v1/experiments", params={"namespace": "shop"}).json()["items"]
+        assert exp["hypothesis_id"] == hyp["id"]
+        # A second run of it, and another experiment saying the same: one hypothesis row.
+        assert _open(server, token, "shop", "kill-one") is not None
+        assert _open(server, token, "other", "kill-two") is not None
+        assert [h["id"] for h in c.get("/api/v1/hypotheses").json()["items"]] == [hyp["id"]]
+        [other] = c.get("/api/v1/experiments", params={"namespace": "other"}).json()["items"]
+        assert other["hypothesis_id"] == hyp["id"]
+
+
+def test_an_experiment_row_without_a_hypothesis_gets_one(api) -> None:
+    """A row made earlier (or whose hypothesis was deleted) is patched; one that has a
+    hypothesis someone attached in the dashboard keeps it."""
+    server, token = api
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server.base_url, headers=headers) as c:
+        bare = c.post("/api/v1/experiments", json={"namespace": "shop", "name": "bare"})
+        assert bare.status_code == 201 and bare.json()["hypothesis_id"] is None
+        mine = c.post(
+            "/api/v1/hypotheses",
+            json={"title": "mine", "steady_state": {"criteria": [{"metric": "qps", "min": 1}]}},
+        ).json()
+        kept = {"namespace": "shop", "name": "kept", "hypothesis_id": mine["id"]}
+        assert c.post("/api/v1/experiments", json=kept).status_code == 201
+        assert _open(server, token, "shop", "bare") is not None
+        assert _open(server, token, "shop", "kept") is not None
+        rows = {e["name"]: e for e in c.get("/api/v1/experiments").json()["items"]}
+        made = c.get(f"/api/v1/hypotheses/{rows['bare']['hypothesis_id']}").json()
+        assert made["title"] == "checkout survives losing a pod"
+        assert _plain(made["steady_state"]["criteria"]) == CRITERIA
+        assert rows["kept"]["hypothesis_id"] == mine["id"]
+
+
+def test_the_criteria_go_back_to_the_same_tolerances_when_the_dashboard_starts_a_run() -> None:
+    """The dashboard turns criteria into tolerances again to start a run from the dashboard:
+    the recovery target and the bounds survive the round trip."""
+    body = hypothesis_body(ExperimentSpec.model_validate(SPEC))
+    assert body is not None
+    again = tolerances(body["steady_state"]["criteria"], "web", 20)
+    assert again[0] == {"probe": "web", "recoverTo": 90.0, "within": "20s"}
+    assert again[1]["atMost"] == 0.01 and again[2]["atMostPercentOfBaseline"] == 300.0
+    assert (
+        hypothesis_body(
+            ExperimentSpec.model_validate(
+                {
+                    **SPEC,
+                    "hypothesis": {
+                        **SPEC["hypothesis"],
+                        "tolerances": SPEC["hypothesis"]["tolerances"][3:],
+                    },
+                }
+            )
+        )
+        is None
+    )

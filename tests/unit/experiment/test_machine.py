@@ -131,3 +131,10 @@ def test_a_probe_that_goes_silent_while_recovering_is_an_error_not_a_failure() -
     st, _, io = run(spec(), lambda t: 50.0 if t < 12 else 0.0, 200, err)
     assert st.verdict == "Error" and st.end == 22.0 and "while recovering" in st.message
     assert io == [("create", 10.0), ("delete", 20.0)]  # removed once, at the end of the window
+
+
+def test_a_zero_baseline_is_an_error_before_injection() -> None:
+    """Every baseline request failed: the run ends with Error and no fault is ever created."""
+    st, phases, io = run(spec(), lambda t: 0.0, 200)
+    assert st.verdict == "Error" and io == [] and phases[-1] == ("Verdict", 10.0)
+    assert st.message.startswith("probe web had no successful request during the baseline: ")

@@ -108,3 +108,15 @@ def test_injection_is_verified_only_by_an_applied_target() -> None:
     assert "chaosd: nft: EPERM" in injection_of(refused).problem
     assert injection_of({}).problem == "not reconciled by the operator yet"
     assert injection_of(None).problem == "the chaos object is gone"
+
+
+def test_judge_gives_error_never_pass_against_a_zero_baseline() -> None:
+    """The baseline failed outright and so did the fault window: against a baseline of 0 both
+    tolerances would hold, so the verdict must be Error, with the reason, and no results."""
+    series = {"web": [Sample(i * 0.2, 0.0, 1.0, requests=5) for i in range(200)]}
+    st = RunState(phase="Verdict", start=0, fault_start=10, fault_end=25, end=39.8)
+    judged, metrics, results = judge(SPEC, st, 39.8, series)
+    assert judged.verdict == "Error" and metrics == [] and results == []
+    assert judged.message.startswith("probe web had no successful request during the baseline")
+    aborted = RunState(**{**st.__dict__, "verdict": "Aborted", "message": "aborted: x"})
+    assert judge(SPEC, aborted, 39.8, series)[0] == aborted  # an abort keeps its verdict

@@ -11,7 +11,14 @@ import random
 import pytest
 
 from backend.domain.recovery import Sample, smooth
-from backend.domain.verdict import NoBaseline, Timeline, abort_reason, evaluate
+from backend.domain.verdict import (
+    NoBaseline,
+    Timeline,
+    abort_reason,
+    baseline_problem,
+    evaluate,
+    relative_probes,
+)
 from backend.spec.experiment import AbortCondition, Tolerance
 
 DT = 0.2
@@ -205,3 +212,56 @@ def test_sharpening_ignores_one_noisy_interval_but_not_the_outage() -> None:
 
     res, _ = judge(noisy)
     assert res.metrics.time_to_recover_from_start == pytest.approx(4.0, abs=0.21)
+
+
+def test_a_baseline_where_every_request_failed_cannot_be_judged() -> None:
+    """100 % errors from the start: before this rule `recoverTo` passed at once (0 >= 90 % of 0)."""
+    samples = series(lambda t: (0.0, 1.0))
+    with pytest.raises(NoBaseline) as e:
+        evaluate([tol(recoverTo=90, within="5s")], {"web": samples}, TL)
+    assert str(e.value).startswith("probe web had no successful request during the baseline: ")
+    assert "error rate 100%" in str(e.value) and "150 samples" in str(e.value)
+
+
+def test_a_baseline_with_no_finished_request_cannot_be_judged() -> None:
+    """QPS 0 with no errors either (every request hung): still nothing to compare against."""
+    samples = [Sample(s.t, 0.0, 0.0, requests=0) for s in series(dip)]
+    with pytest.raises(NoBaseline, match=r"^probe web had no successful request during the"):
+        evaluate([tol(metric="qps", atLeastPercentOfBaseline=80)], {"web": samples}, TL)
+
+
+def test_a_baseline_that_is_mostly_zero_cannot_be_judged() -> None:
+    """A success now and then, but the baseline median is 0 QPS."""
+
+    def rare(t: float) -> tuple[float, float]:
+        return (5.0, 0.0) if round(t / DT) % 25 == 0 else (0.0, 1.0)
+
+    assert baseline_problem("web", series(rare), 0, 30) == (
+        "probe web had a baseline QPS of 0: only 6 of 150 samples had a successful request; "
+        "the hypothesis cannot be judged against a zero baseline"
+    )
+
+
+def test_one_zero_probe_is_enough_and_a_healthy_one_has_no_problem() -> None:
+    assert baseline_problem("web", series(dip), 0, 30) is None
+    assert baseline_problem("web", series(dip), 31, 36) is None  # 50 QPS at 20 % errors
+    assert baseline_problem("web", [], 0, 30) == (
+        "probe web had no successful request during the baseline: no samples in its 30s"
+    )
+    probes = {"web": series(dip), "api": series(lambda t: (0.0, 1.0))}
+    with pytest.raises(NoBaseline, match=r"^probe api had no successful request"):
+        evaluate([tol(recoverTo=90, within="5s"), tol(probe="api", maxDropPercent=50)], probes, TL)
+
+
+def test_a_metric_that_is_zero_with_absolute_bounds_is_judged() -> None:
+    """An error counter from Prometheus is 0 in a healthy baseline: with absolute bounds there
+    is nothing relative to a zero baseline, so the run is judged, not an Error."""
+    errors = series(lambda t: (3.0, 0.0) if 31 <= t < 33 else (0.0, 0.0))
+    assert relative_probes([tol(probe="errors", atMost=1)]) == set()
+    assert relative_probes(
+        [tol(maxDropPercent=50), tol(probe="x", metric="errorRate", atMostPercentOfBaseline=200)]
+    ) == {"web"}
+    _, outcomes = evaluate([tol(probe="errors", atMost=1)], {"errors": errors}, TL)
+    assert [o.passed for o in outcomes] == [False]  # the burst of 3 during the fault breaks atMost 1
+    _, outcomes = evaluate([tol(probe="errors", atMost=5)], {"errors": errors}, TL)
+    assert [o.passed for o in outcomes] == [True]
