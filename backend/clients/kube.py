@@ -3,12 +3,14 @@ manifests) cross this boundary so the domain layer never sees client model class
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 _api_client: client.ApiClient | None = None
+EVENT_COMPONENT = "faultline-operator"
 
 
 class KubeError(Exception):
@@ -147,3 +149,26 @@ def patch_chaos_status(
         )
     except ApiException as e:
         raise _wrap(e, f"patch {plural} {namespace}/{name} status") from e
+
+
+def post_event(involved: dict[str, str], type_: str, reason: str, message: str) -> None:
+    """A Kubernetes Event on one of Faultline's objects (`kubectl describe` lists it).
+    `involved` is the object reference: apiVersion, kind, name, namespace, uid."""
+    now = datetime.now(UTC).isoformat()
+    event: Any = {
+        "metadata": {"generateName": f"{involved['name'][:200]}."},
+        "involvedObject": involved,
+        "type": type_,
+        "reason": reason,
+        "message": message[:1024],
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+        "source": {"component": EVENT_COMPONENT},
+        "reportingComponent": EVENT_COMPONENT,
+    }
+    where = f"{involved['kind']} {involved['namespace']}/{involved['name']}"
+    try:
+        client.CoreV1Api(api_client()).create_namespaced_event(involved["namespace"], event)
+    except ApiException as e:
+        raise _wrap(e, f"post event on {where}") from e

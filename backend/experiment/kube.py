@@ -3,17 +3,15 @@ the probe Jobs. Blocking calls; the runner runs them in a worker thread."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from backend.clients import kube as kube_client
 from backend.clients.kube import KubeError, api_client
 from backend.experiment.faults import plural_of
 from backend.spec.kinds import API_VERSION, GROUP, VERSION
-
-EVENT_COMPONENT = "faultline-operator"
 
 
 def _custom() -> client.CustomObjectsApi:
@@ -65,29 +63,9 @@ def chaos_exists(kind: str, namespace: str, name: str) -> bool:
 
 def post_event(namespace: str, name: str, uid: str, type_: str, reason: str, message: str) -> None:
     """A Kubernetes Event on the Experiment (`kubectl describe experiment` lists it)."""
-    now = datetime.now(UTC).isoformat()
-    event: Any = {
-        "metadata": {"generateName": f"{name[:200]}."},
-        "involvedObject": {
-            "apiVersion": API_VERSION,
-            "kind": "Experiment",
-            "name": name,
-            "namespace": namespace,
-            "uid": uid,
-        },
-        "type": type_,
-        "reason": reason,
-        "message": message[:1024],
-        "firstTimestamp": now,
-        "lastTimestamp": now,
-        "count": 1,
-        "source": {"component": EVENT_COMPONENT},
-        "reportingComponent": EVENT_COMPONENT,
-    }
-    try:
-        client.CoreV1Api(api_client()).create_namespaced_event(namespace, event)
-    except ApiException as e:
-        raise KubeError(f"post event on experiment {name}: {e.reason}", e.status) from e
+    involved = {"apiVersion": API_VERSION, "kind": "Experiment", "name": name,
+                "namespace": namespace, "uid": uid}  # fmt: skip
+    kube_client.post_event(involved, type_, reason, message)
 
 
 def get_experiment(namespace: str, name: str) -> dict[str, Any]:

@@ -44,7 +44,6 @@ from backend.spec.status import Condition
 
 log = logging.getLogger("faultline.operator.schedules")
 PLURAL = "schedules"
-COMPONENT = "faultline-operator"
 
 
 def _custom() -> client.CustomObjectsApi:
@@ -62,28 +61,12 @@ def _get_schedule(namespace: str, name: str) -> dict[str, Any] | None:
 
 
 def _post_event(schedule: dict[str, Any], kind: str, reason: str, message: str) -> None:
-    meta, now = schedule["metadata"], iso(datetime.now(UTC))
-    event: Any = {
-        "metadata": {"generateName": f"{meta['name']}."},
-        "involvedObject": {
-            "apiVersion": f"{GROUP}/{VERSION}",
-            "kind": "Schedule",
-            "name": meta["name"],
-            "namespace": meta["namespace"],
-            "uid": meta["uid"],
-        },
-        "type": kind,
-        "reason": reason,
-        "message": message,
-        "firstTimestamp": now,
-        "lastTimestamp": now,
-        "count": 1,
-        "source": {"component": COMPONENT},
-        "reportingComponent": COMPONENT,
-    }
+    meta = schedule["metadata"]
+    involved = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Schedule", "name": meta["name"],
+                "namespace": meta["namespace"], "uid": meta["uid"]}  # fmt: skip
     try:
-        client.CoreV1Api(kube.api_client()).create_namespaced_event(meta["namespace"], event)
-    except ApiException as e:  # an event is a courtesy; the status carries the same message
+        kube.post_event(involved, kind, reason, message)
+    except kube.KubeError as e:  # an event is a courtesy; the status carries the same message
         log.warning("could not post event for %s/%s: %s", meta["namespace"], meta["name"], e)
 
 
