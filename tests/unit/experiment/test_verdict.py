@@ -262,6 +262,6 @@ def test_a_metric_that_is_zero_with_absolute_bounds_is_judged() -> None:
         [tol(maxDropPercent=50), tol(probe="x", metric="errorRate", atMostPercentOfBaseline=200)]
     ) == {"web"}
     _, outcomes = evaluate([tol(probe="errors", atMost=1)], {"errors": errors}, TL)
-    assert [o.passed for o in outcomes] == [False]  # the burst of 3 during the fault breaks atMost 1
+    assert [o.passed for o in outcomes] == [False]  # a burst of 3 in the fault breaks atMost 1
     _, outcomes = evaluate([tol(probe="errors", atMost=5)], {"errors": errors}, TL)
     assert [o.passed for o in outcomes] == [True]
