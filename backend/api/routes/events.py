@@ -12,14 +12,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
-from sqlalchemy import func, select
 
 from backend.api.deps import SessionDep, authorize
 from backend.api.errors import ERROR_RESPONSES
 from backend.api.routes import API_PREFIX
 from backend.api.schemas.common import MAX_ID, Limit, Namespace, Offset
 from backend.api.schemas.runs import EventType, RunEventPage, RunEventPublic
-from backend.db.models import Event, Run
+from backend.db.repositories import events as repo
 
 router = APIRouter(
     prefix=f"{API_PREFIX}/events",
@@ -42,24 +41,16 @@ def list_run_events(
     offset: Offset = 0,
 ) -> RunEventPage:
     """Run events across experiments, newest first, with each run's experiment."""
-    stmt = select(Event, Run.namespace, Run.experiment_id, Run.experiment_name).join(
-        Run, Event.run_id == Run.id
-    )
-    if namespace is not None:
-        stmt = stmt.where(Run.namespace == namespace)
-    if experiment_id is not None:
-        stmt = stmt.where(Run.experiment_id == experiment_id)
-    if type is not None:
-        stmt = stmt.where(Event.type == type)
-    if reason is not None:
-        stmt = stmt.where(Event.reason == reason)
-    if since is not None:
-        stmt = stmt.where(Event.ts >= since)
-    if until is not None:
-        stmt = stmt.where(Event.ts < until)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = session.execute(
-        stmt.order_by(Event.ts.desc(), Event.id.desc()).limit(limit).offset(offset)
+    rows, total = repo.list_run_events(
+        session,
+        namespace=namespace,
+        experiment_id=experiment_id,
+        type=type,
+        reason=reason,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
     )
     items = [
         RunEventPublic(
@@ -76,4 +67,4 @@ def list_run_events(
         )
         for event, ns, experiment_id_, name in rows
     ]
-    return RunEventPage(items=items, total=int(total or 0), limit=limit, offset=offset)
+    return RunEventPage(items=items, total=total, limit=limit, offset=offset)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from backend.db.models import Event
+from backend.db.models import Event, Run
 from backend.db.repositories.common import paginate
 
 
@@ -45,3 +46,39 @@ def list_events(
     if type is not None:
         stmt = stmt.where(Event.type == type)
     return paginate(session, stmt, limit=limit, offset=offset)
+
+
+def list_run_events(
+    session: Session,
+    *,
+    namespace: str | None = None,
+    experiment_id: int | None = None,
+    type: str | None = None,
+    reason: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[tuple[Event, str, int | None, str]], int]:
+    """Run events across experiments, newest first, each with its run's namespace, experiment
+    id and experiment name; plus the total count for paging."""
+    stmt = select(Event, Run.namespace, Run.experiment_id, Run.experiment_name).join(
+        Run, Event.run_id == Run.id
+    )
+    if namespace is not None:
+        stmt = stmt.where(Run.namespace == namespace)
+    if experiment_id is not None:
+        stmt = stmt.where(Run.experiment_id == experiment_id)
+    if type is not None:
+        stmt = stmt.where(Event.type == type)
+    if reason is not None:
+        stmt = stmt.where(Event.reason == reason)
+    if since is not None:
+        stmt = stmt.where(Event.ts >= since)
+    if until is not None:
+        stmt = stmt.where(Event.ts < until)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = session.execute(
+        stmt.order_by(Event.ts.desc(), Event.id.desc()).limit(limit).offset(offset)
+    )
+    return [(event, ns, exp_id, name) for event, ns, exp_id, name in rows], int(total or 0)
