@@ -143,8 +143,9 @@ def create_app(
     app = FastAPI(title="chaosd", description="Faultline node daemon", version="0.1.0")
     _install_error_handlers(app)
 
+    # Async: answered on the event loop, so a probe never queues behind busy worker threads.
     @app.get("/healthz")
-    def healthz() -> dict[str, object]:
+    async def healthz() -> dict[str, object]:
         return {"ok": True, "families": sorted(engine.registry.families)}
 
     app.include_router(

@@ -157,6 +157,12 @@ def install(rel: Release, *, privileged: bool, extra: dict[str, Any] | None = No
         "--wait", "--timeout=5m", values=values,
     )  # fmt: skip
     instance = f"app.kubernetes.io/instance={rel.name}"
+    # `--wait` saw every pod Ready once; on a loaded node a probe can miss right after, so the
+    # check is "Ready again within two minutes, never restarted", not one snapshot.
+    rel.cluster.kubectl(
+        "wait", "--for=condition=Ready", "pod", "-n", rel.namespace, "-l", instance,
+        "--timeout=120s",
+    )  # fmt: skip
     pods = pods_of(rel, rel.namespace, instance)
     by_component: dict[str, list[dict[str, Any]]] = {}
     for pod in pods:
@@ -168,6 +174,13 @@ def install(rel: Release, *, privileged: bool, extra: dict[str, Any] | None = No
         "dashboard": 1,
     }
     assert all(is_ready(p) for p in pods), [p["metadata"]["name"] for p in pods if not is_ready(p)]
+    restarts = {
+        p["metadata"]["name"]: c["restartCount"]
+        for p in pods
+        for c in p["status"]["containerStatuses"]
+        if c["restartCount"]
+    }
+    assert restarts == {}, restarts
     # One leader: the Lease names one of the two operator pods (and it keeps renewing it).
     lease = rel.kubectl_json("get", "lease", "-n", rel.namespace, f"{rel.name}-faultline-operator")
     names = {p["metadata"]["name"] for p in by_component["operator"]}

@@ -100,7 +100,11 @@ try {
 
   step("overview: running, verdicts, time-to-recover trend, events");
   await page.getByRole("heading", { name: "Running experiments (1)" }).waitFor(NO_LIMIT);
-  const ttrRow = page.getByRole("row").filter({ hasText: "shop/checkout" });
+  // Scoped to the trend card: an event row can name the same experiment and time.
+  const ttrRow = page
+    .getByRole("region", { name: "Time to recover, run by run" })
+    .getByRole("row")
+    .filter({ hasText: "shop/checkout" });
   await ttrRow.filter({ hasText: "12.5 s" }).waitFor(NO_LIMIT);
   assert.equal(await ttrRow.locator("svg.trend circle").count(), 3);
   await page.getByRole("cell", { name: "Aborted" }).first().waitFor(NO_LIMIT);
