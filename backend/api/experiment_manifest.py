@@ -27,15 +27,17 @@ def _seconds(value: float) -> str:
 
 
 def tolerances(
-    criteria: list[dict[str, Any]], probe: str, deadline_s: float
+    criteria: list[dict[str, Any]], default_probe: str, deadline_s: float
 ) -> list[dict[str, Any]]:
     """One tolerance per bound of each criterion (the engine takes exactly one bound each).
 
     A QPS drop limit becomes a recovery target: back to (100 - drop) % of the baseline within
     the recovery deadline of the fault ending, which is what the dashboard's hypothesis says.
-    Every other bound is judged once the service has recovered."""
+    Every other bound is judged once the service has recovered. A criterion without a probe
+    judges `default_probe`."""
     out: list[dict[str, Any]] = []
     for c in criteria:
+        probe = str(c.get("probe") or default_probe)
         metric = METRICS.get(str(c.get("metric")), "qps")
         after = {"probe": probe, "metric": metric, "during": "afterRecovery"}
         drop = c.get("max_drop_percent")
@@ -78,13 +80,20 @@ def experiment_spec(
         "recoveryDeadline": _seconds(deadline),
         **(spec.get("timing") or {}),
     }
-    first = str(probes[0].get("name", "")) if isinstance(probes[0], dict) else ""
+    names = [str(p.get("name", "")) for p in probes if isinstance(p, dict)]
+    criteria = steady.get("criteria") or []
+    for i, c in enumerate(criteria):
+        if c.get("probe") and c["probe"] not in names:
+            raise ClusterRejected(
+                f"experiment {where} cannot start: hypothesis steady_state.criteria[{i}].probe "
+                f"names {c['probe']!r}, which is not one of its probes ({', '.join(names)})"
+            )
+    first = names[0] if names else ""
     cr_hypothesis = {
         "title": (hypothesis or {}).get("title") or given.get("title") or where,
         "description": (hypothesis or {}).get("description") or given.get("description", ""),
         "probes": probes,
-        "tolerances": given.get("tolerances")
-        or tolerances(steady.get("criteria") or [], first, deadline),
+        "tolerances": given.get("tolerances") or tolerances(criteria, first, deadline),
     }
     rest = {k: v for k, v in spec.items() if k not in ("probes", "hypothesis", "timing")}
     return {**rest, "hypothesis": cr_hypothesis, "timing": timing}

@@ -1,8 +1,8 @@
 """The Experiment's hypothesis as the dashboard API stores one (title, description, steady-state
 criteria), so a run started with `kubectl apply` shows its hypothesis in the dashboard too.
 
-Pure. The engine's tolerances are richer than the dashboard's criteria (a window, a probe, a
-recovery counted from fault start), so the mapping keeps each bound and drops what the
+Pure. The engine's tolerances are richer than the dashboard's criteria (a window, a recovery
+counted from fault start), so the mapping keeps each bound and its probe and drops what the
 dashboard cannot say; a tolerance with no dashboard equivalent is left out. The inverse of
 `backend.api.experiment_manifest.tolerances`: a dashboard hypothesis that went to the cluster
 comes back as the same criteria.
@@ -51,7 +51,7 @@ def hypothesis_body(spec: ExperimentSpec) -> dict[str, Any] | None:
     """The body of `POST /hypotheses` for the spec's hypothesis; None when no tolerance maps
     (the API requires at least one criterion)."""
     hyp = spec.hypothesis
-    criteria = [c for t in hyp.tolerances if (c := criterion(t)) is not None]
+    criteria = [{"probe": t.probe, **c} for t in hyp.tolerances if (c := criterion(t)) is not None]
     if not criteria:
         return None
     deadlines = [parse_duration(t.within) for t in hyp.tolerances if t.within is not None]

@@ -153,3 +153,78 @@ def test_hypothesis_becomes_tolerances_of_a_valid_experiment() -> None:
         "metadata": {"name": "s", "namespace": "shop"}, "spec": out,
     }  # fmt: skip
     assert validate_manifest(manifest) == []
+
+
+def _two_probe_spec() -> dict[str, Any]:
+    kill = {"action": "pod-kill", "mode": "one", "selector": {"labelSelectors": {"app": "kv"}}}
+    return {
+        "probes": [
+            {"name": "writes", "type": "load", "url": "http://kv/put"},
+            {"name": "reads", "type": "load", "url": "http://kv/get"},
+        ],
+        "faults": [{"name": "f", "type": "PodChaos", "podChaos": kill}],
+        "timing": {"faultDuration": "10s"},
+    }
+
+
+def test_each_criterion_judges_the_probe_it_names() -> None:
+    hypothesis = {
+        "title": "a member down: writes back within 30 s, reads never fail",
+        "steady_state": {
+            "recovery_deadline_seconds": 30,
+            "criteria": [
+                {"metric": "qps", "probe": "writes", "max_drop_percent": 20},
+                {"metric": "error_rate", "probe": "reads", "max": 0.01},
+                {"metric": "qps", "max_drop_percent": 50},  # no probe: the first one
+            ],
+        },
+    }
+    out = experiment_spec("kv/s", _two_probe_spec(), hypothesis)
+    assert out["hypothesis"]["tolerances"] == [
+        {"probe": "writes", "recoverTo": 80, "within": "30s"},
+        {"probe": "reads", "metric": "errorRate", "during": "afterRecovery", "atMost": 0.01},
+        {"probe": "writes", "recoverTo": 50, "within": "30s"},
+    ]
+    manifest = {
+        "apiVersion": API_VERSION, "kind": "Experiment",
+        "metadata": {"name": "s", "namespace": "kv"}, "spec": out,
+    }  # fmt: skip
+    assert validate_manifest(manifest) == []
+
+
+def test_start_refuses_a_criterion_naming_a_probe_the_experiment_lacks(
+    client: httpx.Client,
+) -> None:
+    criteria = [{"metric": "qps", "probe": "writes"}, {"metric": "qps", "probe": "wirtes"}]
+    for c in criteria:
+        c["max_drop_percent"] = 20
+    hypothesis = client.post(
+        "/api/v1/hypotheses", json={"title": "t", "steady_state": {"criteria": criteria}}
+    )
+    assert hypothesis.status_code == 201, hypothesis.text
+    assert [c["probe"] for c in hypothesis.json()["steady_state"]["criteria"]] == [
+        "writes",
+        "wirtes",
+    ]
+    exp = client.post(
+        "/api/v1/experiments",
+        json={
+            "namespace": "kv",
+            "name": "typo",
+            "hypothesis_id": hypothesis.json()["id"],
+            "spec": _two_probe_spec(),
+        },
+    ).json()
+    r = client.post(f"/api/v1/experiments/{exp['id']}/start")
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert "steady_state.criteria[1].probe names 'wirtes'" in detail, detail
+    assert "(writes, reads)" in detail, detail
+    empty_probe = {"metric": "qps", "probe": "", "max": 1}
+    bad = client.post(
+        "/api/v1/hypotheses", json={"title": "t", "steady_state": {"criteria": [empty_probe]}}
+    )
+    assert bad.status_code == 422
+    assert [e["loc"] for e in bad.json()["detail"]] == [
+        ["body", "steady_state", "criteria", 0, "probe"]
+    ]

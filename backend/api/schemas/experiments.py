@@ -18,6 +18,9 @@ class SteadyStateCriterion(Strict):
     """One KPI bound: relative to the baseline measured before injection, or absolute."""
 
     metric: Metric
+    probe: Annotated[str, Field(min_length=1, max_length=253)] | None = None
+    """The probe whose series this criterion judges (a name from the experiment's probes);
+    unset: the experiment's first probe."""
     max_drop_percent: Annotated[float, Field(ge=0, le=100)] | None = None
     """Largest allowed fall below the baseline, e.g. 20 for "QPS stays above 80 %"."""
     max_increase_percent: Annotated[float, Field(ge=0)] | None = None

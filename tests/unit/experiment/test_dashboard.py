@@ -129,9 +129,9 @@ SPEC = {
     "timing": {"baseline": "30s", "faultDuration": "10s"},
 }
 CRITERIA = [
-    {"metric": "qps", "max_drop_percent": 10.0},
-    {"metric": "error_rate", "max": 0.01},
-    {"metric": "latency_p99_ms", "max_increase_percent": 200.0},
+    {"probe": "web", "metric": "qps", "max_drop_percent": 10.0},
+    {"probe": "web", "metric": "error_rate", "max": 0.01},
+    {"probe": "web", "metric": "latency_p99_ms", "max_increase_percent": 200.0},
 ]
 
 

@@ -1107,6 +1107,8 @@ export interface components {
             metric: "qps" | "error_rate" | "latency_p50_ms" | "latency_p99_ms";
             /** Min */
             min?: number | null;
+            /** Probe */
+            probe?: string | null;
         };
         /** ValidationError */
         ValidationError: {

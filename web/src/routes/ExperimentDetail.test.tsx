@@ -60,3 +60,36 @@ describe("Start run", () => {
     );
   });
 });
+
+describe("Hypothesis card", () => {
+  it("says which probe each criterion judges", async () => {
+    const hypothesis = {
+      id: 7,
+      title: "writes and reads survive losing a member",
+      description: "",
+      steady_state: {
+        criteria: [
+          { metric: "qps", probe: "writes", max_drop_percent: 10 },
+          { metric: "error_rate", probe: "reads", max: 0.01 },
+          { metric: "qps", min: 5 },
+        ],
+        baseline_seconds: 30,
+        recovery_deadline_seconds: 60,
+      },
+      created_at: "2026-01-01T00:00:00Z",
+      updated_at: "2026-01-01T00:00:00Z",
+    };
+    stubApi((_method, url) => {
+      if (url.pathname === "/api/v1/experiments/1")
+        return { status: 200, body: { ...experiment, hypothesis_id: 7 } };
+      if (url.pathname === "/api/v1/hypotheses/7") return { status: 200, body: hypothesis };
+      return { status: 200, body: empty };
+    });
+    renderPage(<ExperimentDetail />, { path: "/experiments/:id", route: "/experiments/1" });
+    await screen.findByRole("heading", { name: /writes and reads survive/ });
+    const items = screen.getAllByRole("listitem").map((li) => li.textContent);
+    expect(items).toContain("probe writes: qps falls at most 10 % below baseline");
+    expect(items).toContain("probe reads: error_rate stays ≤ 0.01");
+    expect(items).toContain("qps stays ≥ 5");
+  });
+});

@@ -28,6 +28,11 @@ function HypothesisCard({ hypothesis, run }: { hypothesis: Hypothesis | undefine
         <ul>
           {hypothesis.steady_state.criteria.map((c, i) => (
             <li key={i}>
+              {c.probe ? (
+                <>
+                  probe <code>{c.probe}</code>:{" "}
+                </>
+              ) : null}
               <code>{c.metric}</code>
               {c.max_drop_percent != null
                 ? ` falls at most ${c.max_drop_percent} % below baseline`
