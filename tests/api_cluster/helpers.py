@@ -43,17 +43,19 @@ def get_object(cluster: Cluster, ns: str, kind: str, name: str) -> dict | None: 
 def release_chaos_objects(cluster: Cluster, ns: str) -> None:
     """Deletes every Faultline object of `ns` and drops the operator's finalizer, so an operator
     of another test session that saw these objects cannot hold the namespace in Terminating.
-    Nothing here selects a pod, so no fault is left behind by skipping the operator."""
+    Nothing here selects a pod, so no fault is left behind by skipping the operator.
+    Delete first, then drop the finalizers: once an object is being deleted no finalizer can be
+    added to it, so a running operator cannot put one back in between."""
     for kind in KINDS.values():
         resource = f"{kind.plural}.{GROUP}"
         names = cluster.kubectl("-n", ns, "get", resource, "-o", "name").split()
+        if names:
+            cluster.kubectl("-n", ns, "delete", resource, "--all", "--wait=false", check=False)
         for ref in names:
             cluster.kubectl(
                 "-n", ns, "patch", ref, "--type=merge", "-p",
                 '{"metadata":{"finalizers":null}}', check=False,
             )  # fmt: skip
-        if names:
-            cluster.kubectl("-n", ns, "delete", resource, "--all", "--wait=false", check=False)
 
 
 def api_client(dashboard: RunningServer, token: str) -> httpx.Client:
