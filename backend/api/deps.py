@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 
 from backend.api.auth import Access, Authenticator, Principal, Verb, parse_authorization
 from backend.api.cluster import ClusterGateway
+from backend.api.schemas.common import MAX_ID
+from backend.db.errors import NotFound
+from backend.db.repositories import archived_objects, experiments, runs
 from backend.settings import Settings
 
 # auto_error=False: our own dependency writes the 401 (with instructions) instead of FastAPI's.
@@ -91,6 +94,29 @@ async def json_body(request: Request) -> dict[str, Any]:
     return fields
 
 
+_ROW_LOOKUPS: dict[str, Callable[[Session, int], Any]] = {
+    "experiment_id": experiments.get_experiment,
+    "run_id": runs.get_run,
+    "archive_id": archived_objects.get_archived_object,
+}
+
+
+def row_namespace(request: Request, session: Session) -> str | None:
+    """The namespace of the row an item route names (an experiment, a run, an archived object),
+    so `/experiments/7/start` is checked in experiment 7's namespace and a namespaced Role is
+    enough. An id that names no row, or is not a number, gives None: the request is checked at
+    cluster scope, and the route answers 404 or 422 if that passes (so whether a row exists is
+    never told to someone who may not read it)."""
+    for param, lookup in _ROW_LOOKUPS.items():
+        raw = request.path_params.get(param)
+        if isinstance(raw, str) and raw.isdigit() and 1 <= int(raw) <= MAX_ID:
+            try:
+                return str(lookup(session, int(raw)).namespace)
+            except NotFound:
+                return None
+    return None
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -102,6 +128,7 @@ def authorize(resources: list[str] | Resources) -> Callable[..., Principal]:
         request: Request,
         principal: PrincipalDep,
         body: Annotated[dict[str, Any], Depends(json_body)],
+        session: SessionDep,
     ) -> Principal:
         authenticator: Authenticator = request.app.state.authenticator
         names = resources(request) if callable(resources) else resources
@@ -109,6 +136,7 @@ def authorize(resources: list[str] | Resources) -> Callable[..., Principal]:
             request.path_params.get("namespace")
             or request.query_params.get("namespace")
             or _text(body.get("namespace"))
+            or row_namespace(request, session)
         )
         verb = request_verb(request)
         for resource in names:

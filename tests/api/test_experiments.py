@@ -137,8 +137,8 @@ def test_hypothesis_crud_and_detach_on_delete(client: httpx.Client) -> None:
     r = client.patch(f"/api/v1/hypotheses/{hid}", json={"title": "renamed"})
     assert r.json()["title"] == "renamed"
     assert r.json()["steady_state"]["criteria"][1] == {
-        "metric": "latency_p99_ms", "max_drop_percent": None, "max_increase_percent": None,
-        "min": None, "max": 250.0,
+        "metric": "latency_p99_ms", "probe": None, "max_drop_percent": None,
+        "max_increase_percent": None, "min": None, "max": 250.0,
     }  # fmt: skip
     assert client.get("/api/v1/hypotheses").json()["total"] == 1
     assert client.delete(f"/api/v1/hypotheses/{hid}").status_code == 204

@@ -86,3 +86,42 @@ def test_a_writer_service_account_creates_and_deletes(
         assert r.status_code == 202
     obj = get_object(cluster, ns, "NetworkChaos", "lossy")
     assert obj is None or obj["metadata"].get("deletionTimestamp")
+
+
+def test_item_routes_are_checked_in_the_namespace_of_their_row(
+    cluster: Cluster, dashboard: RunningServer, ns: str
+) -> None:
+    """A Role in one namespace is enough to work with that namespace's experiments by id
+    (`/experiments/{id}`, `/start`, `/runs`): the id is checked where its row lives."""
+    verbs = ["get", "list", "create", "patch", "delete"]
+    token = service_account_token(cluster, ns, "team", verbs, ["experiments"])
+    other = service_account_token(cluster, "default", f"team-{ns}", verbs, ["experiments"])
+    try:
+        with api_client(dashboard, token) as api, api_client(dashboard, other) as outsider:
+            r = api.post("/api/v1/experiments", json={"namespace": ns, "name": "mine"})
+            assert r.status_code == 201, r.text
+            path = f"/api/v1/experiments/{r.json()['id']}"
+            assert api.get(path).status_code == 200
+            r = api.patch(path, json={"description": "ours"})
+            assert r.status_code == 200 and r.json()["description"] == "ours"
+            assert api.get(f"{path}/runs").json()["total"] == 0
+            # Authorized in its namespace; refused for what the row lacks (no probe).
+            r = api.post(f"{path}/start")
+            assert r.status_code == 422 and "spec.probes is empty" in r.json()["detail"], r.text
+
+            # The same Role in another namespace grants nothing here.
+            r = outsider.get(path)
+            assert r.status_code == 403
+            assert (
+                f"may not get experiments.chaos.faultline.dev in namespace '{ns}'"
+                in (r.json()["detail"])
+            )
+            assert outsider.delete(path).status_code == 403
+            assert api.get(path).status_code == 200  # still there
+
+            # An id with no row is checked at cluster scope: no hint that it exists or not.
+            assert api.get("/api/v1/experiments/2147483000").status_code == 403
+            assert api.delete(path).status_code == 204
+    finally:
+        for kind in ("serviceaccount", "role", "rolebinding"):
+            cluster.kubectl("-n", "default", "delete", kind, f"team-{ns}", check=False)
