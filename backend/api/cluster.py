@@ -67,6 +67,10 @@ class ClusterGateway(Protocol):
     def delete(self, kind: str, namespace: str, name: str) -> None:
         """Deletes the custom resource (the operator recovers the fault first)."""
 
+    def replace_ended(self, kind: str, namespace: str, name: str, spec: dict[str, Any]) -> str:
+        """Creates the custom resource again when one of that name has run to its end: the old
+        one is deleted and gone first. One still running is refused (409). Returns the uid."""
+
 
 class NoClusterGateway:
     """The gateway of local mode: every write explains that a cluster is needed."""
@@ -89,3 +93,6 @@ class NoClusterGateway:
 
     def delete(self, kind: str, namespace: str, name: str) -> None:
         raise self._refuse("delete", kind, namespace, name)
+
+    def replace_ended(self, kind: str, namespace: str, name: str, spec: dict[str, Any]) -> str:
+        raise self._refuse("create", kind, namespace, name)

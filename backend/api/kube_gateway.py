@@ -9,6 +9,7 @@ or delete), so a refused request leaves nothing half-applied. When the API serve
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,11 @@ from backend.api.cluster import ManifestInvalid
 from backend.api.errors import ClusterRejected, ClusterUnavailable
 from backend.db.errors import NotFound
 from backend.spec import API_VERSION, GROUP, KINDS, VERSION, validate_manifest
-from backend.spec.kinds import PAUSE_ANNOTATION
+from backend.spec.kinds import PAUSE_ANNOTATION, still_running
 
 MERGE_PATCH = "application/merge-patch+json"
+REPLACE_WAIT_S = 20.0
+"""How long a new run waits for the ended one to be gone (the operator drops its finalizer)."""
 
 
 def connect(kubeconfig: Path | None = None) -> client.ApiClient:
@@ -128,3 +131,47 @@ class KubernetesGateway:
             )
         except ApiException as e:
             raise self._fail(e, "delete", kind, namespace, name) from e
+
+    def _get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            found: Any = self.objects.get_namespaced_custom_object(
+                GROUP, VERSION, namespace, KINDS[kind].plural, name
+            )
+        except ApiException as e:
+            if e.status == 404:
+                return None
+            raise self._fail(e, "get", kind, namespace, name) from e
+        return dict(found)
+
+    def replace_ended(self, kind: str, namespace: str, name: str, spec: dict[str, Any]) -> str:
+        old = self._get(kind, namespace, name)
+        if old is None:
+            return self.create(kind, namespace, name, spec)
+        why = still_running(old)
+        if why:
+            raise ClusterRejected(f"cannot start {kind} {namespace}/{name}: {why}", status=409)
+        uid = old["metadata"]["uid"]
+        try:
+            self.objects.delete_namespaced_custom_object(
+                GROUP, VERSION, namespace, KINDS[kind].plural, name,
+                body=client.V1DeleteOptions(preconditions=client.V1Preconditions(uid=uid)),
+            )  # fmt: skip
+        except ApiException as e:
+            if e.status not in (404, 409):  # gone already, or replaced by someone else
+                raise self._fail(e, "delete", kind, namespace, name) from e
+        deadline = time.monotonic() + REPLACE_WAIT_S
+        while (now := self._get(kind, namespace, name)) is not None:
+            if now["metadata"]["uid"] != uid:
+                raise ClusterRejected(
+                    f"cannot start {kind} {namespace}/{name}: someone created it again meanwhile",
+                    status=409,
+                )
+            if time.monotonic() > deadline:
+                raise ClusterRejected(
+                    f"cannot start {kind} {namespace}/{name}: its earlier run is still being "
+                    f"deleted after {REPLACE_WAIT_S:.0f} s (the operator removes its finalizer; "
+                    "is the operator running?); try again in a moment",
+                    status=409,
+                )
+            time.sleep(0.5)
+        return self.create(kind, namespace, name, spec)

@@ -16,6 +16,10 @@ class NotFoundError(ClusterError):
     pass
 
 
+class AlreadyExistsError(ClusterError):
+    """A create found an object of the same name."""
+
+
 class RejectedError(Exception):
     """The API server rejected the manifest as invalid (exit code 4); `causes` in its words."""
 

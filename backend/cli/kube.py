@@ -13,7 +13,7 @@ import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from backend.cli.errors import ClusterError, NotFoundError, RejectedError
+from backend.cli.errors import AlreadyExistsError, ClusterError, NotFoundError, RejectedError
 from backend.spec.kinds import GROUP, KINDS, VERSION, Kind
 
 FIELD_MANAGER = "faultline-cli"
@@ -61,7 +61,7 @@ class Kube:
                 raise NotFoundError(f"{what}: not found") from e
             if e.status == 409 and what.startswith("create"):
                 hint = "delete it first (faultline abort KIND NAME) or use another name"
-                raise ClusterError(f"{what}: it already exists; {hint}") from e
+                raise AlreadyExistsError(f"{what}: it already exists; {hint}") from e
             raise ClusterError(f"{what}: {e.status} {e.reason}: {_message(e)}") from e
         except (urllib3.exceptions.HTTPError, OSError) as e:
             host = self.api.configuration.host

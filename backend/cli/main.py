@@ -18,11 +18,11 @@ from typer.exceptions import TyperException
 from backend.cli import dashboard, junit, objects
 from backend.cli.common import connect, err, fail, out
 from backend.cli.display import Progress
-from backend.cli.errors import ClusterError, RejectedError
-from backend.cli.follow import follow
+from backend.cli.errors import AlreadyExistsError, ClusterError, NotFoundError, RejectedError
+from backend.cli.follow import follow, stop
 from backend.cli.manifests import Manifest, ManifestError, load, load_valid, namespace_of, problems
 from backend.cli.outcome import ExitCode, Outcome, cases
-from backend.spec.kinds import KINDS
+from backend.spec.kinds import KINDS, still_running
 from chaosd.duration import DurationError, parse_duration
 
 if TYPE_CHECKING:
@@ -76,15 +76,47 @@ def validate(
         raise typer.Exit(int(ExitCode.INVALID))
 
 
-def _submit(kube: Kube, m: Manifest, namespace: str | None, create: bool) -> dict[str, Any]:
+def _submit(
+    kube: Kube, m: Manifest, namespace: str | None, create: bool, said: list[str] | None = None
+) -> dict[str, Any]:
+    """Create (run) or server-side apply (apply) one object. A create that finds an object of
+    the same name that has run to its end replaces it, so a pipeline can run the same
+    experiment on every push; what was replaced is added to `said`."""
     ns = namespace_of(m, namespace, kube.default_namespace)
     doc = {**m.doc, "metadata": {**m.doc["metadata"], "namespace": ns}}
     try:
-        return kube.create(doc, ns) if create else kube.apply(doc, ns)
+        if not create:
+            return kube.apply(doc, ns)
+        try:
+            return kube.create(doc, ns)
+        except AlreadyExistsError:
+            line = _replace_ended(kube, m, ns)
+            if said is not None:
+                said.append(line)
+            return kube.create(doc, ns)
     except RejectedError as e:
         fail(ExitCode.INVALID, f"{m.source}: {m.label}: rejected: {e}", *e.causes)
     except ClusterError as e:
         fail(ExitCode.ERROR, f"{m.source}: {m.label}: {e}")
+
+
+def _replace_ended(kube: Kube, m: Manifest, ns: str) -> str:
+    """Delete the earlier object of `m`'s name once it has ended, and wait until it is gone."""
+    kind = KINDS[m.doc["kind"]]
+    name = m.doc["metadata"]["name"]
+    try:
+        old = kube.get(kind, ns, name)
+    except NotFoundError:
+        return f"{kind.kind}/{ns}/{name}: the earlier run was deleted meanwhile"
+    why = still_running(old)
+    if why:
+        fail(ExitCode.ERROR, f"{m.source}: {m.label}: {why} (faultline abort {kind.kind} {name})")
+    ok, detail = stop(kube, kind, ns, name, old)
+    if not ok:
+        fail(ExitCode.ERROR, f"{m.source}: {m.label}: could not replace the earlier run: {detail}")
+    status = old.get("status") or {}
+    ended = status.get("verdict") or status.get("phase") or "ended"
+    return f"{kind.kind}/{ns}/{name}: replaced the earlier run ({ended})"
 
 
 def _valid(files: list[str]) -> list[Manifest]:
@@ -147,10 +179,13 @@ def run(
             "none of its own: use `faultline apply` for it",
         )
     kube = connect()
-    created = _submit(kube, m, namespace, create=True)
+    said: list[str] = []
+    created = _submit(kube, m, namespace, create=True, said=said)
     meta = created["metadata"]
     title = f"{created['kind']}/{meta['namespace']}/{meta['name']}"
     progress_console = err if output == OutputFormat.json else out
+    for line in said:
+        progress_console.print(line, markup=False)
     progress_console.print(f"{title} created")
     if not wait:
         if output == OutputFormat.json:

@@ -54,6 +54,9 @@ class Kind:
     immutable_spec: bool = True
     """Chaos objects cannot be edited (delete and re-create); a Schedule can, like a CronJob."""
     categories: list[str] = field(default_factory=lambda: list(CATEGORIES))
+    done_phases: frozenset[str] = frozenset({"Finished", "Failed"})
+    """Phases in which the object has run to its end: a new run of the same name may replace
+    it (its result is kept in its Events and the dashboard)."""
 
     @property
     def singular(self) -> str:
@@ -88,6 +91,7 @@ KINDS: dict[str, Kind] = {
                 AGE,
             ],
             immutable_spec=False,
+            done_phases=frozenset(),  # a Schedule never ends
         ),
         Kind(
             "Experiment",
@@ -101,7 +105,23 @@ KINDS: dict[str, Kind] = {
                 _col("Verdict", ".status.verdict"),
                 AGE,
             ],
+            done_phases=frozenset({"Finished"}),
         ),
     ]
 }
 CHAOS_KINDS = ("PodChaos", "NetworkChaos", "IOChaos")
+
+
+def still_running(obj: dict[str, Any]) -> str | None:
+    """Why `obj` (a custom resource as the API returns it) may not be replaced by a new run of
+    the same name, or None when it has run to its end. Deleting it is always safe (the operator
+    recovers every fault first); this only keeps a new run from cutting a live one short."""
+    kind = KINDS[str(obj.get("kind"))]
+    meta = obj.get("metadata") or {}
+    phase = (obj.get("status") or {}).get("phase") or "Pending"
+    if meta.get("deletionTimestamp") or phase in kind.done_phases:
+        return None
+    return (
+        f"{kind.kind} {meta.get('namespace')}/{meta.get('name')} is still running (phase "
+        f"{phase}); a new run replaces it only once it has ended: wait for it, or stop it now"
+    )

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.api.server import RunningServer
-from tests.api_cluster.helpers import api_client, get_object, loss_body, service_account_token
+from tests.api_cluster.helpers import (
+    api_client,
+    get_object,
+    loss_body,
+    release_chaos_objects,
+    service_account_token,
+)
 from tests.e2e.conftest import Cluster
 
 pytestmark = pytest.mark.cluster
@@ -134,3 +141,64 @@ def test_schedules_are_schedule_resources(cluster: Cluster, api: httpx.Client, n
     assert api.delete(path).status_code == 202
     cluster.wait_for("the schedule to leave the mirror", lambda: api.get(path).status_code == 404)
     assert get_object(cluster, ns, "Schedule", "hourly") is None
+
+
+@pytest.fixture
+def own_ns(cluster: Cluster) -> Iterator[str]:
+    """A namespace no test operator watches (`e2e-own-*`): the test plays the operator's part
+    and moves the Experiment's phase itself."""
+    name = f"e2e-own-rerun-{uuid.uuid4().hex[:6]}"
+    cluster.kubectl("create", "namespace", name)
+    try:
+        yield name
+    finally:
+        release_chaos_objects(cluster, name)
+        cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+def test_start_replaces_an_ended_run_and_refuses_a_live_one(
+    cluster: Cluster, dashboard: RunningServer, own_ns: str
+) -> None:
+    """Start run twice: while the first run is live the second is refused (409, nothing
+    changes); once it has ended, its Experiment object is replaced by a new one."""
+    verbs = ["get", "list", "create", "patch", "delete"]
+    token = service_account_token(cluster, own_ns, "runner", verbs, ["experiments"])
+    sel = {"labelSelectors": {"app": "nothing-here"}}
+    spec = {
+        "probes": [{"name": "web", "type": "load", "url": "http://web/"}],
+        "faults": [{"name": "kill", "type": "PodChaos",
+                    "podChaos": {"action": "pod-kill", "mode": "one", "selector": sel}}],
+        "timing": {"faultDuration": "10s"},
+        # Tolerances in the spec: hypotheses have no namespace, so a namespaced Role cannot
+        # create one.
+        "hypothesis": {"tolerances": [{"probe": "web", "recoverTo": 50, "within": "30s"}]},
+    }  # fmt: skip
+    with api_client(dashboard, token) as api:
+        body = {"namespace": own_ns, "name": "again", "spec": spec}
+        exp = api.post("/api/v1/experiments", json=body)
+        assert exp.status_code == 201, exp.text
+        start = f"/api/v1/experiments/{exp.json()['id']}/start"
+
+        first = api.post(start)
+        assert first.status_code == 202, first.text
+        uid = first.json()["uid"]
+
+        live = api.post(start)
+        assert live.status_code == 409
+        detail = live.json()["detail"]
+        assert f"Experiment {own_ns}/again is still running (phase Pending)" in detail
+        assert get_object(cluster, own_ns, "Experiment", "again")["metadata"]["uid"] == uid  # type: ignore[index]
+
+        cluster.kubectl(
+            "-n", own_ns, "patch", "experiments.chaos.faultline.dev", "again",
+            "--subresource=status", "--type=merge",
+            "-p", '{"status":{"phase":"Finished","verdict":"Passed"}}',
+        )  # fmt: skip
+        again = api.post(start)
+        assert again.status_code == 202, again.text
+        detail = again.json()["detail"]
+        assert "the earlier run had ended and its Experiment object was replaced" in detail
+        new = get_object(cluster, own_ns, "Experiment", "again")
+        assert new is not None
+        assert new["metadata"]["uid"] == again.json()["uid"] != uid
+        assert not new.get("status")  # a fresh object, for the operator to run

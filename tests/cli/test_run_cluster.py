@@ -59,6 +59,18 @@ def test_bounded_partition_passes_and_reports_junit(
     assert props["dashboard"] == f"https://faultline.example/chaos/{namespace}/cut"
     assert "observed: phase Recovered" in (case.system_out or "")
 
+    # The next pipeline run of the same file: the ended object is replaced, and runs again.
+    before = json.loads(
+        cluster.kubectl("get", "-n", namespace, "networkchaos", "cut", "-o", "json")
+    )
+    again = cli(*args, env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"NetworkChaos/{namespace}/cut: replaced the earlier run (Finished)" in again.stdout
+    assert "phase Running, injected 1/1" in again.stdout
+    after = json.loads(cluster.kubectl("get", "-n", namespace, "networkchaos", "cut", "-o", "json"))
+    assert after["metadata"]["uid"] != before["metadata"]["uid"]
+    assert "faultline" not in nft_tables(web)
+
 
 def test_unbounded_partition_passes_once_injected_and_abort_recovers(
     cluster, namespace, operator, tmp_path: Path
@@ -81,9 +93,11 @@ def test_unbounded_partition_passes_once_injected_and_abort_recovers(
     listed = cli("get", "networkchaos", "-n", namespace, "-o", "json", env=env)
     assert json.loads(listed.stdout)[0]["status"]["injectedTargets"] == 1
 
-    again = cli(*args, env=env)
+    again = cli(*args, env=env)  # a new run must not cut a live one short
     assert again.returncode == 3
-    assert "already exists; delete it first" in again.stderr
+    assert f"NetworkChaos {namespace}/cut-open is still running (phase Running)" in again.stderr
+    assert "faultline abort NetworkChaos cut-open" in again.stderr
+    assert "faultline" in nft_tables(web)
 
     paused = cli("pause", "networkchaos", "cut-open", "-n", namespace, env=env)
     assert paused.returncode == 0, paused.stderr

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 
-from backend.api.deps import GatewayDep, SessionDep, authorize
-from backend.api.errors import ERROR_RESPONSES, ErrorResponse, Responses
+from backend.api.auth import Access
+from backend.api.deps import GatewayDep, PrincipalDep, SessionDep, authorize
+from backend.api.errors import ERROR_RESPONSES, ClusterRejected, ErrorResponse, Responses
 from backend.api.experiment_manifest import experiment_spec
 from backend.api.routes import API_PREFIX
 from backend.api.schemas.chaos import Accepted
@@ -85,14 +86,25 @@ def delete_experiment(session: SessionDep, experiment_id: PathId) -> None:
     status_code=status.HTTP_202_ACCEPTED,
     responses={
         **NOT_FOUND,
-        409: {"model": ErrorResponse, "description": "Its Experiment object already exists"},
+        409: {
+            "model": ErrorResponse,
+            "description": "Its Experiment object is still running (or being deleted)",
+        },
         422: {"model": ErrorResponse, "description": "No probe or hypothesis, or a bad spec"},
         503: {"model": ErrorResponse, "description": "No Kubernetes cluster is connected"},
     },
 )
-def start_experiment(session: SessionDep, gateway: GatewayDep, experiment_id: PathId) -> Accepted:
+def start_experiment(
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+    gateway: GatewayDep,
+    experiment_id: PathId,
+) -> Accepted:
     """Creates the experiment's Experiment custom resource (spec + hypothesis as tolerances).
-    The operator runs it and reports the run, its observations and the verdict back here."""
+    The operator runs it and reports the run, its observations and the verdict back here.
+    When the object of an earlier run is still there and that run has ended, it is replaced
+    (which also needs `delete` on experiments); one still running is a 409."""
     row = repo.get_experiment(session, experiment_id)
     hypothesis = (
         HypothesisPublic.model_validate(row.hypothesis).model_dump(mode="json")
@@ -100,8 +112,16 @@ def start_experiment(session: SessionDep, gateway: GatewayDep, experiment_id: Pa
         else None
     )
     spec = experiment_spec(f"{row.namespace}/{row.name}", row.spec, hypothesis)
-    uid = gateway.create("Experiment", row.namespace, row.name, spec)
+    detail = "created in the cluster; the run appears here once the operator starts it"
+    try:
+        uid = gateway.create("Experiment", row.namespace, row.name, spec)
+    except ClusterRejected as e:
+        if e.status != 409:
+            raise
+        access = Access("delete", "experiments", row.namespace)
+        request.app.state.authenticator.authorize(principal, access)
+        uid = gateway.replace_ended("Experiment", row.namespace, row.name, spec)
+        detail = f"the earlier run had ended and its Experiment object was replaced; {detail}"
     return Accepted(
-        kind="Experiment", namespace=row.namespace, name=row.name, uid=uid,
-        detail="created in the cluster; the run appears here once the operator starts it",
-    )  # fmt: skip
+        kind="Experiment", namespace=row.namespace, name=row.name, uid=uid, detail=detail
+    )

@@ -262,6 +262,8 @@ export interface paths {
          * Start Experiment
          * @description Creates the experiment's Experiment custom resource (spec + hypothesis as tolerances).
          *     The operator runs it and reports the run, its observations and the verdict back here.
+         *     When the object of an earlier run is still there and that run has ended, it is replaced
+         *     (which also needs `delete` on experiments); one still running is a 409.
          */
         post: operations["experiments-start_experiment"];
         delete?: never;
@@ -2311,7 +2313,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Its Experiment object already exists */
+            /** @description Its Experiment object is still running (or being deleted) */
             409: {
                 headers: {
                     [name: string]: unknown;
