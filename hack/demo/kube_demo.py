@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -103,8 +102,9 @@ def demo(args: argparse.Namespace) -> int:
     step("dashboard: port-forward to 127.0.0.1")
     url = release.serve_dashboard(c, ns, args.port)
 
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    name = f"etcd-{args.scenario}-{stamp}"
+    # One name per scenario: `faultline run` replaces the ended Experiment of an earlier demo,
+    # so the dashboard lists every run under one experiment, with its time-to-recover trend.
+    name = f"etcd-{args.scenario}"
     timing = scenarios.Timing(args.baseline, args.fault, args.recovery_deadline)
     doc = scenarios.experiment(args.scenario, name, ns, leader, timing)
     step(f"experiment {ns}/{name}")
