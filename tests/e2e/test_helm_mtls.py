@@ -230,11 +230,20 @@ def test_mtls_generated_then_user_ca(release: Release, tmp_path: Path) -> None:
         old.list_targets()  # chaosd no longer trusts the chart's old CA
     _refused_without_certificate(url, user_pair)
 
-    # Only the operator renews leases: an expiry moving forward means it talks to the new chaosd
-    # with the user-CA pair (the fault would otherwise lapse and be recovered by chaosd).
+    # Only the operator pushes and renews leases: the fault back on the new chaosd (which
+    # recovered everything when it started) and an expiry moving forward mean the operator talks
+    # to it with the user-CA pair. The push comes with the operator's next reconcile: wait.
     with ChaosdClient(url, token=None, tls=user_pair) as daemon:
+
+        def applied() -> bool:
+            now = daemon.get_target(target["id"])
+            return now is not None and bool(now["applied"])
+
+        rel.cluster.wait_for(
+            "the fault re-applied on the new chaosd over the user CA", applied, 120
+        )
         first = daemon.get_target(target["id"])
-        assert first is not None and first["applied"]
+        assert first is not None
 
         def renewed() -> bool:
             now = daemon.get_target(target["id"])
