@@ -6,7 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hack/install-deps.sh
-if [[ ! -f web/dist/index.html ]]; then
+# The dashboard ships in Faultline's image from web/dist: build it when it is missing or older
+# than any of its sources, so the image never carries a stale dashboard.
+web_sources=(web/src web/index.html web/package.json web/package-lock.json web/vite.config.ts)
+if [[ ! -f web/dist/index.html ]] ||
+  [[ -n $(find "${web_sources[@]}" -newer web/dist/index.html -print -quit) ]]; then
   echo "==> building the dashboard (npm)"
   (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
 fi
