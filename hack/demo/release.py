@@ -10,9 +10,11 @@ chart's `-edit` role, whose long-lived token is also the one you paste into the 
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -139,14 +141,39 @@ def _pidfile(namespace: str) -> Path:
     return STATE / namespace / "port-forward.pid"
 
 
+# An environment entry the port-forward loop and every child of it carry: how they are found.
+FORWARD_ENV = "FAULTLINE_DEMO_FORWARD"
+
+
+def _forward_pids(namespace: str) -> list[int]:
+    """Every process of this demo's port-forward loop, found by the marker in its environment
+    (the loop's shell and the kubectl it runs), so nothing survives even without the pidfile."""
+    marker = f"{FORWARD_ENV}={namespace}".encode() + b"\0"
+    pids = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if marker in (proc / "environ").read_bytes():
+                pids.append(int(proc.name))
+        except (OSError, ValueError):
+            continue
+    return [p for p in pids if p != os.getpid()]
+
+
 def stop_dashboard(namespace: str) -> None:
-    """Stop the port-forward this demo started earlier (its own process group, by its id)."""
+    """Stop the port-forward this demo started earlier and wait until it is really gone: its
+    process group by the pidfile, then any straggler by its marker, SIGKILL after 5 s."""
     pidfile = _pidfile(namespace)
-    try:
-        pid = int(pidfile.read_text())
-        os.killpg(pid, signal.SIGTERM)
-    except (OSError, ValueError):
-        pass
+    with contextlib.suppress(OSError, ValueError):
+        os.killpg(int(pidfile.read_text()), signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    while (pids := _forward_pids(namespace)) and time.monotonic() < deadline:
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+        time.sleep(0.2)
+    for pid in _forward_pids(namespace):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
     pidfile.unlink(missing_ok=True)
 
 
@@ -164,7 +191,7 @@ def serve_dashboard(c: DemoCluster, namespace: str, port: int) -> str:
     log = open(_pidfile(namespace).with_name("port-forward.log"), "ab")  # noqa: SIM115
     proc = subprocess.Popen(
         ["sh", "-c", forward], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-        start_new_session=True,
+        start_new_session=True, env={**os.environ, FORWARD_ENV: namespace},
     )  # fmt: skip
     log.close()
     _pidfile(namespace).write_text(str(proc.pid))
