@@ -11,20 +11,27 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from backend.domain import phase as phases
+from backend.domain.limits import TargetLimits, Touched, selector_namespaces, touched_by_selector
 from backend.domain.plan import PlanError, io_fault, network_faults
 from backend.domain.selection import SelectionError, reselect, rng_for, select
 from backend.operator.desired import TargetKey
 from backend.operator.inject import Injector
 from backend.operator.podfailure import GetPod, PatchPod, fail_pod, restore_pod
 from backend.operator.safety import opt_in_message, refused_namespaces
-from backend.operator.targets import NotReady, PodTarget, container_targets, pod_target
+from backend.operator.targets import (
+    HostNetworkRefused,
+    NotReady,
+    PodTarget,
+    container_targets,
+    pod_target,
+)
 from backend.spec import KINDS, ChaosStatus, IOChaosSpec, NetworkChaosSpec, PodChaosSpec, Record
-from backend.spec.kinds import PAUSE_ANNOTATION
+from backend.spec.kinds import HOST_NETWORK_ANNOTATION, PAUSE_ANNOTATION
 from backend.spec.status import Condition, RecordEvent
 from chaosd.duration import parse_duration
 
@@ -48,6 +55,8 @@ class World:
     killswitch: Callable[[], bool] = lambda: False
     """True while the cluster-wide kill switch is engaged: every fault off, none started."""
     require_opt_in: bool = False
+    limits: TargetLimits = field(default_factory=TargetLimits)
+    """Protected namespaces and the allow list: nothing outside them is ever targeted."""
     pod_failure_image: str = "faultline.local/pause:3.10-catatonit"
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -111,8 +120,13 @@ def reconcile(obj: ChaosObject, world: World) -> dict[str, Any]:
     halted = world.killswitch()
     if halted:
         notice = "the cluster-wide kill switch is engaged: every fault is withdrawn"
+    # Checked on every reconcile, not only at creation: limits tightened while an object runs
+    # withdraw its faults too.
+    outside = world.limits.refusals(touched_namespaces(spec, obj.namespace))
 
-    if paused or expired or halted:
+    if paused or expired or halted or outside:
+        if outside:
+            selection_error = "refused: " + "; ".join(outside)
         errors = recover_all(obj, world)
         for rid, rec in records.items():
             # A Failed record counts too: a push that failed (say, racing the kill switch) may
@@ -122,7 +136,7 @@ def reconcile(obj: ChaosObject, world: World) -> dict[str, Any]:
             elif errors and rec.phase == "Injected":
                 records[rid] = phases.add_event(rec, _event("Failed", "; ".join(errors), now))
     else:
-        namespaces = _namespaces(spec.selector, obj.namespace)
+        namespaces = selector_namespaces(spec.selector, obj.namespace)
         refused = (
             refused_namespaces(namespaces, world.namespace_annotations)
             if world.require_opt_in
@@ -171,6 +185,13 @@ def reconcile(obj: ChaosObject, world: World) -> dict[str, Any]:
                     status.conditions,
                 ),
                 _condition(
+                    "WithinLimits",
+                    not outside,
+                    "OutsideLimits" if outside else "TargetsAllowed",
+                    now,
+                    status.conditions,
+                ),
+                _condition(
                     "Paused",
                     paused,
                     "PauseAnnotation" if paused else "NotPaused",
@@ -183,8 +204,13 @@ def reconcile(obj: ChaosObject, world: World) -> dict[str, Any]:
     return out.model_dump(mode="json", exclude_none=True)
 
 
-def _namespaces(sel: Any, default: str) -> list[str]:
-    return list(sel.namespaces or (sorted(sel.pods) if sel.pods else [default]))
+def touched_namespaces(spec: Any, own: str) -> list[Touched]:
+    """Every namespace the object can act on: its selector's, and a NetworkChaos target's."""
+    touched = touched_by_selector(spec.selector, own, "spec.selector")
+    target = getattr(spec, "target", None)
+    if target is not None:
+        touched += touched_by_selector(target.selector, own, "spec.target.selector")
+    return touched
 
 
 def _inject(
@@ -206,15 +232,20 @@ def _inject(
         return _pod_chaos(obj.uid, spec, chosen, by_id, records, world, now)
 
     targets: list[PodTarget] = []
+    host_ok = obj.annotations.get(HOST_NETWORK_ANNOTATION) == "true"
     for pod in chosen:
         try:
             if isinstance(spec, NetworkChaosSpec):
-                targets.append(pod_target(by_id[pod.id]))
+                targets.append(pod_target(by_id[pod.id], allow_host_network=host_ok))
             else:
                 targets.extend(container_targets(by_id[pod.id], list(spec.containerNames)))
         except NotReady as e:
             rec = records.get(pod.id, Record(id=pod.id, node=pod.node))
             records[pod.id] = rec.model_copy(update={"lastError": str(e)})
+        except HostNetworkRefused as e:
+            rec = records.get(pod.id, Record(id=pod.id, node=pod.node))
+            if rec.lastError != str(e):  # told once, not on every tick
+                records[pod.id] = phases.add_event(rec, _event("Failed", str(e), now))
 
     faults = _faults(obj, spec, world)
     index = world.injector.index
@@ -252,8 +283,7 @@ def _faults(obj: ChaosObject, spec: Any, world: World) -> list[Any]:
     target_ips: list[str] = []
     if spec.target is not None:
         labels = world.node_labels() if spec.target.selector.nodeSelectors else None
-        tsel = spec.target.selector
-        tns = tsel.namespaces or (sorted(tsel.pods) if tsel.pods else [obj.namespace])
+        tns = selector_namespaces(spec.target.selector, obj.namespace)
         picked = select(
             world.list_pods(tns), spec.target, obj.namespace, rng_for(obj.uid + "/t"), labels
         )

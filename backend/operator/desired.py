@@ -30,6 +30,8 @@ class TargetInfo:
     container_id: str
     owner_ref: str
     """The pod, as `namespace/name`, for status records and logs."""
+    host_network: bool = False
+    """The pod shares the node's network namespace and its object opted in to acting there."""
 
 
 DROPS_FIRST = ("partition", "loss")

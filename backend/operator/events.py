@@ -57,3 +57,16 @@ def new_events(old: dict[str, Any], new: dict[str, Any]) -> list[TargetEvent]:
             if key not in before and ev.get("type") in REASONS:
                 out.append(TargetEvent(rec["id"], ev["type"], ev.get("message", "")))
     return out
+
+
+def newly_refused(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """The refusal message when this reconcile put the object outside the target limits (its
+    WithinLimits condition turned False), so the Event is told once, not on every tick."""
+
+    def outside(status: dict[str, Any]) -> bool:
+        return any(
+            c.get("type") == "WithinLimits" and c.get("status") == "False"
+            for c in (status or {}).get("conditions") or []
+        )
+
+    return str(new.get("message") or "") if outside(new) and not outside(old) else ""

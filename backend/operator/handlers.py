@@ -27,7 +27,7 @@ from backend.operator import (
 from backend.operator.chaos import ChaosObject, World, reconcile, recover_all
 from backend.operator.deadlines import Deadlines
 from backend.operator.desired import DesiredIndex
-from backend.operator.events import new_events
+from backend.operator.events import new_events, newly_refused
 from backend.operator.inject import Injector
 from backend.operator.kicks import Kicker, selected_namespaces
 from backend.operator.podfailure import still_failed
@@ -133,6 +133,7 @@ world = World(
     namespace_annotations=kube.namespace_annotations,
     killswitch=lambda: killswitch.engaged,
     require_opt_in=settings.require_namespace_opt_in,
+    limits=settings.target_limits(),
     pod_failure_image=settings.pod_failure_image,
 )
 
@@ -200,6 +201,9 @@ def _reconcile(plural: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
         status = reconcile(obj, world)
         elapsed = time.perf_counter() - started
         _written[uid] = status
+    refusal = newly_refused(obj.status, status)
+    if refusal:
+        kopf.event(dict(body), type="Warning", reason="Refused", message=refusal[:1024])
     told = new_events(obj.status, status)
     for ev in told:
         kopf.event(

@@ -7,10 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from backend.clients.chaosd import ChaosdClient, ChaosdTLS
+from backend.domain.limits import TargetLimits
 
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
+
+
+def _names(name: str, default: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in _env(name, default).split(",") if n.strip())
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,19 @@ class OperatorSettings:
             _env("FAULTLINE_REQUIRE_NAMESPACE_OPT_IN", "false").lower() == "true"
         )
     )
+    protected_namespaces: tuple[str, ...] = field(
+        default_factory=lambda: _names(
+            "FAULTLINE_PROTECTED_NAMESPACES", "kube-system,kube-public,kube-node-lease"
+        )
+    )
+    """Never targeted unless listed in allow_protected (the chart adds its release namespace)."""
+    allow_protected: tuple[str, ...] = field(
+        default_factory=lambda: _names("FAULTLINE_ALLOW_PROTECTED_NAMESPACES", "")
+    )
+    target_namespaces: tuple[str, ...] = field(
+        default_factory=lambda: _names("FAULTLINE_TARGET_NAMESPACES", "")
+    )
+    """The allow list of target namespaces; empty: any namespace that is not protected."""
     pod_failure_image: str = field(
         default_factory=lambda: _env(
             "FAULTLINE_POD_FAILURE_IMAGE", "faultline.local/pause:3.10-catatonit"
@@ -71,6 +89,13 @@ class OperatorSettings:
         default_factory=lambda: _env("FAULTLINE_CHAOSD_TLS_SERVER_NAME", "")
     )
     """mTLS to chaosd (the chart's auth.mode=mtls): CA, client pair, name in chaosd's cert."""
+
+    def target_limits(self) -> TargetLimits:
+        return TargetLimits.build(
+            protected=self.protected_namespaces,
+            allow_protected=self.allow_protected,
+            allowed=self.target_namespaces,
+        )
 
     def chaosd_tls(self) -> ChaosdTLS | None:
         files = {

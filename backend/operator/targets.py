@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.operator.desired import TargetInfo, TargetKey
+from backend.spec.kinds import HOST_NETWORK_ANNOTATION
 
 
 @dataclass(frozen=True)
@@ -32,16 +33,27 @@ def _running_containers(pod: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def pod_target(pod: dict[str, Any]) -> PodTarget:
+class HostNetworkRefused(Exception):
+    """A network fault on a hostNetwork pod would act on the node's own network."""
+
+
+def pod_target(pod: dict[str, Any], *, allow_host_network: bool = False) -> PodTarget:
     meta, spec = pod["metadata"], pod.get("spec") or {}
     node = spec.get("nodeName") or ""
+    host = bool(spec.get("hostNetwork"))
+    if host and not allow_host_network:
+        raise HostNetworkRefused(
+            f"{meta['namespace']}/{meta['name']} uses hostNetwork: a network fault there acts "
+            f"on node {node or '?'}'s own network (kubelet, every hostNetwork pod); refused "
+            f"unless the object is annotated {HOST_NETWORK_ANNOTATION}=true"
+        )
     running = _running_containers(pod)
     if not node or not running:
         raise NotReady(f"{meta['namespace']}/{meta['name']}: no running container yet")
     first = sorted(running)[0]
     return PodTarget(
         TargetKey(node, f"pod-{meta['uid']}"),
-        TargetInfo(running[first], f"{meta['namespace']}/{meta['name']}"),
+        TargetInfo(running[first], f"{meta['namespace']}/{meta['name']}", host_network=host),
     )
 
 

@@ -23,6 +23,8 @@ API_VERSION = f"{GROUP}/{VERSION}"
 CATEGORIES = ["chaos", "faultline"]
 PAUSE_ANNOTATION = f"{GROUP}/pause"
 INJECT_ANNOTATION = f"{GROUP}/inject"
+HOST_NETWORK_ANNOTATION = f"{GROUP}/allow-host-network"
+"""Set to "true" on a NetworkChaos to let it act on hostNetwork pods (the node's own network)."""
 
 
 def _col(name: str, path: str, kind: str = "string", priority: int = 0) -> dict[str, Any]:

@@ -92,6 +92,9 @@ def values(c: DemoCluster, namespace: str, image_id: str) -> dict[str, Any]:
         chaosd["criSocket"] = {"enabled": True, "path": str(c.settings.containerd_socket)}
     return {
         "fullnameOverride": name,
+        # The release namespace is protected by default; the demo keeps etcd beside Faultline in
+        # one namespace (one `make demo-down` removes both), so it says so explicitly.
+        "targeting": {"allowProtected": [namespace]},
         "operator": {
             "watchNamespaces": [namespace],
             "podAnnotations": rollout,
