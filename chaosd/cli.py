@@ -9,6 +9,7 @@ running chaosd's lease reaper on the same state directory) recovers it.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -24,7 +25,15 @@ from rich.table import Table
 
 from chaosd.auth import AuthSetupError
 from chaosd.duration import DurationError, format_duration, parse_duration
-from chaosd.engine import Engine, EngineError, InvalidRequest, Registry, TargetNotFound
+from chaosd.engine import (
+    Engine,
+    EngineError,
+    InvalidRequest,
+    Registry,
+    TargetGuard,
+    TargetNotFound,
+)
+from chaosd.gate import DEFAULT_MAX_BODY
 from chaosd.journal import DEFAULT_STATE_DIR, Journal
 from chaosd.model import (
     BandwidthFault,
@@ -54,6 +63,14 @@ DurationOpt = Annotated[str, typer.Option(help="How long, Go-style: 30s, 1m, 1h.
 Peers = Annotated[list[str] | None, typer.Option("--peer", help="Address or CIDR (repeatable).")]
 DirectionOpt = Annotated[str, typer.Option(help="to | from | both")]
 Device = Annotated[str | None, typer.Option(help="Interface (default: default-route one).")]
+HostNet = Annotated[
+    bool,
+    typer.Option(
+        "--host-network",
+        help="Allow the fault when the process shares the host's network namespace: it then "
+        "acts on the node's own network.",
+    ),
+]
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -64,7 +81,9 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 def _engine(state_dir: Path) -> Engine:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     log = logging.getLogger("chaosd")
-    return Engine(Journal(state_dir), Registry.default(logger=log), logger=log)
+    # Host mode: any process but node agents, and the host's own network only when asked.
+    guard = TargetGuard()
+    return Engine(Journal(state_dir), Registry.default(logger=log), logger=log, guard=guard)
 
 
 _stop = threading.Event()
@@ -76,7 +95,15 @@ def _on_stop_signal(signum: int, frame: object) -> None:
     _stop.set()
 
 
-def _run_attack(make: Any, pid: int, duration: str, state_dir: Path, **fields: Any) -> None:
+def _run_attack(
+    make: Any,
+    pid: int,
+    duration: str,
+    state_dir: Path,
+    *,
+    host_network: bool = False,
+    **fields: Any,
+) -> None:
     try:
         seconds = parse_duration(duration)
         fault: Fault = make(**fields)
@@ -90,7 +117,7 @@ def _run_attack(make: Any, pid: int, duration: str, state_dir: Path, **fields: A
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _on_stop_signal)
     try:
-        _merge(engine, target_id, pid, add=fault, lease=seconds)
+        _merge(engine, target_id, pid, add=fault, lease=seconds, host_network=host_network)
         status = engine.get(target_id)
         mechanisms = ", ".join(f"{n}: {f.mechanism}" for n, f in status.families.items() if f.ok)
         out.print(
@@ -104,7 +131,7 @@ def _run_attack(make: Any, pid: int, duration: str, state_dir: Path, **fields: A
         _fail(str(e), 2 if isinstance(e, InvalidRequest) else 1)
     finally:
         try:
-            _merge(engine, target_id, pid, remove=fault)
+            _merge(engine, target_id, pid, remove=fault, host_network=host_network)
         finally:
             engine.close()
     out.print(f"[green]recovered[/green] {fault.kind} on pid {pid}")
@@ -118,11 +145,15 @@ def _merge(
     add: Fault | None = None,
     remove: Fault | None = None,
     lease: float = 0,
+    host_network: bool = False,
 ) -> None:
     """Add or remove one fault in the target's desired set, so concurrent attacks on one
     process compose instead of replacing each other."""
     entry = engine.journal.get(target_id)
-    faults: list[Fault] = list(entry.desired.faults) if entry and entry.pid == pid else []
+    same = entry is not None and entry.pid == pid
+    faults: list[Fault] = list(entry.desired.faults) if entry and same else []
+    # Another attack on the process may have opted in already; the opt-in covers the whole set.
+    host_network = host_network or bool(entry and same and entry.desired.hostNetwork)
     remaining = max(0.0, entry.lease_expiry - time.time()) if entry else 0.0
     if add is not None:
         faults.append(add)
@@ -133,7 +164,10 @@ def _merge(
             engine.delete(target_id)
         return
     lease_seconds = min(86400.0, max(lease, remaining, 1.0))
-    engine.put(target_id, DesiredState(pid=pid, faults=faults, lease_seconds=lease_seconds))
+    desired = DesiredState(
+        pid=pid, faults=faults, lease_seconds=lease_seconds, hostNetwork=host_network
+    )
+    engine.put(target_id, desired)
 
 
 def _peers(peers: list[str] | None) -> list[dict[str, str]]:
@@ -150,9 +184,11 @@ def loss(
     peer: Peers = None,
     direction: DirectionOpt = "to",
     state_dir: StateDir = DEFAULT_STATE_DIR,
+    host_network: HostNet = False,
 ) -> None:
     """Drop a percentage of packets."""
-    _run_attack(LossFault, pid, duration, state_dir, loss=percent, correlation=correlation,
+    _run_attack(LossFault, pid, duration, state_dir, host_network=host_network,
+                loss=percent, correlation=correlation,
                 peers=_peers(peer), direction=direction)  # fmt: skip
 
 
@@ -167,9 +203,11 @@ def delay(
     peer: Peers = None,
     direction: DirectionOpt = "to",
     state_dir: StateDir = DEFAULT_STATE_DIR,
+    host_network: HostNet = False,
 ) -> None:
     """Delay packets by latency ± jitter."""
-    _run_attack(DelayFault, pid, duration, state_dir, latency=latency, jitter=jitter,
+    _run_attack(DelayFault, pid, duration, state_dir, host_network=host_network,
+                latency=latency, jitter=jitter,
                 correlation=correlation, reorder=reorder, peers=_peers(peer),
                 direction=direction)  # fmt: skip
 
@@ -181,9 +219,18 @@ def partition(
     direction: DirectionOpt = "both",
     duration: DurationOpt = "30s",
     state_dir: StateDir = DEFAULT_STATE_DIR,
+    host_network: HostNet = False,
 ) -> None:
     """Cut traffic to and/or from peers."""
-    _run_attack(PartitionFault, pid, duration, state_dir, peers=_peers(peer), direction=direction)
+    _run_attack(
+        PartitionFault,
+        pid,
+        duration,
+        state_dir,
+        host_network=host_network,
+        peers=_peers(peer),
+        direction=direction,
+    )
 
 
 @network.command()
@@ -194,9 +241,11 @@ def duplicate(
     peer: Peers = None,
     direction: DirectionOpt = "to",
     state_dir: StateDir = DEFAULT_STATE_DIR,
+    host_network: HostNet = False,
 ) -> None:
     """Duplicate a percentage of packets."""
-    _run_attack(DuplicateFault, pid, duration, state_dir, duplicate=percent,
+    _run_attack(DuplicateFault, pid, duration, state_dir, host_network=host_network,
+                duplicate=percent,
                 peers=_peers(peer), direction=direction)  # fmt: skip
 
 
@@ -208,9 +257,11 @@ def corrupt(
     peer: Peers = None,
     direction: DirectionOpt = "to",
     state_dir: StateDir = DEFAULT_STATE_DIR,
+    host_network: HostNet = False,
 ) -> None:
     """Corrupt a percentage of packets."""
-    _run_attack(CorruptFault, pid, duration, state_dir, corrupt=percent,
+    _run_attack(CorruptFault, pid, duration, state_dir, host_network=host_network,
+                corrupt=percent,
                 peers=_peers(peer), direction=direction)  # fmt: skip
 
 
@@ -223,9 +274,11 @@ def bandwidth(
     device: Device = None,
     duration: DurationOpt = "30s",
     state_dir: StateDir = DEFAULT_STATE_DIR,
+    host_network: HostNet = False,
 ) -> None:
     """Limit egress bandwidth."""
-    _run_attack(BandwidthFault, pid, duration, state_dir, rate=rate, limit=limit, buffer=buffer,
+    _run_attack(BandwidthFault, pid, duration, state_dir, host_network=host_network,
+                rate=rate, limit=limit, buffer=buffer,
                 device=device)  # fmt: skip
 
 
@@ -320,6 +373,31 @@ def serve(
             envvar="CHAOSD_CRI_SOCKET",
         ),
     ] = None,
+    client_identity: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="With --client-ca: the client certificate identity accepted (its CN, or a DNS "
+            "or URI SAN); repeatable. Required with mTLS: the CA alone is not enough.",
+            envvar="CHAOSD_CLIENT_IDENTITY",
+        ),
+    ] = None,
+    max_body_bytes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Largest request body accepted (413 past it).",
+            envvar="CHAOSD_MAX_BODY_BYTES",
+        ),
+    ] = DEFAULT_MAX_BODY,
+    kubernetes: Annotated[
+        bool | None,
+        typer.Option(
+            "--kubernetes/--host",
+            help="Kubernetes mode: act only on processes of pod containers on this node. "
+            "Default: on when running in a pod ($KUBERNETES_SERVICE_HOST is set).",
+            envvar="CHAOSD_KUBERNETES",
+        ),
+    ] = None,
     log_level: str = "INFO",
 ) -> None:
     """Run the daemon: reconcile the journal, then serve the HTTP API."""
@@ -336,7 +414,12 @@ def serve(
     if (tls_cert is None) != (tls_key is None) or (client_ca and not tls_cert):
         _fail("--tls-cert and --tls-key go together, and --client-ca needs both", 2)
     try:
-        auth, generated = resolve(state_dir=state_dir, token_file=token_file, mtls=bool(client_ca))
+        auth, generated = resolve(
+            state_dir=state_dir,
+            token_file=token_file,
+            mtls=bool(client_ca),
+            client_identities=client_identity or (),
+        )
     except AuthSetupError as e:
         _fail(str(e), 2)
     if generated:
@@ -347,12 +430,17 @@ def serve(
         containers = choose(cri_socket, logger=log)
     except CRIError as e:
         _fail(str(e), 2)
-    engine = Engine(Journal(state_dir), Registry.default(logger=log), logger=log)
+    if kubernetes is None:
+        kubernetes = bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+    guard = TargetGuard(pods=containers if kubernetes else None)
+    log.info("target mode: %s (via %s)", guard.mode, containers.via)
+    registry = Registry.default(logger=log)
+    engine = Engine(Journal(state_dir), registry, logger=log, guard=guard)
     engine.reconcile()
     engine.start_reaper()
     tls = TLSFiles(tls_cert, tls_key, client_ca) if tls_cert and tls_key else None
     try:
-        app = create_app(engine, auth, containers=containers)
+        app = create_app(engine, auth, containers=containers, max_body=max_body_bytes)
         run_server(app, host=host, port=int(port), tls=tls, logger=log)
     finally:
         engine.close()

@@ -16,6 +16,8 @@ from pathlib import Path
 
 _RUNTIME_PREFIX = re.compile(r"^(containerd|cri-o|docker|crio)://")
 _ID = re.compile(r"^[0-9a-f]{12,128}$")
+_CGROUP_ID = re.compile(r"^(?:[a-z-]+-)?([0-9a-f]{64})(?:\.scope)?$")
+"""A cgroup directory named after a container: `<id>`, `cri-containerd-<id>.scope`, ..."""
 
 
 class ContainerNotFound(LookupError):
@@ -37,6 +39,29 @@ def normalise_container_id(container_id: str) -> str:
             "(expected '<runtime>://<hex>' as in a pod's status.containerStatuses[].containerID)"
         )
     return bare
+
+
+@dataclass(frozen=True)
+class PodContainer:
+    container_id: str
+    pod: str
+    """`namespace/name` when the runtime says, else empty."""
+
+
+def container_ids_in_cgroup(cgroup_text: str) -> list[str]:
+    """The container ids a /proc/<pid>/cgroup file places the process in (usually one)."""
+    found: list[str] = []
+    for line in cgroup_text.splitlines():
+        last = line.split(":", 2)[-1].rstrip("/").rsplit("/", 1)[-1]
+        match = _CGROUP_ID.match(last)
+        if match and match.group(1) not in found:
+            found.append(match.group(1))
+    return found
+
+
+def in_kubepods(cgroup_text: str) -> bool:
+    """True when the kubelet's cgroup tree (`kubepods`, `kubepods.slice`) holds the process."""
+    return any("/kubepods" in line.split(":", 2)[-1] for line in cgroup_text.splitlines())
 
 
 def cgroup_mentions(cgroup_text: str, container_id: str) -> bool:

@@ -25,7 +25,7 @@ from typing import Any
 import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-from chaosd.cri import ContainerNotFound, ContainerProcess, normalise_container_id
+from chaosd.cri import ContainerNotFound, ContainerProcess, PodContainer, normalise_container_id
 
 SERVICE = "/runtime.v1.RuntimeService"
 WELL_KNOWN_SOCKETS = (
@@ -60,7 +60,11 @@ _MESSAGES: dict[str, list[tuple[str, int, int, str]]] = {
         ("runtime_api_version", 4, _STR, ""),
     ],
     "ContainerStatusRequest": [("container_id", 1, _STR, ""), ("verbose", 2, _BOOL, "")],
-    "ContainerStatus": [("id", 1, _STR, ""), ("state", 3, _ENUM_AS_INT, "")],
+    "ContainerStatus": [
+        ("id", 1, _STR, ""),
+        ("state", 3, _ENUM_AS_INT, ""),
+        ("labels[]", 12, _MSG, ".runtime.v1.InfoEntry"),
+    ],
     # map<string, string> is, on the wire, a repeated message of key = 1, value = 2.
     "InfoEntry": [("key", 1, _STR, ""), ("value", 2, _STR, "")],
     "ContainerStatusResponse": [
@@ -195,6 +199,28 @@ class CRIClient:
         if state != "RUNNING":
             raise ContainerNotFound(f"containerID: container {cid[:12]} is {state}, not running")
         return ContainerProcess(cid, pid_from_info({e.key: e.value for e in resp.info}, cid))
+
+
+POD_UID_LABEL = "io.kubernetes.pod.uid"
+"""Set by the kubelet on every container it creates: the mark of a pod container."""
+
+
+def pod_container_of(client: CRIClient, container_id: str) -> PodContainer | None:
+    """The container as a pod container, when the runtime runs it for the kubelet; else None."""
+    request = _M["ContainerStatusRequest"](container_id=container_id, verbose=False)
+    try:
+        resp = client._call("ContainerStatus", request, "ContainerStatusResponse")
+    except grpc.RpcError as e:
+        if e.code() == grpc.StatusCode.NOT_FOUND:
+            return None
+        raise client._fail("ContainerStatus", e) from e
+    labels = {e.key: e.value for e in resp.status.labels}
+    if _STATES.get(resp.status.state) != "RUNNING" or POD_UID_LABEL not in labels:
+        return None
+    pod = "/".join(
+        labels.get(k, "?") for k in ("io.kubernetes.pod.namespace", "io.kubernetes.pod.name")
+    )
+    return PodContainer(container_id, pod)
 
 
 def pid_from_info(info: dict[str, str], container_id: str) -> int:

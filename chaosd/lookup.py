@@ -13,13 +13,20 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from chaosd.cri import ContainerProcess, container_main_pid
+from chaosd.cri import (
+    ContainerProcess,
+    PodContainer,
+    container_ids_in_cgroup,
+    container_main_pid,
+    in_kubepods,
+)
 from chaosd.cri_grpc import (
     WELL_KNOWN_SOCKETS,
     CRIClient,
     CRIError,
     find_socket,
     missing_socket_message,
+    pod_container_of,
 )
 
 
@@ -28,6 +35,9 @@ class ContainerLookup(Protocol):
     """`cri:<socket>` or `proc`, reported with every answer."""
 
     def main_pid(self, container_id: str) -> ContainerProcess: ...
+
+    def pod_container(self, pid: int, cgroup: str) -> PodContainer | None:
+        """The pod container `pid` runs in (its /proc cgroup text given), or None."""
 
 
 class CRILookup:
@@ -38,12 +48,25 @@ class CRILookup:
     def main_pid(self, container_id: str) -> ContainerProcess:
         return self.client.main_pid(container_id)
 
+    def pod_container(self, pid: int, cgroup: str) -> PodContainer | None:
+        for cid in container_ids_in_cgroup(cgroup):
+            found = pod_container_of(self.client, cid)
+            if found is not None:
+                return found
+        return None
+
 
 class ProcLookup:
     via = "proc"
 
     def main_pid(self, container_id: str) -> ContainerProcess:
         return container_main_pid(container_id)
+
+    def pod_container(self, pid: int, cgroup: str) -> PodContainer | None:
+        # Without the runtime's word, the kubelet's cgroup tree is the evidence: weaker, and
+        # said so in the docs.
+        ids = container_ids_in_cgroup(cgroup)
+        return PodContainer(ids[0], "") if ids and in_kubepods(cgroup) else None
 
 
 def choose(cri_socket: str | None, *, logger: logging.Logger) -> ContainerLookup:

@@ -8,17 +8,41 @@ unknown fields so a typo is an error that names the field, never a silently igno
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from chaosd.duration import parse_duration
 
 TARGET_ID_PATTERN = r"^[a-z0-9]([a-z0-9._-]{0,126}[a-z0-9])?$"
+DEVICE_PATTERN = r"^[A-Za-z0-9._@-]{1,15}$"
+"""A Linux interface name (IFNAMSIZ - 1 characters). The name ends up in nft and tc commands,
+so nothing that could end a token or a line (quotes, spaces, newlines, ';') ever gets through."""
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # NaN and Infinity parse as JSON numbers in Python; refused so they never reach a comparison
+    # (NaN passes none) or the journal, and the error names the field.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+
+def _device(value: str | None) -> str | None:
+    if value is not None and (value in (".", "..") or not re.fullmatch(DEVICE_PATTERN, value)):
+        raise ValueError(
+            f"{value!r} is not an interface name (1-15 of A-Z a-z 0-9 . _ @ -, not '.' or '..')"
+        )
+    return value
+
+
+Device = Annotated[str | None, AfterValidator(_device)]
 
 
 def _duration(value: str) -> str:
@@ -52,7 +76,7 @@ class NetworkBase(Strict):
     """`to`: traffic the target sends to peers; `from`: traffic it receives; `both`."""
     peers: list[Peer] = []
     """Empty means every peer."""
-    device: str | None = None
+    device: Device = None
     """Interface for qdisc-based faults; default: the target's default-route interface."""
 
 
@@ -107,7 +131,7 @@ class BandwidthFault(Strict):
     """Bucket size in bytes."""
     peakrate: Annotated[int, Field(gt=0)] | None = None
     minburst: Annotated[int, Field(gt=0)] | None = None
-    device: str | None = None
+    device: Device = None
 
 
 IOMethod = Literal[
@@ -205,6 +229,10 @@ class DesiredState(Strict):
     """chaosd recovers the target by itself when the lease is not renewed in time."""
     owner: str = ""
     """Free-form tag (e.g. the chaos object's namespace/name) shown in status and logs."""
+    hostNetwork: bool = False
+    """The target may share the node's network namespace (a hostNetwork pod, a host process).
+    Network faults on such a target act on the node's own network, so they are refused unless
+    this is set: the chaos object's explicit opt-in, passed along by the operator."""
 
 
 class SignalRequest(Strict):

@@ -1,5 +1,6 @@
 """chaosd's HTTP API: the operator PUTs each target's complete desired fault set, renews its
-lease while the experiment runs and DELETEs it at the end. All routes but /healthz need auth.
+lease while the experiment runs and DELETEs it at the end. All routes but /healthz need auth,
+checked by chaosd/gate.py before a request's body is read; bodies are capped in size.
 
 Domain errors map to HTTP in one place (`_install_error_handlers`), and input errors use the
 same shape as FastAPI's own validation errors, so a client always finds the field path in
@@ -15,13 +16,14 @@ from pathlib import Path
 from typing import Annotated
 
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from chaosd.auth import AuthConfig, bearer_dependency
+from chaosd.auth import AuthConfig
 from chaosd.cri import ContainerNotFound
 from chaosd.cri_grpc import CRIError
 from chaosd.engine import (
@@ -29,18 +31,23 @@ from chaosd.engine import (
     Engine,
     InvalidRequest,
     RecoverFailed,
+    TargetGuard,
     TargetNotFound,
     TargetStatus,
 )
 from chaosd.faults.base import FaultError, TargetGone
 from chaosd.faults.process import ProcessFamily
+from chaosd.gate import DEFAULT_MAX_BODY, Gate
 from chaosd.lookup import ContainerLookup, ProcLookup
 from chaosd.model import TARGET_ID_PATTERN, DesiredState, SignalRequest
+from chaosd.tlspeer import PeerIdentityProtocol
 
 TargetId = Annotated[str, PathParam(pattern=TARGET_ID_PATTERN, description="Stable target id")]
 
 
 class RenewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
     lease_seconds: Annotated[float, Field(gt=0, le=86400)] | None = None
     """New lease length; default: the lease_seconds of the desired state."""
 
@@ -64,6 +71,16 @@ def _invalid(loc: tuple[str | int, ...], msg: str) -> JSONResponse:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler echoes each error's `input`, which may be NaN or Infinity (valid
+        # in Python's JSON parser, not in a JSON answer): the answer itself would fail with 500.
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return JSONResponse(status_code=422, content={"detail": detail})
+
     @app.exception_handler(InvalidRequest)
     async def invalid(request: Request, exc: InvalidRequest) -> JSONResponse:
         where = "path" if exc.loc == ("id",) else "body"
@@ -79,7 +96,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=500, content={"detail": str(exc)})
 
 
-def _routes(engine: Engine, process: ProcessFamily, containers: ContainerLookup) -> APIRouter:
+def _routes(
+    engine: Engine, process: ProcessFamily, containers: ContainerLookup, guard: TargetGuard
+) -> APIRouter:
     router = APIRouter()
 
     @router.put("/targets/{target_id}", response_model=TargetStatus)
@@ -105,6 +124,7 @@ def _routes(engine: Engine, process: ProcessFamily, containers: ContainerLookup)
 
     @router.post("/signal", response_model=SignalResult)
     def send_signal(req: SignalRequest) -> SignalResult | JSONResponse:
+        guard.check_process(req.pid)  # refusals are InvalidRequest: 422 naming body.pid
         try:
             name = process.signal(req.pid, req.signal)
         except TargetGone as e:
@@ -139,19 +159,22 @@ def create_app(
     auth: AuthConfig,
     process: ProcessFamily | None = None,
     containers: ContainerLookup | None = None,
+    *,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> FastAPI:
     app = FastAPI(title="chaosd", description="Faultline node daemon", version="0.1.0")
     _install_error_handlers(app)
+    # Outermost but for Starlette's error handler: runs before routing and body parsing.
+    app.add_middleware(Gate, auth=auth, max_body=max_body)
 
     # Async: answered on the event loop, so a probe never queues behind busy worker threads.
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:
         return {"ok": True, "families": sorted(engine.registry.families)}
 
-    app.include_router(
-        _routes(engine, process or ProcessFamily(), containers or ProcLookup()),
-        dependencies=[Depends(bearer_dependency(auth))],
-    )
+    guard = engine.guard or TargetGuard()  # /signal is guarded even when the engine is not
+    routes = _routes(engine, process or ProcessFamily(), containers or ProcLookup(), guard)
+    app.include_router(routes)
     return app
 
 
@@ -176,6 +199,7 @@ def serve(
         app,
         host=host,
         port=port,
+        http=PeerIdentityProtocol,  # hands the client certificate's names to the Gate
         log_level="warning",
         access_log=False,
         **extra,  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.errors import Forbidden, Unauthenticated
 from backend.db.repositories.tokens import find_token
+from backend.spec.creator import Creator
 
 Verb = Literal["get", "list", "create", "patch", "delete"]
 READ_VERBS: frozenset[str] = frozenset({"get", "list"})
@@ -40,10 +41,22 @@ class Access:
 
 @dataclass(frozen=True)
 class Principal:
+    """Who made a request: in cluster mode, the TokenReview's `status.user` as it is, because
+    RBAC (and the admission webhook, through the created-by record) judges uid and extra too."""
+
     name: str
     role: str = ""
     """Local mode: admin or viewer. Cluster mode: empty (RBAC decides per request)."""
     groups: tuple[str, ...] = field(default_factory=tuple)
+    uid: str = ""
+    extra: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """UserInfo.extra as sorted pairs, so a Principal stays hashable (a cache key)."""
+
+    def creator(self) -> Creator:
+        """The record written on every object the dashboard creates for this user."""
+        return Creator(
+            username=self.name, uid=self.uid, groups=self.groups, extra=dict(self.extra)
+        )
 
 
 class Authenticator(Protocol):
@@ -55,6 +68,12 @@ class Authenticator(Protocol):
 
     def authorize(self, principal: Principal, access: Access) -> None:
         """Returns if allowed, else raises Forbidden naming the missing permission."""
+
+    def listable(
+        self, principal: Principal, resources: list[str], candidates: list[str]
+    ) -> frozenset[str] | None:
+        """Which of `candidates` the principal may `list` every one of `resources` in;
+        None when it may list them in all namespaces (no filter needed)."""
 
 
 def parse_authorization(header: str | None, help_text: str) -> str:
@@ -101,3 +120,8 @@ class LocalAuthenticator:
             f"token {principal.name!r} has the {principal.role} role, which can only read; "
             f"this request needs to {access.describe()}: use the admin token ({LOCAL_TOKEN_HELP})"
         )
+
+    def listable(
+        self, principal: Principal, resources: list[str], candidates: list[str]
+    ) -> frozenset[str] | None:
+        return None  # both local roles read everything

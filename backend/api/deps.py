@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from backend.api.auth import Access, Authenticator, Principal, Verb, parse_authorization
 from backend.api.cluster import ClusterGateway
+from backend.api.errors import Mismatch
 from backend.api.schemas.common import MAX_ID
 from backend.db.errors import NotFound
 from backend.db.repositories import archived_objects, experiments, runs
+from backend.db.repositories.namespaces import known_namespaces
 from backend.settings import Settings
 
 # auto_error=False: our own dependency writes the 401 (with instructions) instead of FastAPI's.
@@ -96,33 +98,65 @@ async def json_body(request: Request) -> dict[str, Any]:
 
 _ROW_LOOKUPS: dict[str, Callable[[Session, int], Any]] = {
     "experiment_id": experiments.get_experiment,
+    "hypothesis_id": experiments.get_hypothesis,
     "run_id": runs.get_run,
     "archive_id": archived_objects.get_archived_object,
 }
 
 
-def row_namespace(request: Request, session: Session) -> str | None:
-    """The namespace of the row an item route names (an experiment, a run, an archived object),
-    so `/experiments/7/start` is checked in experiment 7's namespace and a namespaced Role is
-    enough. An id that names no row, or is not a number, gives None: the request is checked at
-    cluster scope, and the route answers 404 or 422 if that passes (so whether a row exists is
-    never told to someone who may not read it)."""
+def row_namespace(request: Request, session: Session) -> tuple[bool, str | None]:
+    """Whether the route names a row by id, and that row's namespace (an experiment, a
+    hypothesis, a run, an archived object), so `/experiments/7/start` is checked in experiment
+    7's namespace and a namespaced Role is enough. An id that names no row gives (True, None):
+    the request is checked at cluster scope whatever else it says, and the route answers 404
+    or 422 if that passes (so whether a row exists is never told to someone who may not read
+    it, and a row created meanwhile under that id is never acted on with a namespaced check)."""
     for param, lookup in _ROW_LOOKUPS.items():
         raw = request.path_params.get(param)
+        if raw is None:
+            continue
         if isinstance(raw, str) and raw.isdigit() and 1 <= int(raw) <= MAX_ID:
             try:
-                return str(lookup(session, int(raw)).namespace)
+                return True, str(lookup(session, int(raw)).namespace)
             except NotFound:
-                return None
-    return None
+                return True, None
+        return True, None
+    return False, None
 
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def agreed(field: str, sources: list[tuple[str, str | None]]) -> str | None:
+    """The one value every source that names `field` gives, or None when none does. Two that
+    differ are a 400 naming both: the request is never authorized on one and acted on the
+    other (e.g. `POST /chaos?namespace=mine` with a body naming another namespace)."""
+    named = [(where, value) for where, value in sources if value is not None]
+    for where, value in named[1:]:
+        if value != named[0][1]:
+            first, first_value = named[0]
+            raise Mismatch(
+                f"the request names two {field}s: {first} says {first_value!r} and {where} "
+                f"says {value!r}; name one {field} (or the same one in both places)"
+            )
+    return named[0][1] if named else None
+
+
+NamespaceScope = frozenset[str] | None
+"""The namespaces a list may show: None for every namespace, else exactly these."""
+
+
 def authorize(resources: list[str] | Resources) -> Callable[..., Principal]:
-    """Router dependency: authenticates, then checks the verb of the request on `resources`."""
+    """Router dependency: authenticates, then checks the verb of the request on `resources` in
+    exactly the namespace the route acts on.
+
+    That namespace is the stored row's (item routes by id), else the path's, else the body's
+    (creates), else the query's (a list filter); every other source that names one must agree
+    (400 otherwise). The row is checked first, so a row of a namespace the caller may not see
+    is a 403 before anything about the request is compared with it. A list without a namespace
+    is scoped instead of refused: it shows the namespaces the caller may list (see
+    `namespace_scope`)."""
 
     def dependency(
         request: Request,
@@ -132,15 +166,52 @@ def authorize(resources: list[str] | Resources) -> Callable[..., Principal]:
     ) -> Principal:
         authenticator: Authenticator = request.app.state.authenticator
         names = resources(request) if callable(resources) else resources
-        namespace = (
-            request.path_params.get("namespace")
-            or request.query_params.get("namespace")
-            or _text(body.get("namespace"))
-            or row_namespace(request, session)
-        )
         verb = request_verb(request)
-        for resource in names:
-            authenticator.authorize(principal, Access(verb, resource, namespace))
+        query = request.query_params
+        by_id, row = row_namespace(request, session)
+        if by_id:
+            # Checked where the row lives, or at cluster scope when there is no row.
+            for resource in names:
+                authenticator.authorize(principal, Access(verb, resource, row))
+        namespace = agreed(
+            "namespace",
+            [
+                ("the stored row", row),
+                ("the path", _text(request.path_params.get("namespace"))),
+                ("the body", _text(body.get("namespace"))),
+                *[("the query parameter", _text(v)) for v in query.getlist("namespace")],
+            ],
+        )
+        request.state.authorized_namespace = namespace
+        scope: NamespaceScope = frozenset({namespace}) if namespace else None
+        if not by_id and namespace is None and verb == "list":
+            scope = authenticator.listable(principal, names, known_namespaces(session))
+        elif not by_id:
+            for resource in names:
+                authenticator.authorize(principal, Access(verb, resource, namespace))
+        request.state.namespace_scope = scope
         return principal
 
     return dependency
+
+
+def namespace_scope(request: Request) -> NamespaceScope:
+    """The namespaces the router's `authorize` found the caller may list."""
+    if not hasattr(request.state, "namespace_scope"):
+        raise RuntimeError(f"{request.url.path}: the router does not authorize its requests")
+    scope: NamespaceScope = request.state.namespace_scope
+    return scope
+
+
+ScopeDep = Annotated[NamespaceScope, Depends(namespace_scope)]
+
+
+def acting_in(request: Request, namespace: str) -> str:
+    """`namespace`, once it is checked to be the one `authorize` checked: a create acts on the
+    validated body, `authorize` read the raw one, and the two must never drift apart."""
+    if getattr(request.state, "authorized_namespace", None) != namespace:
+        raise Mismatch(
+            f"the request was authorized for namespace "
+            f"{getattr(request.state, 'authorized_namespace', None)!r} but acts on {namespace!r}"
+        )
+    return namespace

@@ -32,6 +32,11 @@ class Forbidden(ApiError):
     """Valid credentials without the needed permission: the message names the permission."""
 
 
+class Mismatch(ApiError):
+    """Two parts of one request (path, query, body, the stored row) name different namespaces
+    or kinds. The request is refused rather than authorized on one and acted on the other."""
+
+
 class ClusterUnavailable(ApiError):
     """The write needs a Kubernetes cluster and none is connected (or it cannot be reached)."""
 
@@ -45,6 +50,7 @@ class ClusterRejected(ApiError):
 
 
 _STATUS: list[tuple[type[Exception], int]] = [
+    (Mismatch, 400),
     (Unauthenticated, 401),
     (Forbidden, 403),
     (NotFound, 404),
@@ -81,6 +87,10 @@ Responses = dict[int | str, dict[str, Any]]
 """The `responses=` argument of FastAPI route decorators."""
 
 ERROR_RESPONSES: Responses = {
+    400: {
+        "model": ErrorResponse,
+        "description": "Two parts of the request name different namespaces (or kinds)",
+    },
     401: {"model": ErrorResponse, "description": "Missing, malformed or unknown bearer token"},
     403: {"model": ErrorResponse, "description": "The token lacks the needed permission"},
 }

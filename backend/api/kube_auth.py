@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from kubernetes import client
@@ -19,8 +21,12 @@ from backend.api.auth import API_GROUP, Access, Principal
 from backend.api.errors import ClusterUnavailable, Forbidden, Unauthenticated
 
 REVIEW_CACHE_SECONDS = 10.0
-"""TokenReview answers are reused briefly so a page load is not a burst of API calls."""
+"""TokenReview answers, and the SubjectAccessReviews that scope a list, are reused briefly so a
+page load is not a burst of API calls. Single checks of a write are never cached: a revoked
+permission stops writes at once."""
 CACHE_LIMIT = 1000
+LIST_SCOPE_WORKERS = 8
+"""SubjectAccessReviews of one list run this many at a time (one per namespace and resource)."""
 
 
 class KubernetesAuthenticator:
@@ -38,6 +44,8 @@ class KubernetesAuthenticator:
             f"get a token for a ServiceAccount bound to a Faultline role with `{token_hint}`"
         )
         self._cache: dict[str, tuple[float, Principal]] = {}
+        self._decisions: dict[tuple[Principal, Access], tuple[float, bool]] = {}
+        self._decisions_lock = threading.Lock()  # filled from the list-scope threads
 
     def authenticate(self, token: str) -> Principal:
         key = hashlib.sha256(token.encode()).hexdigest()
@@ -66,14 +74,21 @@ class KubernetesAuthenticator:
                 f"the Kubernetes API server rejected the bearer token ({error}); tokens from "
                 f"`kubectl create token` expire (1 hour by default); {self.missing_token_help}"
             )
-        principal = Principal(name=status.user.username, groups=tuple(status.user.groups or ()))
+        user = status.user
+        principal = Principal(
+            name=user.username,
+            groups=tuple(user.groups or ()),
+            uid=user.uid or "",
+            extra=tuple(sorted((k, tuple(v or ())) for k, v in (user.extra or {}).items())),
+        )
         now = time.monotonic()
         if len(self._cache) > CACHE_LIMIT:  # many distinct tokens: forget the expired ones
             self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
         self._cache[key] = (now + REVIEW_CACHE_SECONDS, principal)
         return principal
 
-    def authorize(self, principal: Principal, access: Access) -> None:
+    def _review(self, principal: Principal, access: Access) -> tuple[bool, str]:
+        """One SubjectAccessReview for the principal exactly as TokenReview described it."""
         attributes: dict[str, Any] = {
             "group": API_GROUP,
             "resource": access.resource,
@@ -84,7 +99,9 @@ class KubernetesAuthenticator:
         review = client.V1SubjectAccessReview(
             spec=client.V1SubjectAccessReviewSpec(
                 user=principal.name,
+                uid=principal.uid or None,
                 groups=list(principal.groups),
+                extra={k: list(v) for k, v in principal.extra} or None,
                 resource_attributes=client.V1ResourceAttributes(**attributes),
             )
         )
@@ -97,8 +114,40 @@ class KubernetesAuthenticator:
                 "ServiceAccount needs `create` on subjectaccessreviews.authorization.k8s.io"
             ) from e
         if status is not None and status.allowed:
+            return True, ""
+        return False, (status.reason if status else None) or "no RBAC rule allows it"
+
+    def _allowed_cached(self, principal: Principal, access: Access) -> bool:
+        key = (principal, access)
+        with self._decisions_lock:
+            cached = self._decisions.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        allowed, _ = self._review(principal, access)
+        now = time.monotonic()
+        with self._decisions_lock:
+            if len(self._decisions) > CACHE_LIMIT * 10:
+                self._decisions = {k: v for k, v in self._decisions.items() if v[0] > now}
+            self._decisions[key] = (now + REVIEW_CACHE_SECONDS, allowed)
+        return allowed
+
+    def listable(
+        self, principal: Principal, resources: list[str], candidates: list[str]
+    ) -> frozenset[str] | None:
+        """Cluster-wide `list` first (one review per resource); otherwise one review per
+        candidate namespace and resource, in parallel, each answer kept for a few seconds."""
+        if all(self._allowed_cached(principal, Access("list", r)) for r in resources):
+            return None
+        checks = [Access("list", r, ns) for ns in candidates for r in resources]
+        with ThreadPoolExecutor(max_workers=LIST_SCOPE_WORKERS) as pool:
+            answers = list(pool.map(lambda a: self._allowed_cached(principal, a), checks))
+        denied = {a.namespace for a, ok in zip(checks, answers, strict=True) if not ok}
+        return frozenset(ns for ns in candidates if ns not in denied)
+
+    def authorize(self, principal: Principal, access: Access) -> None:
+        allowed, reason = self._review(principal, access)
+        if allowed:
             return
-        reason = (status.reason if status else None) or "no RBAC rule allows it"
         raise Forbidden(
             f"{principal.name} may not {access.describe()} ({reason}); grant it with: "
             f"{grant_command(principal.name, access)}"

@@ -9,6 +9,8 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from backend.spec.creator import Creator
+
 _api_client: client.ApiClient | None = None
 EVENT_COMPONENT = "faultline-operator"
 
@@ -172,3 +174,27 @@ def post_event(involved: dict[str, str], type_: str, reason: str, message: str) 
         client.CoreV1Api(api_client()).create_namespaced_event(involved["namespace"], event)
     except ApiException as e:
         raise _wrap(e, f"post event on {where}") from e
+
+
+def user_may(
+    user: Creator, verb: str, group: str, resource: str, namespace: str
+) -> tuple[bool, str]:
+    """A SubjectAccessReview for `user` (username, uid, groups and extra, as authenticated):
+    (allowed, the authorizer's reason)."""
+    review = client.V1SubjectAccessReview(
+        spec=client.V1SubjectAccessReviewSpec(
+            user=user.username,
+            uid=user.uid or None,
+            groups=list(user.groups) or None,
+            extra={k: list(v) for k, v in user.extra.items()} or None,
+            resource_attributes=client.V1ResourceAttributes(
+                verb=verb, group=group, resource=resource, namespace=namespace
+            ),
+        )
+    )
+    try:
+        authz = client.AuthorizationV1Api(api_client())
+        status: Any = authz.create_subject_access_review(review).status
+    except ApiException as e:
+        raise _wrap(e, f"SubjectAccessReview for {user.username}") from e
+    return bool(status.allowed) and not status.denied, status.reason or ""

@@ -64,6 +64,8 @@ class Hypothesis(Base):
     __tablename__ = "hypotheses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(63), index=True)
+    """Only experiments of this namespace may use it; RBAC on experiments there guards it."""
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     steady_state: Mapped[dict[str, Any]]

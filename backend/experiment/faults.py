@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from backend.spec.creator import Creator, with_creator
 from backend.spec.experiment import ExperimentSpec
 from backend.spec.kinds import API_VERSION, GROUP, KINDS
 from chaosd.duration import parse_duration
@@ -21,11 +22,12 @@ def child_name(experiment: str, fault: str) -> str:
 
 
 def child_manifests(
-    spec: ExperimentSpec, namespace: str, name: str, uid: str
+    spec: ExperimentSpec, namespace: str, name: str, uid: str, creator: Creator | None = None
 ) -> list[dict[str, Any]]:
     """One manifest per fault. Each carries its own duration too - the experiment's
     faultDuration plus its injectionTimeout, as the fault window may start that late - so the
-    fault ends even if the engine dies before it can delete it."""
+    fault ends even if the engine dies before it can delete it - and the Experiment's creator
+    record, so the admission webhook judges the fault as the user who created the Experiment."""
     timing = spec.timing
     backstop = parse_duration(timing.faultDuration) + parse_duration(timing.injectionTimeout)
     out = []
@@ -33,28 +35,27 @@ def child_manifests(
         chaos = fault.chaos_spec().model_dump(mode="json", exclude_none=True, by_alias=True)
         if "duration" in KINDS[fault.type].spec.model_fields:
             chaos["duration"] = f"{math.ceil(backstop)}s"
-        out.append(
-            {
-                "apiVersion": API_VERSION,
-                "kind": fault.type,
-                "metadata": {
-                    "name": child_name(name, fault.name),
-                    "namespace": namespace,
-                    "labels": {EXPERIMENT_LABEL: name[:63]},
-                    "ownerReferences": [
-                        {
-                            "apiVersion": API_VERSION,
-                            "kind": "Experiment",
-                            "name": name,
-                            "uid": uid,
-                            "controller": True,
-                            "blockOwnerDeletion": False,
-                        }
-                    ],
-                },
-                "spec": chaos,
-            }
-        )
+        manifest = {
+            "apiVersion": API_VERSION,
+            "kind": fault.type,
+            "metadata": {
+                "name": child_name(name, fault.name),
+                "namespace": namespace,
+                "labels": {EXPERIMENT_LABEL: name[:63]},
+                "ownerReferences": [
+                    {
+                        "apiVersion": API_VERSION,
+                        "kind": "Experiment",
+                        "name": name,
+                        "uid": uid,
+                        "controller": True,
+                        "blockOwnerDeletion": False,
+                    }
+                ],
+            },
+            "spec": chaos,
+        }
+        out.append(with_creator(manifest, creator))
     return out
 
 

@@ -28,6 +28,7 @@ from backend.experiment.faults import EXPERIMENT_LABEL, Injection, child_manifes
 from backend.experiment.machine import ACTIVE, RunState, step
 from backend.experiment.sources import JobSource, LocalSource, Source, job_manifest
 from backend.experiment.status import judge, render, state_of, timestamp_of
+from backend.spec.creator import Creator
 from backend.spec.experiment import ExperimentSpec
 from backend.spec.kinds import API_VERSION
 
@@ -68,6 +69,8 @@ class ExperimentRef:
     namespace: str
     name: str
     uid: str
+    creator: Creator | None = None
+    """Who created the Experiment (its admission record); its fault objects carry it."""
 
     def owner(self) -> dict[str, Any]:
         return {
@@ -114,8 +117,9 @@ class Run:
         self.ref, self.spec, self.cfg, self.stopped, self.log = ref, spec, cfg, stopped, logger
         self.status = dict(status or {})
         self.sources = make_sources(ref, spec, cfg)
-        self.children = child_manifests(spec, ref.namespace, ref.name, ref.uid)
+        self.children = child_manifests(spec, ref.namespace, ref.name, ref.uid, ref.creator)
         self.last_write = 0.0
+        self.halted: Callable[[], str | None] = lambda: None
         self.dashboard = (
             Dashboard(cfg.dashboard_url, cfg.dashboard_token, logger)
             if cfg.dashboard_url and cfg.dashboard_token
@@ -263,6 +267,13 @@ class Run:
                 st = replace(st, phase="Finished", verdict="Error", end=time.time())
                 await self.end(replace(st, message="interrupted (deleted or operator stopped)"))
                 return
+            if (why := self.halted()) is not None:
+                self.status["abortTime"] = _iso_now()
+                await self.delete_faults()
+                self.status["faultsRemovedTime"] = _iso_now()
+                await self.end(replace(st, phase="Finished", verdict="Aborted", end=time.time(),
+                                       message=why))  # fmt: skip
+                return
             now = time.time()
             series = await self.series()
             checks = None
@@ -371,8 +382,12 @@ async def run(
     cfg: EngineSettings,
     stopped: Callable[[], bool],
     logger: logging.Logger,
+    *,
+    halted: Callable[[], str | None] = lambda: None,
 ) -> None:
+    """`halted` returns why the run must abort now (the emergency stop), else None."""
     r = Run(ref, spec, status, cfg, stopped, logger)
+    r.halted = halted
     try:
         await r.execute()
     except BaseException:

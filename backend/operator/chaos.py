@@ -31,6 +31,8 @@ from backend.operator.targets import (
     pod_target,
 )
 from backend.spec import KINDS, ChaosStatus, IOChaosSpec, NetworkChaosSpec, PodChaosSpec, Record
+from backend.spec.emergency import CONDITION as EMERGENCY_CONDITION
+from backend.spec.emergency import EmergencyStop, stopped_message
 from backend.spec.kinds import HOST_NETWORK_ANNOTATION, PAUSE_ANNOTATION
 from backend.spec.status import Condition, RecordEvent
 from chaosd.duration import parse_duration
@@ -52,8 +54,9 @@ class World:
     get_pod: GetPod = lambda ns, name: None
     patch_pod: PatchPod = lambda ns, name, body: None
     namespace_annotations: Callable[[str], dict[str, str]] = lambda ns: {}
-    killswitch: Callable[[], bool] = lambda: False
-    """True while the cluster-wide kill switch is engaged: every fault off, none started."""
+    emergency_stop: Callable[[], EmergencyStop] = EmergencyStop
+    """The emergency stop (cluster-wide kill switch): while engaged, every fault off, none
+    started, and every object it meets is ended with an EmergencyStop condition."""
     require_opt_in: bool = False
     limits: TargetLimits = field(default_factory=TargetLimits)
     """Protected namespaces and the allow list: nothing outside them is ever targeted."""
@@ -117,9 +120,17 @@ def reconcile(obj: ChaosObject, world: World) -> dict[str, Any]:
         expired = True
     selection_error = ""
     notice = ""
-    halted = world.killswitch()
+    # The emergency stop ends the object for good (like an elapsed duration): lifting the stop
+    # must not bring back, all at once, every fault it removed. The condition carries that
+    # across ticks and operator restarts, and also once the stop is lifted.
+    stopped = stopped_message([c.model_dump() for c in status.conditions])
+    if stopped is None and world.emergency_stop().engaged:
+        what = "its faults were withdrawn and it" if records else "this new object is refused and"
+        stopped = world.emergency_stop().refusal(f"{what} will not inject again")
+    halted = stopped is not None
     if halted:
-        notice = "the cluster-wide kill switch is engaged: every fault is withdrawn"
+        notice = stopped or ""
+        expired = True
     # Checked on every reconcile, not only at creation: limits tightened while an object runs
     # withdraw its faults too.
     outside = world.limits.refusals(touched_namespaces(spec, obj.namespace))
@@ -198,10 +209,29 @@ def reconcile(obj: ChaosObject, world: World) -> dict[str, Any]:
                     now,
                     status.conditions,
                 ),
+                *_stop_condition(stopped, bool(records), now, status.conditions),
             ]
         ),
     )
     return out.model_dump(mode="json", exclude_none=True)
+
+
+def _stop_condition(
+    stopped: str | None, had_targets: bool, now: datetime, old: list[Condition]
+) -> list[Condition]:
+    """EmergencyStop=True once the stop ended this object (absent otherwise): Stopped when it
+    had targets, Refused when it was created while the stop was engaged."""
+    if stopped is None:
+        return []
+    kept = next((c for c in old if c.type == EMERGENCY_CONDITION and c.status == "True"), None)
+    if kept is not None:
+        return [kept]
+    reason = "Stopped" if had_targets else "Refused"
+    cond = Condition(
+        type=EMERGENCY_CONDITION, status="True", reason=reason, message=stopped,
+        lastTransitionTime=now,
+    )  # fmt: skip
+    return [cond]
 
 
 def touched_namespaces(spec: Any, own: str) -> list[Touched]:

@@ -31,7 +31,7 @@ from backend.operator.events import new_events, newly_refused
 from backend.operator.inject import Injector
 from backend.operator.kicks import Kicker, selected_namespaces
 from backend.operator.podfailure import still_failed
-from backend.operator.safety import KILLSWITCH_NAME, KillSwitch
+from backend.operator.safety import KILLSWITCH_NAME, KillSwitch, newly_stopped
 from backend.operator.settings import OperatorSettings
 from backend.spec import GROUP, VERSION
 from backend.spec.kinds import PAUSE_ANNOTATION
@@ -116,10 +116,43 @@ def _withdraw_everything() -> None:
             )
 
 
+def _tell_stop(kind: str, reason: str, message: str) -> None:
+    """The emergency stop's Events go on its ConfigMap: one place that says when it was engaged
+    and lifted (each object it ends also gets its own EmergencyStop Event)."""
+    involved = {"apiVersion": "v1", "kind": "ConfigMap", "name": KILLSWITCH_NAME,
+                "namespace": settings.operator_namespace}  # fmt: skip
+    try:
+        kube.post_event(involved, kind, reason, message)
+    except kube.KubeError as e:  # a courtesy: the objects' own conditions and Events remain
+        logging.getLogger("faultline.operator").warning("could not post the stop event: %s", e)
+
+
+def _engage() -> None:
+    started = time.perf_counter()
+    _withdraw_everything()
+    elapsed = time.perf_counter() - started
+    # Then reconcile every live object at once: each one gets its EmergencyStop condition and
+    # Event now, and a reconcile that raced the switch (it pushed after the withdrawal) is
+    # undone as soon as it releases the object's lock.
+    kicker.kick_all()
+    state = killswitch.state
+    _tell_stop(
+        "Warning",
+        "EmergencyStopEngaged",
+        state.refusal(f"every fault was withdrawn in {elapsed:.2f}s; new faults are refused"),
+    )
+
+
+def _lift() -> None:
+    by = f" by {killswitch.state.liftedBy}" if killswitch.state.liftedBy else ""
+    _tell_stop("Normal", "EmergencyStopLifted", f"the emergency stop was lifted{by}")
+
+
 injector = Injector(index, chaosd_for, lease_seconds=settings.lease_seconds)
 killswitch = KillSwitch(
     lambda: kube.config_map_data(settings.operator_namespace, KILLSWITCH_NAME),
-    _withdraw_everything,
+    _engage,
+    on_lift=_lift,
 )
 pod_lister = pods.PodLister()
 world = World(
@@ -131,7 +164,7 @@ world = World(
     get_pod=kube.get_pod,
     patch_pod=kube.patch_pod,
     namespace_annotations=kube.namespace_annotations,
-    killswitch=lambda: killswitch.engaged,
+    emergency_stop=lambda: killswitch.state,
     require_opt_in=settings.require_namespace_opt_in,
     limits=settings.target_limits(),
     pod_failure_image=settings.pod_failure_image,
@@ -204,6 +237,9 @@ def _reconcile(plural: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
     refusal = newly_refused(obj.status, status)
     if refusal:
         kopf.event(dict(body), type="Warning", reason="Refused", message=refusal[:1024])
+    stopped = newly_stopped(obj.status, status)
+    if stopped:
+        kopf.event(dict(body), type="Warning", reason="EmergencyStop", message=stopped[:1024])
     told = new_events(obj.status, status)
     for ev in told:
         kopf.event(
@@ -358,6 +394,8 @@ def configure(**kwargs: Any) -> None:
     kopf_settings.execution.max_workers = HANDLER_WORKERS
     _warm_up()
     killswitch.start()
+    # Experiments and Schedules refuse to start runs while the stop is engaged.
+    kwargs["memo"].emergency_stop = killswitch
     if settings.metrics_listen:
         metrics.serve(settings.metrics_listen)
 

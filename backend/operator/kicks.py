@@ -100,6 +100,16 @@ class Kicker:
             self._pool.submit(contextvars.copy_context().run, self._kick, u, plural, ns, name)
         return len(concerned)
 
+    def kick_all(self) -> int:
+        """Reconcile every tracked object now (the emergency stop); returns how many."""
+        with self._lock:
+            due = [(u, obj) for u, obj in self._objects.items() if u not in self._pending]
+            self._again.update(u for u in self._objects if u in self._pending)
+            self._pending.update(u for u, _ in due)
+        for u, (plural, ns, name, _) in due:
+            self._pool.submit(contextvars.copy_context().run, self._kick, u, plural, ns, name)
+        return len(due)
+
     def busy(self) -> bool:
         """Whether any kick is queued or running."""
         with self._lock:

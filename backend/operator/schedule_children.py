@@ -20,6 +20,7 @@ from kubernetes.client.exceptions import ApiException
 from backend.operator.schedule_firing import iso
 from backend.operator.schedule_history import SCHEDULED_AT_ANNOTATION
 from backend.spec import GROUP, KINDS, VERSION
+from backend.spec.creator import recorded_creator, with_creator
 from backend.spec.schedule import EMBEDDED
 
 SCHEDULE_LABEL = f"{GROUP}/schedule"
@@ -38,10 +39,11 @@ def child_name(schedule: str, due: datetime) -> str:
 
 def child_manifest(schedule: dict[str, Any], due: datetime) -> dict[str, Any]:
     """The chaos object a run creates: the embedded spec, owned by and labelled with the
-    Schedule, so `kubectl get <kind> -l chaos.faultline.dev/schedule=<name>` lists the history."""
+    Schedule, so `kubectl get <kind> -l chaos.faultline.dev/schedule=<name>` lists the history.
+    It carries the Schedule's creator record, so the webhook judges it as that user."""
     meta, spec = schedule["metadata"], schedule["spec"]
     kind = spec["type"]
-    return {
+    child = {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": kind,
         "metadata": {
@@ -61,6 +63,7 @@ def child_manifest(schedule: dict[str, Any], due: datetime) -> dict[str, Any]:
         },
         "spec": dict(spec[EMBEDDED[kind]]),
     }
+    return with_creator(child, recorded_creator(schedule))
 
 
 def is_finished(child: dict[str, Any]) -> bool:

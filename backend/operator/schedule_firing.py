@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from backend.domain import cron
+from backend.spec.emergency import EmergencyStop
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -74,10 +75,13 @@ def decide(
     active: int,
     policy: str,
     paused: bool,
+    halted: bool = False,
 ) -> Decision:
-    """Start the due run, or say why not."""
+    """Start the due run, or say why not (`halted`: the emergency stop is engaged)."""
     if due is None:
         return Decision("wait")
+    if halted:
+        return Decision("skip", "EmergencyStop")
     if paused:
         return Decision("skip", "Paused")
     late = (now - due).total_seconds()
@@ -88,7 +92,9 @@ def decide(
     return Decision("start")
 
 
-def skip_message(reason: str, due: datetime) -> str:
+def skip_message(reason: str, due: datetime, stop: EmergencyStop | None = None) -> str:
+    if reason == "EmergencyStop":
+        return (stop or EmergencyStop()).refusal(f"the run due at {iso(due)} was skipped")
     text = {
         "Paused": "the Schedule is paused",
         "Forbidden": "the previous run is still active (concurrencyPolicy Forbid)",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,7 @@ from backend.operator.schedule_firing import (
 from backend.operator.schedule_history import history_length, merge_history, skipped_run
 from backend.operator.schedule_jobs import forget
 from backend.spec import GROUP, VERSION
+from backend.spec.emergency import EmergencyStop
 from backend.spec.kinds import PAUSE_ANNOTATION
 from backend.spec.schedule import ScheduleSpec
 from backend.spec.status import Condition
@@ -134,13 +136,24 @@ def _lock_for(uid: str) -> threading.Lock:
         return _locks.setdefault(uid, threading.Lock())
 
 
-def sync(namespace: str, name: str, uid: str, *, fire: bool, now: datetime | None = None) -> None:
-    """One wake-up: prune history, start the due run if allowed (`fire`), write the status."""
+def sync(
+    namespace: str,
+    name: str,
+    uid: str,
+    *,
+    fire: bool,
+    now: datetime | None = None,
+    stop: Callable[[], EmergencyStop] = EmergencyStop,
+) -> None:
+    """One wake-up: prune history, start the due run if allowed (`fire`), write the status.
+    `stop` reads the emergency stop: while it is engaged, due runs are skipped and reported."""
     with _lock_for(uid):
-        _sync(namespace, name, uid, fire, now or datetime.now(UTC))
+        _sync(namespace, name, uid, fire, now or datetime.now(UTC), stop())
 
 
-def _sync(namespace: str, name: str, uid: str, fire: bool, now: datetime) -> None:
+def _sync(
+    namespace: str, name: str, uid: str, fire: bool, now: datetime, stop: EmergencyStop
+) -> None:
     body = _get_schedule(namespace, name)
     if body is None or body["metadata"]["uid"] != uid:
         forget(uid)  # deleted (or replaced by a new object of the same name)
@@ -168,6 +181,7 @@ def _sync(namespace: str, name: str, uid: str, fire: bool, now: datetime) -> Non
         active=len(active),
         policy=spec.concurrencyPolicy,
         paused=paused,
+        halted=stop.engaged,
     )
     skipped: dict[str, Any] | None = None
     created: list[dict[str, Any]] = []
@@ -180,10 +194,10 @@ def _sync(namespace: str, name: str, uid: str, fire: bool, now: datetime) -> Non
         message = f"started {child['metadata']['name']}"
         _set(conditions, "LastRun", True, "Started", message, now)
     elif decision.action == "skip" and due is not None:
-        message = skip_message(decision.reason, due)
+        message = skip_message(decision.reason, due, stop)
         skipped = skipped_run(child_name(name, due), spec.type, due, decision.reason)
         if conditions.get("LastRun", {}).get("message") != message:  # report each skip once
-            kind = "Warning" if decision.reason == "MissedDeadline" else "Normal"
+            kind = "Warning" if decision.reason in ("MissedDeadline", "EmergencyStop") else "Normal"
             _post_event(body, kind, decision.reason, message)
             log.info("%s/%s: %s", namespace, name, message)
         _set(conditions, "LastRun", False, decision.reason, message, now)

@@ -13,6 +13,7 @@ APScheduler job per Schedule; this module holds those handlers. The rest is spli
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,20 +25,28 @@ from backend.operator.schedule_firing import parse_time
 from backend.operator.schedule_jobs import ScheduleTrigger, forget, scheduler, shutdown
 from backend.operator.schedule_wakeup import PLURAL, report_invalid, sync
 from backend.spec import GROUP, VERSION
+from backend.spec.emergency import EmergencyStop
 from backend.spec.schedule import ScheduleSpec
 
 log = logging.getLogger("faultline.operator.schedules")
 
 
-def _wake(namespace: str, name: str, uid: str) -> None:
+def _wake(namespace: str, name: str, uid: str, stop: Callable[[], EmergencyStop]) -> None:
     try:
-        sync(namespace, name, uid, fire=True)
+        sync(namespace, name, uid, fire=True, stop=stop)
     except Exception:  # the next wake-up retries; never let one error stop the job
         log.exception("schedule %s/%s: wake-up failed", namespace, name)
 
 
-def track(body: kopf.Body, *, fire: bool) -> None:
+def _stop_of(memo: kopf.Memo) -> Callable[[], EmergencyStop]:
+    """The emergency stop's state, read at each wake-up (handlers.configure puts it in memo)."""
+    switch = memo.get("emergency_stop")
+    return (lambda: switch.state) if switch is not None else EmergencyStop
+
+
+def track(body: kopf.Body, memo: kopf.Memo, *, fire: bool) -> None:
     """(Re)arm the Schedule's job from its current spec and sync once now."""
+    stop = _stop_of(memo)
     meta = body["metadata"]
     namespace, name, uid = meta["namespace"], meta["name"], meta["uid"]
     try:
@@ -52,12 +61,12 @@ def track(body: kopf.Body, *, fire: bool) -> None:
     scheduler().add_job(
         _wake,
         trigger,
-        args=(namespace, name, uid),
+        args=(namespace, name, uid, stop),
         id=uid,
         name=f"{namespace}/{name}",
         replace_existing=True,
     )
-    sync(namespace, name, uid, fire=fire)
+    sync(namespace, name, uid, fire=fire, stop=stop)
 
 
 _resource = (GROUP, VERSION, PLURAL)
@@ -65,15 +74,15 @@ _resource = (GROUP, VERSION, PLURAL)
 
 @kopf.on.create(*_resource, id="schedule-create")
 @kopf.on.update(*_resource, id="schedule-update")
-def on_change(body: kopf.Body, **_: Any) -> None:
+def on_change(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     # An edit or a pause toggle re-arms the job; only wake-ups and resumes start runs.
-    track(body, fire=False)
+    track(body, memo, fire=False)
 
 
 @kopf.on.resume(*_resource, id="schedule-resume")
-def on_resume(body: kopf.Body, **_: Any) -> None:
+def on_resume(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     # After a restart the missed-run logic applies at once (start late, or skip and report).
-    track(body, fire=True)
+    track(body, memo, fire=True)
 
 
 @kopf.on.delete(*_resource, id="schedule-delete", optional=True)

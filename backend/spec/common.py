@@ -12,15 +12,26 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from backend.spec.rules import Rule, SpecModel, cel_regex
-from chaosd.duration import DURATION_PATTERN
+from chaosd.duration import DURATION_PATTERN, parse_duration
 
 # CEL's matches() uses RE2, so every pattern here sticks to the syntax Python and RE2 share.
 _PERCENT_RE = r"^[0-9]+([.][0-9]+)?$"
 _WHOLE_RE = r"^[0-9]+$"
 
+MAX_DURATION = "168h"
+"""The longest any duration field may be (one week): a fault that outlives a week is more likely
+forgotten than meant, and every timing of an experiment stays within what a person watches."""
+MAX_SECONDS = int(parse_duration(MAX_DURATION))
+"""MAX_DURATION in seconds, for the fields counted in whole seconds."""
+
 
 def _is_percent(v: str) -> bool:
     return re.fullmatch(_PERCENT_RE, v) is not None and float(v) <= 100
+
+
+def _within_max(v: str) -> bool:
+    # A malformed value is the shape rule's to report, as the CEL guard below does.
+    return re.fullmatch(DURATION_PATTERN, v) is None or parse_duration(v) <= MAX_SECONDS
 
 
 Duration = Annotated[
@@ -30,6 +41,12 @@ Duration = Annotated[
         f"self.matches({cel_regex(DURATION_PATTERN)})",
         "must be a Go-style duration such as 30s, 500ms or 1m30s",
         lambda v: re.fullmatch(DURATION_PATTERN, v) is not None,
+    ),
+    Rule(
+        f"!self.matches({cel_regex(DURATION_PATTERN)}) "
+        f"|| duration(self) <= duration('{MAX_DURATION}')",
+        f"must be at most {MAX_DURATION} (7 days)",
+        _within_max,
     ),
 ]
 PercentString = Annotated[

@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from backend.spec.common import ContainerSelector, Duration
+from backend.spec.common import MAX_SECONDS, ContainerSelector, Duration
 from backend.spec.rules import Rule
 
 PodChaosAction = Literal["pod-kill", "pod-failure", "container-kill"]
@@ -18,8 +18,8 @@ class PodChaosSpec(ContainerSelector):
     container-kill kills the processes of `containerNames`."""
     duration: Duration | None = None
     """How long the fault lasts; pod-kill and container-kill are one-shot and ignore it."""
-    gracePeriod: Annotated[int, Field(ge=0)] = 0
-    """Seconds before a killed pod is deleted; 0 deletes it at once."""
+    gracePeriod: Annotated[int, Field(ge=0, le=MAX_SECONDS)] = 0
+    """Seconds before a killed pod is deleted; 0 deletes it at once. At most 604800 (168h)."""
 
     __rules__: ClassVar[tuple[Rule, ...]] = (
         Rule(

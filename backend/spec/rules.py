@@ -90,12 +90,16 @@ def _add_model_rules(schema: dict[str, Any], cls: type) -> None:
 
 
 class SpecModel(BaseModel):
-    """Base of every CRD model: unknown fields are errors, attribute docstrings document fields."""
+    """Base of every CRD model: unknown fields are errors, attribute docstrings document fields,
+    floats are finite."""
 
     model_config = ConfigDict(
         extra="forbid",
         use_attribute_docstrings=True,
         json_schema_extra=_add_model_rules,
+        # JSON (so the API server) has no NaN or Infinity; Python's json reads them, and a NaN
+        # passes every comparison-free check, so refuse them here, naming the field.
+        allow_inf_nan=False,
     )
 
     __rules__: ClassVar[tuple[Rule, ...]] = ()

@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from backend.spec.common import Name
+from backend.spec.common import MAX_SECONDS, Name
 from backend.spec.iochaos import IOChaosSpec
 from backend.spec.networkchaos import NetworkChaosSpec
 from backend.spec.podchaos import PodChaosSpec
@@ -26,7 +26,9 @@ CRON_PATTERN = (
     rf"|@every {DURATION_PATTERN[1:-1]})$"
 )
 """5 fields (minute first), 6 fields (second first), a macro, or `@every <duration>`.
-This is the shape only; backend.domain.cron checks each field's values."""
+This is the shape only, all the API server can check; backend.spec.cron checks each field's
+values, for validate_manifest (so the CLI, the dashboard and the admission webhook) and the
+operator."""
 
 
 def _needs_spec(kind: str, field: str) -> Rule:
@@ -78,8 +80,9 @@ class ScheduleSpec(EmbeddedChaos):
     """Forbid skips a run while the previous chaos object is still active."""
     historyLimit: Annotated[int, Field(ge=1, le=1000)] = 1
     """Finished chaos objects kept; older ones are deleted."""
-    startingDeadlineSeconds: Annotated[int, Field(gt=0)] | None = None
-    """A run missed by more than this many seconds is skipped instead of started late."""
+    startingDeadlineSeconds: Annotated[int, Field(gt=0, le=MAX_SECONDS)] | None = None
+    """A run missed by more than this many seconds is skipped instead of started late; at most
+    604800 (168h), so an operator that was down for days does not start stale runs."""
 
 
 class ObjectRef(SpecModel):

@@ -17,8 +17,10 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from backend.spec.crdgen import IMMUTABLE_RULE
+from backend.spec.cron import CronError, parse
 from backend.spec.kinds import API_VERSION, KINDS
 from backend.spec.rules import RULE_ERROR
+from backend.spec.schedule import CRON_PATTERN
 
 _TOP_LEVEL = {"apiVersion", "kind", "metadata", "spec", "status"}
 
@@ -108,6 +110,8 @@ def _message(err: ErrorDetails, path: str) -> tuple[str, str]:
         return path, f"Invalid value: {shown}: {path} in body {words} {ctx[key]}"
     if kind == "string_pattern_mismatch":
         return path, f"Invalid value: {shown}: {path} in body should match '{ctx['pattern']}'"
+    if kind == "finite_number":
+        return path, f"Invalid value: {shown}: must be a finite number, not NaN or Infinity"
     if kind == "string_too_long":
         return path, f"Too long: may not be more than {ctx['max_length']} bytes"
     if kind == "string_too_short":
@@ -130,17 +134,35 @@ def _message(err: ErrorDetails, path: str) -> tuple[str, str]:
     return path, f"Invalid value: {shown}: {err['msg']}"
 
 
+def _cron_errors(spec: Any, prefix: str) -> list[FieldError]:
+    expr = spec.get("schedule") if isinstance(spec, dict) else None
+    if not isinstance(expr, str) or not re.fullmatch(CRON_PATTERN, expr):
+        return []  # missing or misshapen: the schema's own error says so
+    try:
+        parse(expr)
+    except CronError as e:
+        return [FieldError(f"{prefix}.schedule", f"Invalid value: {json.dumps(expr)}: {e}")]
+    return []
+
+
+_BEYOND_SCHEMA = {"Schedule": _cron_errors}
+"""Checks the CRD schema cannot express (a cron field's range, a day no month has). The API
+server runs them through the admission webhook, which calls validate_manifest."""
+
+
 def spec_errors(kind: str, spec: Any, prefix: str = "spec") -> list[FieldError]:
-    """Validate one spec of `kind` as the API server would (no type coercion)."""
+    """Validate one spec of `kind` as the API server and its admission webhook would (no type
+    coercion)."""
+    out = []
     try:
         KINDS[kind].spec.model_validate(spec, strict=True)
     except ValidationError as e:
-        out = []
         for err in e.errors():
             path, message = _message(err, _path(err["loc"], prefix))
             out.append(FieldError(path, message))
-        return out
-    return []
+    if kind in _BEYOND_SCHEMA:
+        out += _BEYOND_SCHEMA[kind](spec, prefix)
+    return out
 
 
 def _defaulted(kind: str, spec: Any) -> Any:

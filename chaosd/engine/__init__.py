@@ -8,6 +8,7 @@ from chaosd.engine.errors import (
     RecoverFailed,
     TargetNotFound,
 )
+from chaosd.engine.guard import PodMembership, TargetGuard
 from chaosd.engine.registry import Registry
 from chaosd.engine.status import FamilyStatus, TargetStatus
 
@@ -17,8 +18,10 @@ __all__ = [
     "EngineError",
     "FamilyStatus",
     "InvalidRequest",
+    "PodMembership",
     "RecoverFailed",
     "Registry",
+    "TargetGuard",
     "TargetNotFound",
     "TargetStatus",
 ]

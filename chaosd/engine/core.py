@@ -23,6 +23,7 @@ from chaosd.engine.errors import (
     RecoverFailed,
     TargetNotFound,
 )
+from chaosd.engine.guard import TargetGuard
 from chaosd.engine.locks import TargetLocks
 from chaosd.engine.registry import Registry
 from chaosd.engine.status import FamilyStatus, TargetStatus
@@ -40,8 +41,12 @@ class Engine:
         *,
         logger: logging.Logger | None = None,
         metrics: Metrics | None = None,
+        guard: TargetGuard | None = None,
     ) -> None:
+        """`guard`: which processes may be targets. chaosd's entry points (serve, attack) always
+        pass one; None, for tests of the engine's own logic, checks nothing but the PID."""
         self.journal = journal
+        self.guard = guard
         self.registry = registry
         self.log = logger or logging.getLogger("chaosd.engine")
         self.metrics = metrics or Metrics()
@@ -62,6 +67,10 @@ class Engine:
         started = procs.start_time(desired.pid)
         if started is None:
             raise InvalidRequest(("pid",), f"no process with PID {desired.pid} on this node")
+        if self.guard is not None and desired.faults:  # an empty set only ever removes faults
+            self.guard.check_process(desired.pid)
+            if "network" in self.registry.group(desired.faults):
+                self.guard.check_network(desired.pid, host_network=desired.hostNetwork)
         plans = self._plan(TargetRef(target_id, desired.pid), desired)
         with self.locks.hold(target_id):
             previous = self.journal.get(target_id)

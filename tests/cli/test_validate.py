@@ -38,6 +38,10 @@ EXPECTED = {
     "experiment-tolerance-unknown-probe.yaml": "spec.hypothesis.tolerances: Invalid value",
     "string-for-integer.yaml": "spec.errno: Invalid value",
     "missing-spec.yaml": "spec: Required value",
+    "cidr-prefix-out-of-range.yaml": "spec.externalTargets[0]: Invalid value",
+    "device-with-rule-text.yaml": "spec.device: Invalid value",
+    "duration-over-a-week.yaml": "spec.duration: Invalid value",
+    "offline-only/schedule-minute-out-of-range.yaml": "spec.schedule: Invalid value",
     "offline-only/not-yaml.yaml": "not valid YAML (line 6",
     "offline-only/chaos-mesh-api-version.yaml": "apiVersion: Unsupported value",
 }

@@ -22,7 +22,15 @@ if TYPE_CHECKING:
     from tests.e2e.conftest import Cluster
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "spec"))
-from spec_samples import INVALID, LOSS, POD_KILL, VALID, doc
+from spec_samples import (
+    EXTERNAL_TARGET_CASES,
+    INVALID,
+    LOSS,
+    PARTITION,
+    POD_KILL,
+    VALID,
+    doc,
+)
 
 pytestmark = pytest.mark.cluster
 REPO = Path(__file__).resolve().parents[2]
@@ -133,3 +141,44 @@ def test_kubectl_names_categories_and_columns(cluster: Cluster, crds: None, name
     header, row = table.splitlines()[:2]
     assert header.split() == ["NAME", "ACTION", "PHASE", "INJECTED", "TARGETS", "AGE"]
     assert row.split()[:2] == ["pk", "pod-kill"]
+
+
+def test_external_targets_are_judged_as_kubernetes_judges_ips_and_cidrs(
+    cluster: Cluster, crds: None, namespace: str
+) -> None:
+    """The Python twins of isIP/isCIDR (backend/spec/k8scel.py) against the server's own: one
+    manifest carries every case, and both sides must refuse exactly the same entries."""
+    targets = [t for t, _ in EXTERNAL_TARGET_CASES]
+    manifest = doc("NetworkChaos", {**PARTITION, "externalTargets": targets})
+    error = _apply(cluster, namespace, manifest, "--dry-run=server")
+    server = {i for i in range(len(targets)) if f"spec.externalTargets[{i}]: " in error}
+    expected = {i for i, (_, ok) in enumerate(EXTERNAL_TARGET_CASES) if not ok}
+    assert server == expected, [targets[i] for i in server ^ expected]
+    offline = validate_manifest(manifest)
+    assert {e.path for e in offline} == {f"spec.externalTargets[{i}]" for i in expected}
+    for e in offline:
+        assert str(e) in error, (str(e), error)
+
+
+def test_a_device_carrying_rule_text_is_refused_and_not_stored(
+    cluster: Cluster, crds: None, namespace: str
+) -> None:
+    payload = doc("NetworkChaos", {**LOSS, "device": 'eth0" drop\nflush ruleset'}, name="dev")
+    error = _apply(cluster, namespace, payload)
+    assert "spec.device: Invalid value" in error and "should match" in error, error
+    assert cluster.kubectl("get", "networkchaos", "-n", namespace, "-o", "name").split() == []
+    assert _apply(cluster, namespace, doc("NetworkChaos", {**LOSS, "device": "eth0"})) == ""
+
+
+def test_a_duration_past_what_go_can_hold_is_refused_naming_the_field(
+    cluster: Cluster, crds: None, namespace: str
+) -> None:
+    # Go's time.ParseDuration overflows past ~2562047h, so the server's CEL rule fails to evaluate
+    # rather than compare ("type conversion error ... evaluating rule: <message>"); it must still
+    # refuse, at the same field and with the same bound the offline validator names.
+    manifest = doc("NetworkChaos", {**LOSS, "duration": "9999999999h"})
+    error = _apply(cluster, namespace, manifest, "--dry-run=server")
+    assert "spec.duration: Invalid value" in error and "must be at most 168h" in error, error
+    assert [str(e) for e in validate_manifest(manifest)] == [
+        'spec.duration: Invalid value: "string": must be at most 168h (7 days)'
+    ]

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, status
 
-from backend.api.deps import GatewayDep, SessionDep, authorize
+from backend.api.deps import (
+    GatewayDep,
+    PrincipalDep,
+    ScopeDep,
+    SessionDep,
+    acting_in,
+    agreed,
+    authorize,
+)
 from backend.api.errors import ERROR_RESPONSES, ErrorResponse, Responses
 from backend.api.routes import API_PREFIX
 from backend.api.schemas.chaos import (
@@ -23,12 +31,15 @@ from backend.db.repositories import mirror
 
 
 def chaos_resources(request: Request) -> list[str]:
-    """RBAC resources a request touches: its kind if it names one, else every chaos kind."""
-    kind = (
-        request.path_params.get("kind")
-        or request.query_params.get("kind")
-        or getattr(request.state, "json_body", {}).get("kind")  # POST /chaos
-    )
+    """RBAC resources a request touches: its kind if it names one, else every chaos kind. The
+    path, the query and the body (POST /chaos) must not name different kinds (400)."""
+    body = getattr(request.state, "json_body", {})
+    sources: list[tuple[str, str | None]] = [
+        ("the path", request.path_params.get("kind")),
+        ("the body", body.get("kind") if isinstance(body.get("kind"), str) else None),
+        *[("the query parameter", k) for k in request.query_params.getlist("kind")],
+    ]
+    kind = agreed("kind", sources)
     kinds = [kind] if kind in CHAOS_KINDS else list(CHAOS_KINDS)
     return [plural(k) for k in kinds]
 

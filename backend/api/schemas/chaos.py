@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from backend.api.schemas.common import Name, Namespace, Page, Public, Strict
+from backend.api.schemas.common import JsonObject, Name, Namespace, Page, Public, Strict
 
 ChaosKind = Literal["PodChaos", "NetworkChaos", "IOChaos"]
 CHAOS_KINDS: tuple[str, ...] = ("PodChaos", "NetworkChaos", "IOChaos")
@@ -20,7 +20,7 @@ class ChaosObjectCreate(Strict):
     kind: ChaosKind
     namespace: Namespace
     name: Name
-    spec: dict[str, Any]
+    spec: JsonObject
 
 
 class ChaosObjectPublic(Public):
@@ -45,7 +45,7 @@ class ScheduleCreate(Strict):
     schedule: str
     """Cron expression or `@every 30s`."""
     type: ChaosKind
-    spec: dict[str, Any]
+    spec: JsonObject
 
 
 class SchedulePublic(Public):

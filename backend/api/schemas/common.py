@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+import math
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -26,6 +27,36 @@ def _reject_null(value: T) -> T:
 
 
 NotNull = AfterValidator(_reject_null)
+
+
+def _non_finite_path(value: Any, path: str) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    children: Any = ()
+    if isinstance(value, dict):
+        children = ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+    elif isinstance(value, list):
+        children = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    for child_path, child in children:
+        found = _non_finite_path(child, child_path)
+        if found is not None:
+            return found
+    return None
+
+
+def _reject_non_finite(value: dict[str, Any]) -> dict[str, Any]:
+    where = _non_finite_path(value, "")
+    if where is not None:
+        raise ValueError(
+            f"{where or 'the value'} is NaN or Infinity, which JSON does not allow; "
+            "give a finite number"
+        )
+    return value
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(_reject_non_finite)]
+"""A free-form JSON object of a request (a spec, metrics): NaN and Infinity, which Python's
+parser accepts but JSON (and PostgreSQL's jsonb) does not, are a 422 naming the nested field."""
 """For update models: a field that is optional in the request but not nullable in storage."""
 MAX_ID = 2_147_483_647
 """Row ids are 32-bit on PostgreSQL; a larger id is a 422 naming the field, not a driver error."""
@@ -37,9 +68,10 @@ Offset = Annotated[int, Field(ge=0, le=MAX_ID)]
 
 
 class Strict(BaseModel):
-    """Request bodies reject unknown fields: a typo is an error naming the field."""
+    """Request bodies reject unknown fields (a typo is an error naming the field) and NaN or
+    Infinity in number fields (a 422 naming the field, never a 500 from the database)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Public(BaseModel):

@@ -7,7 +7,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from backend.api.schemas.common import Name, Namespace, NotNull, Page, Public, RefId, Strict
+from backend.api.schemas.common import (
+    JsonObject,
+    Name,
+    Namespace,
+    NotNull,
+    Page,
+    Public,
+    RefId,
+    Strict,
+)
 
 ExperimentStatus = Literal["idle", "running", "finished", "aborted", "failed"]
 Verdict = Literal["passed", "failed", "inconclusive"]
@@ -54,7 +63,8 @@ class HypothesisBase(Strict):
 
 
 class HypothesisCreate(HypothesisBase):
-    pass
+    namespace: Namespace
+    """Experiments of this namespace may use it; RBAC on experiments there guards it."""
 
 
 class HypothesisUpdate(Strict):
@@ -65,6 +75,7 @@ class HypothesisUpdate(Strict):
 
 class HypothesisPublic(HypothesisBase, Public):
     id: int
+    namespace: str
     created_at: datetime
     updated_at: datetime
 
@@ -76,7 +87,8 @@ class HypothesisPage(Page[HypothesisPublic]):
 class ExperimentBase(Strict):
     description: str = ""
     hypothesis_id: RefId | None = None
-    spec: dict[str, Any] = {}
+    """A hypothesis of the experiment's own namespace."""
+    spec: JsonObject = {}
     """The experiment's fault(s) and phases, as in the Experiment custom resource."""
 
 
@@ -89,7 +101,7 @@ class ExperimentUpdate(Strict):
     description: Annotated[str | None, NotNull] = None
     hypothesis_id: RefId | None = None
     """null detaches the hypothesis."""
-    spec: Annotated[dict[str, Any] | None, NotNull] = None
+    spec: Annotated[JsonObject | None, NotNull] = None
 
 
 class ExperimentPublic(ExperimentBase, Public):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field
 
-from backend.api.schemas.common import NotNull, Page, Public, Strict
+from backend.api.schemas.common import JsonObject, NotNull, Page, Public, Strict
 from backend.api.schemas.experiments import Verdict
 
 RunPhase = Literal[
@@ -25,7 +25,7 @@ class RunCreate(Strict):
     phase: RunPhase = "Pending"
     started_at: AwareDatetime | None = None
     """Default: now."""
-    metrics: dict[str, Any] = {}
+    metrics: JsonObject = {}
 
 
 class RunUpdate(Strict):
@@ -33,7 +33,7 @@ class RunUpdate(Strict):
     verdict: Verdict | None = None
     finished_at: AwareDatetime | None = None
     """Default when the phase becomes terminal: now."""
-    metrics: Annotated[dict[str, Any] | None, NotNull] = None
+    metrics: Annotated[JsonObject | None, NotNull] = None
 
 
 class RunPublic(Public):

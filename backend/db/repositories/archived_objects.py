@@ -8,6 +8,7 @@ objects; the archive is the dashboard's memory of deleted ones.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select, update
@@ -68,10 +69,14 @@ def list_archived_objects(
     *,
     kind: str | None = None,
     namespace: str | None = None,
+    namespaces: Collection[str] | None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[ArchivedObject], int]:
+    """`namespaces`: those the caller may list (None: all), applied to the rows and the total."""
     stmt = select(ArchivedObject).order_by(ArchivedObject.id.desc())
+    if namespaces is not None:
+        stmt = stmt.where(ArchivedObject.namespace.in_(namespaces))
     if kind is not None:
         stmt = stmt.where(ArchivedObject.kind == kind)
     if namespace is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -57,14 +57,18 @@ def list_run_events(
     reason: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    namespaces: Collection[str] | None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[tuple[Event, str, int | None, str]], int]:
     """Run events across experiments, newest first, each with its run's namespace, experiment
-    id and experiment name; plus the total count for paging."""
+    id and experiment name; plus the total count for paging. `namespaces`: those the caller
+    may list (None: all), applied to the rows and the total."""
     stmt = select(Event, Run.namespace, Run.experiment_id, Run.experiment_name).join(
         Run, Event.run_id == Run.id
     )
+    if namespaces is not None:
+        stmt = stmt.where(Run.namespace.in_(namespaces))
     if namespace is not None:
         stmt = stmt.where(Run.namespace == namespace)
     if experiment_id is not None:

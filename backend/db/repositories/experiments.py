@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -13,9 +14,18 @@ from backend.db.models import Experiment, Hypothesis, Run
 from backend.db.repositories.common import apply_changes, paginate
 
 
-def _check_hypothesis(session: Session, hypothesis_id: int | None) -> None:
-    if hypothesis_id is not None and session.get(Hypothesis, hypothesis_id) is None:
-        raise InvalidReference("hypothesis_id", f"hypothesis {hypothesis_id} does not exist")
+def _check_hypothesis(session: Session, hypothesis_id: int | None, namespace: str) -> None:
+    """An experiment uses a hypothesis of its own namespace only: one of another namespace is
+    answered as missing, so ids do not tell what other namespaces hold."""
+    if hypothesis_id is None:
+        return
+    found = session.get(Hypothesis, hypothesis_id)
+    if found is None or found.namespace != namespace:
+        raise InvalidReference(
+            "hypothesis_id",
+            f"hypothesis {hypothesis_id} does not exist in namespace {namespace!r} "
+            "(an experiment uses a hypothesis of its own namespace)",
+        )
 
 
 def list_experiments(
@@ -24,10 +34,14 @@ def list_experiments(
     namespace: str | None = None,
     status: str | None = None,
     verdict: str | None = None,
+    namespaces: Collection[str] | None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Experiment], int]:
+    """`namespaces`: those the caller may list (None: all), applied to the rows and the total."""
     stmt = select(Experiment).order_by(Experiment.id)
+    if namespaces is not None:
+        stmt = stmt.where(Experiment.namespace.in_(namespaces))
     if namespace is not None:
         stmt = stmt.where(Experiment.namespace == namespace)
     if status is not None:
@@ -58,7 +72,7 @@ def _commit_experiment(session: Session, experiment: Experiment) -> Experiment:
 
 
 def create_experiment(session: Session, values: dict[str, Any]) -> Experiment:
-    _check_hypothesis(session, values.get("hypothesis_id"))
+    _check_hypothesis(session, values.get("hypothesis_id"), values["namespace"])
     experiment = Experiment(**values)
     session.add(experiment)
     return _commit_experiment(session, experiment)
@@ -67,7 +81,7 @@ def create_experiment(session: Session, values: dict[str, Any]) -> Experiment:
 def update_experiment(session: Session, experiment_id: int, changes: dict[str, Any]) -> Experiment:
     experiment = get_experiment(session, experiment_id)
     if "hypothesis_id" in changes:
-        _check_hypothesis(session, changes["hypothesis_id"])
+        _check_hypothesis(session, changes["hypothesis_id"], experiment.namespace)
     apply_changes(experiment, changes)
     return _commit_experiment(session, experiment)
 
@@ -81,9 +95,19 @@ def delete_experiment(session: Session, experiment_id: int) -> None:
 
 
 def list_hypotheses(
-    session: Session, *, limit: int = 50, offset: int = 0
+    session: Session,
+    *,
+    namespace: str | None = None,
+    namespaces: Collection[str] | None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[list[Hypothesis], int]:
-    return paginate(session, select(Hypothesis).order_by(Hypothesis.id), limit=limit, offset=offset)
+    stmt = select(Hypothesis).order_by(Hypothesis.id)
+    if namespace is not None:
+        stmt = stmt.where(Hypothesis.namespace == namespace)
+    if namespaces is not None:
+        stmt = stmt.where(Hypothesis.namespace.in_(namespaces))
+    return paginate(session, stmt, limit=limit, offset=offset)
 
 
 def get_hypothesis(session: Session, hypothesis_id: int) -> Hypothesis:

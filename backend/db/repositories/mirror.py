@@ -7,6 +7,7 @@ new uid and simply replaces the old row.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -64,10 +65,14 @@ def list_chaos_objects(
     kind: str | None = None,
     namespace: str | None = None,
     phase: str | None = None,
+    namespaces: Collection[str] | None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[ChaosObject], int]:
+    """`namespaces`: those the caller may list (None: all), applied to the rows and the total."""
     stmt = select(ChaosObject).order_by(ChaosObject.namespace, ChaosObject.name, ChaosObject.kind)
+    if namespaces is not None:
+        stmt = stmt.where(ChaosObject.namespace.in_(namespaces))
     if kind is not None:
         stmt = stmt.where(ChaosObject.kind == kind)
     if namespace is not None:
@@ -117,9 +122,17 @@ def get_schedule(session: Session, namespace: str, name: str) -> Schedule:
 
 
 def list_schedules(
-    session: Session, *, namespace: str | None = None, limit: int = 50, offset: int = 0
+    session: Session,
+    *,
+    namespace: str | None = None,
+    namespaces: Collection[str] | None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[list[Schedule], int]:
+    """`namespaces`: those the caller may list (None: all), applied to the rows and the total."""
     stmt = select(Schedule).order_by(Schedule.namespace, Schedule.name)
+    if namespaces is not None:
+        stmt = stmt.where(Schedule.namespace.in_(namespaces))
     if namespace is not None:
         stmt = stmt.where(Schedule.namespace == namespace)
     return paginate(session, stmt, limit=limit, offset=offset)

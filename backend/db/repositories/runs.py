@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -30,10 +31,14 @@ def list_runs(
     experiment_id: int | None = None,
     archived: bool | None = None,
     namespace: str | None = None,
+    namespaces: Collection[str] | None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Run], int]:
+    """`namespaces`: those the caller may list (None: all), applied to the rows and the total."""
     stmt = select(Run).order_by(Run.id.desc())
+    if namespaces is not None:
+        stmt = stmt.where(Run.namespace.in_(namespaces))
     if experiment_id is not None:
         stmt = stmt.where(Run.experiment_id == experiment_id)
     if archived is not None:

@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 from core_fakes import RecordingFamily
 
-from chaosd.auth import AuthConfig, generate_token, read_token, resolve
+from chaosd.auth import AuthConfig, AuthSetupError, generate_token, read_token, resolve
 from chaosd.engine import Engine
 from chaosd.server import create_app
 
@@ -146,5 +146,11 @@ def test_token_is_generated_once_and_private(tmp_path: Path) -> None:
     assert generated == tmp_path / "token" and (generated.stat().st_mode & 0o777) == 0o600
     assert config.token == read_token(generated) and len(config.token) >= 32
     assert generate_token(generated) == config.token  # a restart keeps the same token
-    config, generated = resolve(state_dir=tmp_path / "x", token_file=None, mtls=True)
-    assert config.token is None and generated is None
+    config, generated = resolve(
+        state_dir=tmp_path / "x", token_file=None, mtls=True, client_identities=["op"]
+    )
+    assert config.token is None and generated is None and config.client_identities == ("op",)
+    # mTLS without an identity would trust every certificate the CA ever signed: refused
+    with pytest.raises(AuthSetupError, match="--client-identity: required with --client-ca"):
+        resolve(state_dir=tmp_path / "y", token_file=None, mtls=True)
+    assert not (tmp_path / "y").exists()

@@ -82,6 +82,32 @@ def test_operator_and_chaosd_mount_their_pairs(render: RenderFn) -> None:
     assert volume["secret"]["secretName"] == "fl-faultline-chaosd-tls"
 
 
+def _chaosd_arg(r: Any, flag: str) -> str:
+    args = r.find("DaemonSet", "-chaosd")["spec"]["template"]["spec"]["containers"][0]["args"]
+    return str(args[args.index(flag) + 1])
+
+
+def test_chaosd_accepts_only_the_operator_certificate_identity(render: RenderFn) -> None:
+    """chaosd is told the identity the operator's client certificate really carries, whichever
+    source issues it; with your own Secrets you name it."""
+    r = render(values=MTLS)
+    client_cert = _cert(r.find("Secret", "-operator-tls"), "tls.crt")
+    (cn,) = client_cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    assert _chaosd_arg(r, "--client-identity") == cn.value == "fl-faultline-operator"
+    cm = render(values={"auth": {"mode": "mtls", "mtls": {"source": "certManager"}}})
+    (cert,) = [
+        o for o in cm.objects if o["kind"] == "Certificate" and "operator" in o["metadata"]["name"]
+    ]
+    assert _chaosd_arg(cm, "--client-identity") == cert["spec"]["commonName"]
+    mine = {"source": "existingSecrets", "clientIdentity": "spiffe://corp/op"}
+    mine |= {"existingSecrets": {"server": "s", "client": "c"}}
+    own = render(values={"auth": {"mode": "mtls", "mtls": mine}})
+    assert _chaosd_arg(own, "--client-identity") == "spiffe://corp/op"
+    token_mode = render()
+    ds = token_mode.find("DaemonSet", "-chaosd")["spec"]["template"]["spec"]["containers"][0]
+    assert "--client-identity" not in ds["args"] and "--kubernetes" in ds["args"]
+
+
 def test_cert_manager_when_asked(render: RenderFn) -> None:
     r = render(values={"auth": {"mode": "mtls", "mtls": {"source": "certManager"}}})
     assert {"Certificate", "Issuer"} <= r.kinds()

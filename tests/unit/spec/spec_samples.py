@@ -79,6 +79,18 @@ VALID = [
     doc("Schedule", SCHEDULE),
     doc("Schedule", {**SCHEDULE, "schedule": "*/5 * * * *", "concurrencyPolicy": "Allow"}),
     doc("Experiment", EXPERIMENT),
+    # at the documented bounds, and the address forms Kubernetes' isIP/isCIDR accept
+    doc(
+        "NetworkChaos",
+        {
+            **PARTITION,
+            "duration": "168h",
+            "device": "eth0.100@if12",
+            "externalTargets": ["10.0.0.1/8", "0.0.0.0/0", "fd00::/64", "::/0", "2001:db8::1"],
+        },
+    ),
+    doc("PodChaos", {**POD_KILL, "gracePeriod": 604800, "duration": "1.5h"}),
+    doc("Schedule", {**SCHEDULE, "schedule": "@every 1s", "startingDeadlineSeconds": 604800}),
 ]
 
 
@@ -181,6 +193,141 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         _with(EXPERIMENT, "timing.faultDuration", DELETE),
         "spec.timing.faultDuration",
         "Required value",
+    ),
+]
+
+# Validation gaps closed for issue 13: CIDR prefixes, interface names, upper bounds on durations.
+INVALID += [
+    (
+        "NetworkChaos",
+        _with(PARTITION, "externalTargets", ["10.0.0.0/99"]),
+        "spec.externalTargets[0]",
+        "prefix length",
+    ),
+    (
+        "NetworkChaos",
+        _with(PARTITION, "externalTargets", ["example.com", "fd00::/129"]),
+        "spec.externalTargets[1]",
+        "0-128 for IPv6",
+    ),
+    (
+        "NetworkChaos",
+        _with(PARTITION, "externalTargets", ["999.0.0.1"]),
+        "spec.externalTargets[0]",
+        "IP address",
+    ),
+    (
+        "NetworkChaos",
+        _with(LOSS, "device", 'eth0" drop\nflush ruleset'),
+        "spec.device",
+        "should match",
+    ),
+    ("NetworkChaos", _with(LOSS, "device", "abcdefghijklmnop"), "spec.device", "should match"),
+    ("NetworkChaos", _with(LOSS, "device", ".."), "spec.device", "not . or .."),
+    ("NetworkChaos", _with(LOSS, "duration", "169h"), "spec.duration", "at most 168h"),
+    (
+        "NetworkChaos",
+        {**LOSS, "action": "delay", "delay": {"latency": "10s", "jitter": "200h"}},
+        "spec.delay.jitter",
+        "at most 168h",
+    ),
+    ("IOChaos", _with(IO_FAULT, "duration", "10080m1s"), "spec.duration", "at most 168h"),
+    (
+        "Experiment",
+        _with(EXPERIMENT, "timing.faultDuration", "200h"),
+        "spec.timing.faultDuration",
+        "at most 168h",
+    ),
+    (
+        "Experiment",
+        _with(EXPERIMENT, "timing.recoveryDeadline", "604801s"),
+        "spec.timing.recoveryDeadline",
+        "at most 168h",
+    ),
+    (
+        "Experiment",
+        _with(EXPERIMENT, "faults.0.podChaos.duration", "170h"),
+        "spec.faults[0].podChaos.duration",
+        "at most 168h",
+    ),
+    ("Schedule", _with(SCHEDULE, "podChaos.duration", "169h"), "spec.podChaos.duration", "168h"),
+    (
+        "Schedule",
+        _with(SCHEDULE, "startingDeadlineSeconds", 604801),
+        "spec.startingDeadlineSeconds",
+        "less than or equal to 604800",
+    ),
+    ("PodChaos", _with(POD_KILL, "gracePeriod", 604801), "spec.gracePeriod", "less than or equal"),
+]
+
+# externalTargets entries and whether Kubernetes' isIP/isCIDR (Go's net/netip) accept them: the
+# unit tests hold the Python twins to this table, the e2e test holds the API server to it.
+EXTERNAL_TARGET_CASES: list[tuple[str, bool]] = [
+    ("10.0.0.0/8", True),
+    ("10.0.0.1/8", True),  # host bits set: isCIDR accepts it, chaosd masks it
+    ("10.0.0.0/32", True),
+    ("0.0.0.0/0", True),
+    ("10.0.0.0/33", False),
+    ("10.0.0.0/99", False),
+    ("10.0.0.0/08", False),  # no leading zero in the length
+    ("10.0.0.0/", False),
+    ("10.0.0.0/-1", False),
+    ("010.0.0.0/8", False),  # no leading zero in an octet
+    ("10.0.0/8", False),
+    ("10.0.0.0/8/8", False),
+    ("fd00::/128", True),
+    ("fd00::/129", False),
+    ("2001:DB8::/32", True),
+    ("fe80::1%eth0/64", False),  # no zones
+    ("::ffff:10.0.0.1/104", False),  # no IPv4-mapped IPv6
+    ("fd00::1", True),
+    ("64:ff9b::10.0.0.1", True),
+    ("::ffff:10.0.0.1", False),
+    ("fd00::1::2", False),
+    ("1.2.3", False),
+    ("256.1.1.1", False),
+    ("db.example.com", True),
+    ("DB.example.com", False),
+]
+
+# Breakages only the offline validator (and so the admission webhook) sees: the CRD schema
+# cannot range-check a cron field, and JSON, so the API server, has no NaN or Infinity.
+OFFLINE_INVALID: list[tuple[str, dict[str, Any], str, str]] = [
+    *(
+        ("Schedule", _with(SCHEDULE, "schedule", expr), "spec.schedule", phrase)
+        for expr, phrase in (
+            ("61 * * * *", "minute: '61' is outside 0-59"),
+            ("0 24 * * *", "hour"),
+            ("0 0 * 13 *", "month"),
+            ("0 0 * * funday", "day-of-week"),
+            ("0 0 30 2 *", "never fires"),
+            ("30-10 * * * * *", "second"),
+            ("@every 0s", "positive"),
+            ("@every 500ms", "at least 1s"),
+            ("@every 8761h", "at most 8760h"),
+        )
+    ),
+    (
+        "Experiment",
+        _with(EXPERIMENT, "hypothesis.tolerances", [{"probe": "qps", "atLeast": float("nan")}]),
+        "spec.hypothesis.tolerances[0].atLeast",
+        "finite number",
+    ),
+    (
+        "Experiment",
+        _with(EXPERIMENT, "hypothesis.tolerances", [{"probe": "qps", "atMost": float("inf")}]),
+        "spec.hypothesis.tolerances[0].atMost",
+        "not NaN or Infinity",
+    ),
+    (
+        "Experiment",
+        _with(
+            EXPERIMENT,
+            "hypothesis.probes",
+            [{"name": "qps", "type": "load", "url": "http://web/", "rate": float("-inf")}],
+        ),
+        "spec.hypothesis.probes[0].rate",
+        "finite number",
     ),
 ]
 
