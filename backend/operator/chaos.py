@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backend.domain import phase as phases
-from backend.domain.limits import TargetLimits, Touched, selector_namespaces, touched_by_selector
+from backend.domain.limits import TargetLimits, selector_namespaces
 from backend.domain.plan import PlanError, io_fault, network_faults
+from backend.domain.reach import reach
 from backend.domain.selection import SelectionError, reselect, rng_for, select
 from backend.operator.desired import TargetKey
 from backend.operator.inject import Injector
@@ -133,7 +134,7 @@ def reconcile(obj: ChaosObject, world: World) -> dict[str, Any]:
         expired = True
     # Checked on every reconcile, not only at creation: limits tightened while an object runs
     # withdraw its faults too.
-    outside = world.limits.refusals(touched_namespaces(spec, obj.namespace))
+    outside = world.limits.refusals(reach(obj.kind, spec, obj.namespace))
 
     if paused or expired or halted or outside:
         if outside:
@@ -232,15 +233,6 @@ def _stop_condition(
         lastTransitionTime=now,
     )  # fmt: skip
     return [cond]
-
-
-def touched_namespaces(spec: Any, own: str) -> list[Touched]:
-    """Every namespace the object can act on: its selector's, and a NetworkChaos target's."""
-    touched = touched_by_selector(spec.selector, own, "spec.selector")
-    target = getattr(spec, "target", None)
-    if target is not None:
-        touched += touched_by_selector(target.selector, own, "spec.target.selector")
-    return touched
 
 
 def _inject(

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,6 +92,8 @@ def release_values(rel: Release, *, privileged: bool) -> dict[str, Any]:
                 {"name": "FAULTLINE_LEASE_SECONDS", "value": "15"},
             ],
         },
+        # One webhook pod: the chart's two are for drains on real clusters.
+        "webhook": {"replicas": 1},
         "chaosd": {
             "privileged": privileged,
             "stateDir": str(rel.state_dir),
@@ -99,8 +102,10 @@ def release_values(rel: Release, *, privileged: bool) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(name="release")
-def release_fixture(cluster: Cluster, crds: None, image: str) -> Iterator[Release]:
+@contextmanager
+def temporary_release(cluster: Cluster) -> Iterator[Release]:
+    """A release name, namespaces and state dir of its own; whatever was installed is removed
+    afterwards, with the workload namespace."""
     suffix = uuid.uuid4().hex[:6]
     rel = Release(
         name=f"fl{suffix}",
@@ -129,6 +134,12 @@ def release_fixture(cluster: Cluster, crds: None, image: str) -> Iterator[Releas
             for ns in (rel.workloads, rel.namespace):
                 cluster.kubectl("delete", "namespace", ns, "--wait=false", check=False)
             shutil.rmtree(rel.state_dir, ignore_errors=True)
+
+
+@pytest.fixture(name="release")
+def release_fixture(cluster: Cluster, crds: None, image: str) -> Iterator[Release]:
+    with temporary_release(cluster) as rel:
+        yield rel
 
 
 def uninstall_anyway(rel: Release) -> None:
@@ -172,6 +183,7 @@ def install(rel: Release, *, privileged: bool, extra: dict[str, Any] | None = No
         "operator": 2,
         "chaosd": 1,  # one node
         "dashboard": 1,
+        "webhook": 1,
     }
     assert all(is_ready(p) for p in pods), [p["metadata"]["name"] for p in pods if not is_ready(p)]
     restarts = {
@@ -331,7 +343,9 @@ def uninstall_leaves_nothing(
     kinds = "deploy,ds,rs,svc,sa,cm,role,rolebinding,lease,job,pdb"
     left = rel.kubectl_json("get", kinds, "-n", rel.namespace, "-l", instance)["items"]
     assert left == []
-    cluster_scoped = "clusterrole,clusterrolebinding"
+    cluster_scoped = (
+        "clusterrole,clusterrolebinding,mutatingwebhookconfiguration,validatingwebhookconfiguration"
+    )
     assert rel.kubectl_json("get", cluster_scoped, "-l", instance)["items"] == []
     # The token Secret alone is kept on purpose (helm.sh/resource-policy: keep, docs/install.md).
     secrets = rel.kubectl_json("get", "secret", "-n", rel.namespace, "-l", instance)["items"]

@@ -50,8 +50,13 @@ class Rendered:
         assert len(hits) == 1, f"expected one {kind} *{suffix}, found {len(hits)}"
         return hits[0]
 
-    def kinds(self) -> set[str]:
-        return {o["kind"] for o in self.objects}
+    def kinds(self, *, besides: str = "") -> set[str]:
+        """The kinds rendered; `besides` leaves out one component's objects (e.g. "webhook")."""
+        return {o["kind"] for o in self.objects if not besides or _component(o) != besides}
+
+
+def _component(obj: dict[str, Any]) -> str:
+    return str(obj["metadata"].get("labels", {}).get("app.kubernetes.io/component", ""))
 
 
 @dataclass(frozen=True)

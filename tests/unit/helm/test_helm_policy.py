@@ -175,7 +175,7 @@ def test_images_are_pinned_to_app_version(render: RenderFn) -> None:
         if o["kind"] in {"Deployment", "DaemonSet"}
         for c in o["spec"]["template"]["spec"]["containers"]
     ]
-    assert len(containers) == 3
+    assert len(containers) == 4  # operator, chaosd, dashboard, admission webhook
     for c in containers:
         assert c["image"] == f"faultline/faultline:{app_version}"
         assert c["imagePullPolicy"] == "IfNotPresent"
@@ -201,7 +201,7 @@ def test_token_is_random_and_shared_by_operator_and_chaosd(render: RenderFn) -> 
     assert _env(op["containers"][0])["FAULTLINE_CHAOSD_TOKEN_FILE"].endswith("/token")
 
     existing = render(values={"auth": {"token": {"existingSecret": "mine"}}})
-    assert "Secret" not in existing.kinds()
+    assert "Secret" not in existing.kinds(besides="webhook")
     ds = existing.find("DaemonSet", "-chaosd")["spec"]["template"]["spec"]
     assert {v["secret"]["secretName"] for v in ds["volumes"] if "secret" in v} == {"mine"}
 
