@@ -109,6 +109,8 @@ def values(c: DemoCluster, namespace: str, image_id: str) -> dict[str, Any]:
         },
         "chaosd": chaosd,
         "dashboard": {"podAnnotations": rollout},
+        # One webhook pod is enough on one node (the chart's two ride out drains).
+        "webhook": {"replicas": 1, "podAnnotations": rollout},
     }
 
 
