@@ -54,9 +54,7 @@ class Principal:
 
     def creator(self) -> Creator:
         """The record written on every object the dashboard creates for this user."""
-        return Creator(
-            username=self.name, uid=self.uid, groups=self.groups, extra=dict(self.extra)
-        )
+        return Creator(username=self.name, uid=self.uid, groups=self.groups, extra=dict(self.extra))
 
 
 class Authenticator(Protocol):

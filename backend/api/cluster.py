@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from backend.api.errors import ApiError, ClusterUnavailable
 from backend.spec import FieldError
+from backend.spec.creator import Creator
 
 
 class ManifestInvalid(ApiError):
@@ -58,8 +59,11 @@ def install_manifest_error_handler(app: FastAPI) -> None:
 
 
 class ClusterGateway(Protocol):
-    def create(self, kind: str, namespace: str, name: str, spec: dict[str, Any]) -> str:
-        """Creates the custom resource and returns its uid."""
+    def create(
+        self, kind: str, namespace: str, name: str, spec: dict[str, Any], *, creator: Creator
+    ) -> str:
+        """Creates the custom resource, carrying `creator`'s record (the signed-in user, whom
+        the admission webhook and the operator judge it as), and returns its uid."""
 
     def set_paused(self, kind: str, namespace: str, name: str, paused: bool) -> None:
         """Sets or clears the chaos.faultline.dev/pause annotation."""
@@ -67,7 +71,9 @@ class ClusterGateway(Protocol):
     def delete(self, kind: str, namespace: str, name: str) -> None:
         """Deletes the custom resource (the operator recovers the fault first)."""
 
-    def replace_ended(self, kind: str, namespace: str, name: str, spec: dict[str, Any]) -> str:
+    def replace_ended(
+        self, kind: str, namespace: str, name: str, spec: dict[str, Any], *, creator: Creator
+    ) -> str:
         """Creates the custom resource again when one of that name has run to its end: the old
         one is deleted and gone first. One still running is refused (409). Returns the uid."""
 
@@ -85,7 +91,9 @@ class NoClusterGateway:
             "in cluster mode (FAULTLINE_MODE=cluster) or use `kubectl apply` / `kubectl delete`"
         )
 
-    def create(self, kind: str, namespace: str, name: str, spec: dict[str, Any]) -> str:
+    def create(
+        self, kind: str, namespace: str, name: str, spec: dict[str, Any], *, creator: Creator
+    ) -> str:
         raise self._refuse("create", kind, namespace, name)
 
     def set_paused(self, kind: str, namespace: str, name: str, paused: bool) -> None:
@@ -94,5 +102,7 @@ class NoClusterGateway:
     def delete(self, kind: str, namespace: str, name: str) -> None:
         raise self._refuse("delete", kind, namespace, name)
 
-    def replace_ended(self, kind: str, namespace: str, name: str, spec: dict[str, Any]) -> str:
+    def replace_ended(
+        self, kind: str, namespace: str, name: str, spec: dict[str, Any], *, creator: Creator
+    ) -> str:
         raise self._refuse("create", kind, namespace, name)

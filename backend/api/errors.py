@@ -6,9 +6,12 @@ module knows which status code each one becomes.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -78,9 +81,29 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
 
+def json_safe(value: Any) -> Any:
+    """`value` with NaN and ±Infinity as the strings "NaN", "Infinity" and "-Infinity": a 422
+    echoes the input it refused, and JSON has no such numbers (the response would be a 500)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own 422 body, made JSON-safe (a request may carry NaN, which Python's parser
+    accepts)."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": json_safe(jsonable_encoder(exc.errors()))}, status_code=422)
+
+
 def install_error_handler(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, handle_error)
     app.add_exception_handler(StorageError, handle_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
 
 
 Responses = dict[int | str, dict[str, Any]]

@@ -76,7 +76,7 @@ class KubernetesAuthenticator:
             )
         user = status.user
         principal = Principal(
-            name=user.username,
+            name=str(user.username),  # checked non-empty above
             groups=tuple(user.groups or ()),
             uid=user.uid or "",
             extra=tuple(sorted((k, tuple(v or ())) for k, v in (user.extra or {}).items())),

@@ -20,6 +20,7 @@ from backend.api.cluster import ManifestInvalid
 from backend.api.errors import ClusterRejected, ClusterUnavailable
 from backend.db.errors import NotFound
 from backend.spec import API_VERSION, GROUP, KINDS, VERSION, validate_manifest
+from backend.spec.creator import Creator, with_creator
 from backend.spec.kinds import PAUSE_ANNOTATION, still_running
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -93,14 +94,21 @@ class KubernetesGateway:
             return ClusterRejected(f"cannot {action} {what}: {message}", status=409)
         return ClusterRejected(f"the Kubernetes API server refused to {action} {what}: {message}")
 
-    def create(self, kind: str, namespace: str, name: str, spec: dict[str, Any]) -> str:
+    def create(
+        self, kind: str, namespace: str, name: str, spec: dict[str, Any], *, creator: Creator
+    ) -> str:
         info = KINDS[kind]
-        manifest = {
-            "apiVersion": API_VERSION,
-            "kind": kind,
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": spec,
-        }
+        # Written with the dashboard's own account, judged as the user: the admission webhook
+        # trusts the dashboard's ServiceAccount to name whom it acts for.
+        manifest = with_creator(
+            {
+                "apiVersion": API_VERSION,
+                "kind": kind,
+                "metadata": {"name": name, "namespace": namespace},
+                "spec": spec,
+            },
+            creator,
+        )
         errors = validate_manifest(manifest)
         if errors:
             raise ManifestInvalid(kind, errors)
@@ -143,10 +151,12 @@ class KubernetesGateway:
             raise self._fail(e, "get", kind, namespace, name) from e
         return dict(found)
 
-    def replace_ended(self, kind: str, namespace: str, name: str, spec: dict[str, Any]) -> str:
+    def replace_ended(
+        self, kind: str, namespace: str, name: str, spec: dict[str, Any], *, creator: Creator
+    ) -> str:
         old = self._get(kind, namespace, name)
         if old is None:
-            return self.create(kind, namespace, name, spec)
+            return self.create(kind, namespace, name, spec, creator=creator)
         why = still_running(old)
         if why:
             raise ClusterRejected(f"cannot start {kind} {namespace}/{name}: {why}", status=409)
@@ -174,4 +184,4 @@ class KubernetesGateway:
                     status=409,
                 )
             time.sleep(0.5)
-        return self.create(kind, namespace, name, spec)
+        return self.create(kind, namespace, name, spec, creator=creator)

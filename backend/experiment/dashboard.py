@@ -59,7 +59,7 @@ class Dashboard:
             # A row made before hypotheses were mirrored, or whose hypothesis was deleted,
             # gets one; a hypothesis someone attached in the dashboard is left alone.
             bare = found[0].get("hypothesis_id") is None
-            if bare and (hyp_id := await self.hypothesis(spec)) is not None:
+            if bare and (hyp_id := await self.hypothesis(namespace, spec)) is not None:
                 body = {"hypothesis_id": hyp_id}
                 await self._call("PATCH", f"/experiments/{exp_id}", json=body)
         else:
@@ -70,7 +70,7 @@ class Dashboard:
                     "namespace": namespace,
                     "name": name,
                     "spec": spec,
-                    "hypothesis_id": await self.hypothesis(spec),
+                    "hypothesis_id": await self.hypothesis(namespace, spec),
                 },
             )
             if made is None:
@@ -80,10 +80,10 @@ class Dashboard:
         self.run_id = None if run is None else int(run["id"])
         return self.run_id
 
-    async def hypothesis(self, spec: dict[str, Any]) -> int | None:
-        """The id of a hypothesis row saying what the spec's hypothesis says: an identical one
-        if the API holds one (hypotheses have no namespace and no search, so only identical
-        content is safe to share, never a title alone), else a new one."""
+    async def hypothesis(self, namespace: str, spec: dict[str, Any]) -> int | None:
+        """The id of a hypothesis row of `namespace` (an experiment uses one of its own
+        namespace) saying what the spec's hypothesis says: an identical one if the API holds
+        one (only identical content is safe to share, never a title alone), else a new one."""
         try:
             body = hypothesis_body(ExperimentSpec.model_validate(spec))
         except ValidationError as e:
@@ -91,8 +91,10 @@ class Dashboard:
             return None
         if body is None:
             return None
-        page = await self._call("GET", "/hypotheses", params={"limit": 500})
+        params = {"namespace": namespace, "limit": 500}
+        page = await self._call("GET", "/hypotheses", params=params)
         same = [h for h in (page or {}).get("items", []) if same_hypothesis(h, body)]
+        body = {**body, "namespace": namespace}
         made = same[0] if same else await self._call("POST", "/hypotheses", json=body)
         return None if made is None else int(made["id"])
 

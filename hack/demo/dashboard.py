@@ -89,6 +89,7 @@ class Dashboard:
                 "POST",
                 "/hypotheses",
                 json={
+                    "namespace": "standalone",
                     "title": title,
                     "description": description,
                     "steady_state": {

@@ -12,6 +12,7 @@ import pytest
 from backend.api.app import create_app
 from backend.db.repositories import events, mirror
 from backend.settings import Settings
+from backend.spec.creator import Creator
 from tests.api.server import RunningServer, serve
 
 POD_KILL = {"action": "pod-kill", "mode": "one", "selector": {"namespaces": ["shop"]}}
@@ -140,8 +141,10 @@ class RecordingGateway:
     def __init__(self) -> None:
         self.calls: list[tuple[Any, ...]] = []
 
-    def create(self, kind: str, namespace: str, name: str, spec: dict[str, Any]) -> str:
-        self.calls.append(("create", kind, namespace, name, spec))
+    def create(
+        self, kind: str, namespace: str, name: str, spec: dict[str, Any], *, creator: Creator
+    ) -> str:
+        self.calls.append(("create", kind, namespace, name, spec, creator.username))
         return "uid-from-cluster"
 
     def set_paused(self, kind: str, namespace: str, name: str, paused: bool) -> None:
@@ -172,7 +175,8 @@ def test_writes_go_through_the_gateway(
     client.post("/api/v1/chaos/NetworkChaos/shop/lag/resume")
     client.delete("/api/v1/chaos/NetworkChaos/shop/lag")
     assert gateway.calls == [
-        ("create", "NetworkChaos", "shop", "lag", {"action": "delay"}),
+        # Created for the signed-in user (the local admin token's name), never anonymously.
+        ("create", "NetworkChaos", "shop", "lag", {"action": "delay"}, "admin"),
         ("set_paused", "NetworkChaos", "shop", "lag", True),
         ("set_paused", "NetworkChaos", "shop", "lag", False),
         ("delete", "NetworkChaos", "shop", "lag"),

@@ -102,6 +102,7 @@ def test_start_in_local_mode_is_503_naming_the_cluster(
     hypothesis = client.post(
         "/api/v1/hypotheses",
         json={
+            "namespace": "shop",
             "title": "t",
             "steady_state": {"criteria": [{"metric": "qps", "max_drop_percent": 30}]},
         },
@@ -199,7 +200,8 @@ def test_start_refuses_a_criterion_naming_a_probe_the_experiment_lacks(
     for c in criteria:
         c["max_drop_percent"] = 20
     hypothesis = client.post(
-        "/api/v1/hypotheses", json={"title": "t", "steady_state": {"criteria": criteria}}
+        "/api/v1/hypotheses",
+        json={"namespace": "kv", "title": "t", "steady_state": {"criteria": criteria}},
     )
     assert hypothesis.status_code == 201, hypothesis.text
     assert [c["probe"] for c in hypothesis.json()["steady_state"]["criteria"]] == [
@@ -222,7 +224,8 @@ def test_start_refuses_a_criterion_naming_a_probe_the_experiment_lacks(
     assert "(writes, reads)" in detail, detail
     empty_probe = {"metric": "qps", "probe": "", "max": 1}
     bad = client.post(
-        "/api/v1/hypotheses", json={"title": "t", "steady_state": {"criteria": [empty_probe]}}
+        "/api/v1/hypotheses",
+        json={"namespace": "kv", "title": "t", "steady_state": {"criteria": [empty_probe]}},
     )
     assert bad.status_code == 422
     assert [e["loc"] for e in bad.json()["detail"]] == [

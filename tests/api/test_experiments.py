@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 HYPOTHESIS = {
+    "namespace": "shop",
     "title": "one replica dies, QPS dips and is back within 60 s",
     "steady_state": {
         "criteria": [
@@ -114,6 +115,7 @@ def test_validation_errors_name_the_field(client: httpx.Client) -> None:
 
 def test_hypothesis_validation_points_into_the_criteria(client: httpx.Client) -> None:
     bad = {
+        "namespace": "shop",
         "title": "t",
         "steady_state": {
             "criteria": [{"metric": "qps", "max_drop_percent": 20}, {"metric": "qps"}]

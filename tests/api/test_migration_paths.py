@@ -29,10 +29,14 @@ def schema_diff(engine: Engine) -> list[object]:
 
 
 def seed_hypothesis(engine: Engine, title: str) -> None:
+    """A hypothesis row as the schema of the moment takes one (a namespace from 0003 on)."""
+    columns = {c["name"] for c in inspect(engine).get_columns("hypotheses")}
+    namespace = ("namespace, ", "'shop', ") if "namespace" in columns else ("", "")
     with engine.begin() as connection:
         connection.execute(
-            text("INSERT INTO hypotheses (title, description, steady_state, created_at, "
-                 "updated_at) VALUES (:t, '', '{}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+            text(f"INSERT INTO hypotheses ({namespace[0]}title, description, steady_state, "
+                 f"created_at, updated_at) VALUES ({namespace[1]}:t, '', '{{}}', "
+                 "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
             {"t": title},
         )  # fmt: skip
 

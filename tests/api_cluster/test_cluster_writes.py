@@ -169,8 +169,7 @@ def test_start_replaces_an_ended_run_and_refuses_a_live_one(
         "faults": [{"name": "kill", "type": "PodChaos",
                     "podChaos": {"action": "pod-kill", "mode": "one", "selector": sel}}],
         "timing": {"faultDuration": "10s"},
-        # Tolerances in the spec: hypotheses have no namespace, so a namespaced Role cannot
-        # create one.
+        # Tolerances in the spec itself, without a hypothesis row.
         "hypothesis": {"tolerances": [{"probe": "web", "recoverTo": 50, "within": "30s"}]},
     }  # fmt: skip
     with api_client(dashboard, token) as api:

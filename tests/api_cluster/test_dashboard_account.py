@@ -20,6 +20,7 @@ from backend.db.migrate import upgrade_to_head
 from backend.db.repositories import mirror
 from backend.settings import Settings
 from backend.spec import GROUP
+from backend.spec.creator import Creator
 from tests.api_cluster.helpers import get_object, loss_body, service_account_token
 from tests.e2e.conftest import Cluster
 
@@ -64,7 +65,9 @@ def test_writes_without_rbac_are_503_naming_the_permission(
 ) -> None:
     body = loss_body(ns, "lag")
     with pytest.raises(ClusterUnavailable) as refused:
-        KubernetesGateway(powerless).create("NetworkChaos", ns, "lag", body["spec"])
+        KubernetesGateway(powerless).create(
+            "NetworkChaos", ns, "lag", body["spec"], creator=Creator(username="someone")
+        )
     message = str(refused.value)
     assert message.startswith(f"could not create NetworkChaos {ns}/lag: the dashboard's own")
     assert f'cannot create resource "networkchaos" in API group "{GROUP}"' in message

@@ -77,6 +77,7 @@ def _experiment(api: httpx.Client, name: str, title: str) -> int:
         api.post(
             "/api/v1/hypotheses",
             json={
+                "namespace": "shop",
                 "title": title,
                 "description": "Users keep checking out while one replica is gone.",
                 "steady_state": {

@@ -7,7 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, status
 
-from backend.api.deps import SessionDep, authorize
+from backend.api.deps import ScopeDep, SessionDep, authorize
 from backend.api.errors import ERROR_RESPONSES, ErrorResponse
 from backend.api.routes import API_PREFIX
 from backend.api.schemas.chaos import ArchivedObjectPage, ArchivedObjectPublic
@@ -26,10 +26,14 @@ router = APIRouter(
 
 @router.get("", response_model=RunPage)
 def list_archives(
-    session: SessionDep, namespace: Namespace | None = None, limit: Limit = 50, offset: Offset = 0
+    session: SessionDep,
+    scope: ScopeDep,
+    namespace: Namespace | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> RunPage:
     items, total = repo.list_runs(
-        session, archived=True, namespace=namespace, limit=limit, offset=offset
+        session, archived=True, namespace=namespace, namespaces=scope, limit=limit, offset=offset
     )
     return RunPage(
         items=[RunPublic.model_validate(i) for i in items], total=total, limit=limit, offset=offset
@@ -52,6 +56,7 @@ ArchivedKind = Literal["PodChaos", "NetworkChaos", "IOChaos", "Experiment", "Sch
 @router.get("/objects", response_model=ArchivedObjectPage)
 def list_archived_objects(
     session: SessionDep,
+    scope: ScopeDep,
     kind: ArchivedKind | None = None,
     namespace: Namespace | None = None,
     limit: Limit = 50,
@@ -59,7 +64,7 @@ def list_archived_objects(
 ) -> ArchivedObjectPage:
     """Custom resources deleted from the cluster, newest deletion first."""
     items, total = object_repo.list_archived_objects(
-        session, kind=kind, namespace=namespace, limit=limit, offset=offset
+        session, kind=kind, namespace=namespace, namespaces=scope, limit=limit, offset=offset
     )
     return ArchivedObjectPage(
         items=[ArchivedObjectPublic.model_validate(i) for i in items],

@@ -59,6 +59,7 @@ NOT_FOUND: Responses = {404: {"model": ErrorResponse, "description": "No such ch
 @router.get("", response_model=ChaosObjectPage)
 def list_chaos_objects(
     session: SessionDep,
+    scope: ScopeDep,
     kind: ChaosKind | None = None,
     namespace: Namespace | None = None,
     phase: str | None = None,
@@ -66,8 +67,9 @@ def list_chaos_objects(
     offset: Offset = 0,
 ) -> ChaosObjectPage:
     items, total = mirror.list_chaos_objects(
-        session, kind=kind, namespace=namespace, phase=phase, limit=limit, offset=offset
-    )
+        session, kind=kind, namespace=namespace, phase=phase, namespaces=scope,
+        limit=limit, offset=offset,
+    )  # fmt: skip
     return ChaosObjectPage(
         items=[ChaosObjectPublic.model_validate(i) for i in items],
         total=total,
@@ -77,8 +79,14 @@ def list_chaos_objects(
 
 
 @router.post("", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
-def create_chaos_object(gateway: GatewayDep, body: ChaosObjectCreate) -> Accepted:
-    uid = gateway.create(body.kind, body.namespace, body.name, body.spec)
+def create_chaos_object(
+    request: Request, principal: PrincipalDep, gateway: GatewayDep, body: ChaosObjectCreate
+) -> Accepted:
+    """Created with the dashboard's account, carrying the caller's record: the admission webhook
+    judges every namespace the spec targets as the caller."""
+    namespace = acting_in(request, body.namespace)
+    creator = principal.creator()
+    uid = gateway.create(body.kind, namespace, body.name, body.spec, creator=creator)
     return Accepted(
         kind=body.kind, namespace=body.namespace, name=body.name, uid=uid,
         detail="created in the cluster; it appears in the list once the watcher reports it",

@@ -1,9 +1,10 @@
 """Events of every run in one list, newest first: the overview and the events page make one
 request instead of one per run.
 
-Checked like the runs themselves (RBAC on `experiments`), in the namespace when the request
-names one. Events of chaos objects stay under /chaos/{kind}/{namespace}/{name}/events, where
-the chaos kinds' permissions apply.
+Checked like the runs themselves (RBAC on `experiments`): in the namespace the request names,
+else the list shows the namespaces where the caller may list experiments (an `experiment_id` of
+another namespace finds nothing). Events of chaos objects stay under
+/chaos/{kind}/{namespace}/{name}/events, where the chaos kinds' permissions apply.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 
-from backend.api.deps import SessionDep, authorize
+from backend.api.deps import ScopeDep, SessionDep, authorize
 from backend.api.errors import ERROR_RESPONSES
 from backend.api.routes import API_PREFIX
 from backend.api.schemas.common import MAX_ID, Limit, Namespace, Offset
@@ -31,6 +32,7 @@ router = APIRouter(
 @router.get("", response_model=RunEventPage)
 def list_run_events(
     session: SessionDep,
+    scope: ScopeDep,
     namespace: Namespace | None = None,
     experiment_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     type: EventType | None = None,
@@ -49,6 +51,7 @@ def list_run_events(
         reason=reason,
         since=since,
         until=until,
+        namespaces=scope,
         limit=limit,
         offset=offset,
     )

@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, status
 
 from backend.api.auth import Access
-from backend.api.deps import GatewayDep, PrincipalDep, SessionDep, authorize
+from backend.api.deps import (
+    GatewayDep,
+    PrincipalDep,
+    ScopeDep,
+    SessionDep,
+    acting_in,
+    authorize,
+)
 from backend.api.errors import ERROR_RESPONSES, ClusterRejected, ErrorResponse, Responses
 from backend.api.experiment_manifest import experiment_spec
 from backend.api.routes import API_PREFIX
@@ -34,6 +41,7 @@ NOT_FOUND: Responses = {404: {"model": ErrorResponse, "description": "No such ex
 @router.get("", response_model=ExperimentPage)
 def list_experiments(
     session: SessionDep,
+    scope: ScopeDep,
     namespace: Namespace | None = None,
     status: ExperimentStatus | None = None,
     verdict: Verdict | None = None,
@@ -41,8 +49,9 @@ def list_experiments(
     offset: Offset = 0,
 ) -> ExperimentPage:
     items, total = repo.list_experiments(
-        session, namespace=namespace, status=status, verdict=verdict, limit=limit, offset=offset
-    )
+        session, namespace=namespace, status=status, verdict=verdict, namespaces=scope,
+        limit=limit, offset=offset,
+    )  # fmt: skip
     return ExperimentPage(
         items=[ExperimentPublic.model_validate(i) for i in items],
         total=total,
@@ -57,7 +66,10 @@ def list_experiments(
     status_code=status.HTTP_201_CREATED,
     responses={409: {"model": ErrorResponse, "description": "Name taken in the namespace"}},
 )
-def create_experiment(session: SessionDep, body: ExperimentCreate) -> ExperimentPublic:
+def create_experiment(
+    request: Request, session: SessionDep, body: ExperimentCreate
+) -> ExperimentPublic:
+    acting_in(request, body.namespace)
     return ExperimentPublic.model_validate(repo.create_experiment(session, body.model_dump()))
 
 
@@ -113,15 +125,15 @@ def start_experiment(
     )
     spec = experiment_spec(f"{row.namespace}/{row.name}", row.spec, hypothesis)
     detail = "created in the cluster; the run appears here once the operator starts it"
+    namespace = acting_in(request, row.namespace)
+    creator = principal.creator()
     try:
-        uid = gateway.create("Experiment", row.namespace, row.name, spec)
+        uid = gateway.create("Experiment", namespace, row.name, spec, creator=creator)
     except ClusterRejected as e:
         if e.status != 409:
             raise
-        access = Access("delete", "experiments", row.namespace)
+        access = Access("delete", "experiments", namespace)
         request.app.state.authenticator.authorize(principal, access)
-        uid = gateway.replace_ended("Experiment", row.namespace, row.name, spec)
+        uid = gateway.replace_ended("Experiment", namespace, row.name, spec, creator=creator)
         detail = f"the earlier run had ended and its Experiment object was replaced; {detail}"
-    return Accepted(
-        kind="Experiment", namespace=row.namespace, name=row.name, uid=uid, detail=detail
-    )
+    return Accepted(kind="Experiment", namespace=namespace, name=row.name, uid=uid, detail=detail)

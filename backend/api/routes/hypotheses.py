@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 
-from backend.api.deps import SessionDep, authorize
+from backend.api.deps import ScopeDep, SessionDep, acting_in, authorize
 from backend.api.errors import ERROR_RESPONSES, ErrorResponse, Responses
 from backend.api.routes import API_PREFIX
-from backend.api.schemas.common import Limit, Offset, PathId
+from backend.api.schemas.common import Limit, Namespace, Offset, PathId
 from backend.api.schemas.experiments import (
     HypothesisCreate,
     HypothesisPage,
@@ -16,7 +16,8 @@ from backend.api.schemas.experiments import (
 )
 from backend.db.repositories import experiments as repo
 
-# Hypotheses are part of an experiment's definition, so they share its RBAC resource.
+# Hypotheses are part of an experiment's definition, so they share its RBAC resource, checked in
+# the hypothesis' own namespace.
 router = APIRouter(
     prefix=f"{API_PREFIX}/hypotheses",
     tags=["hypotheses"],
@@ -27,8 +28,16 @@ NOT_FOUND: Responses = {404: {"model": ErrorResponse, "description": "No such hy
 
 
 @router.get("", response_model=HypothesisPage)
-def list_hypotheses(session: SessionDep, limit: Limit = 50, offset: Offset = 0) -> HypothesisPage:
-    items, total = repo.list_hypotheses(session, limit=limit, offset=offset)
+def list_hypotheses(
+    session: SessionDep,
+    scope: ScopeDep,
+    namespace: Namespace | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> HypothesisPage:
+    items, total = repo.list_hypotheses(
+        session, namespace=namespace, namespaces=scope, limit=limit, offset=offset
+    )
     return HypothesisPage(
         items=[HypothesisPublic.model_validate(i) for i in items],
         total=total,
@@ -38,7 +47,11 @@ def list_hypotheses(session: SessionDep, limit: Limit = 50, offset: Offset = 0) 
 
 
 @router.post("", response_model=HypothesisPublic, status_code=status.HTTP_201_CREATED)
-def create_hypothesis(session: SessionDep, body: HypothesisCreate) -> HypothesisPublic:
+def create_hypothesis(
+    request: Request, session: SessionDep, body: HypothesisCreate
+) -> HypothesisPublic:
+    """Experiments of the hypothesis' namespace may use it."""
+    acting_in(request, body.namespace)
     return HypothesisPublic.model_validate(repo.create_hypothesis(session, body.model_dump()))
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from backend.api.deps import SessionDep, authorize
+from backend.api.deps import ScopeDep, SessionDep, authorize
 from backend.api.errors import ERROR_RESPONSES, ErrorResponse, Responses
 from backend.api.routes import API_PREFIX
 from backend.api.schemas.common import Limit, Offset, PathId
@@ -40,9 +40,15 @@ ARCHIVED: Responses = {409: {"model": ErrorResponse, "description": "The run is 
 
 @router.get("/experiments/{experiment_id}/runs", response_model=RunPage)
 def list_runs(
-    session: SessionDep, experiment_id: PathId, limit: Limit = 50, offset: Offset = 0
+    session: SessionDep,
+    scope: ScopeDep,
+    experiment_id: PathId,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> RunPage:
-    items, total = repo.list_runs(session, experiment_id=experiment_id, limit=limit, offset=offset)
+    items, total = repo.list_runs(
+        session, experiment_id=experiment_id, namespaces=scope, limit=limit, offset=offset
+    )
     return RunPage(
         items=[RunPublic.model_validate(i) for i in items], total=total, limit=limit, offset=offset
     )

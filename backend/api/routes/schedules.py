@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 
-from backend.api.deps import GatewayDep, SessionDep, authorize
+from backend.api.deps import GatewayDep, PrincipalDep, ScopeDep, SessionDep, acting_in, authorize
 from backend.api.errors import ERROR_RESPONSES, ErrorResponse
 from backend.api.routes import API_PREFIX
 from backend.api.schemas.chaos import Accepted, ScheduleCreate, SchedulePage, SchedulePublic
@@ -24,9 +24,15 @@ router = APIRouter(
 
 @router.get("", response_model=SchedulePage)
 def list_schedules(
-    session: SessionDep, namespace: Namespace | None = None, limit: Limit = 50, offset: Offset = 0
+    session: SessionDep,
+    scope: ScopeDep,
+    namespace: Namespace | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> SchedulePage:
-    items, total = mirror.list_schedules(session, namespace=namespace, limit=limit, offset=offset)
+    items, total = mirror.list_schedules(
+        session, namespace=namespace, namespaces=scope, limit=limit, offset=offset
+    )
     return SchedulePage(
         items=[SchedulePublic.model_validate(i) for i in items],
         total=total,
@@ -36,9 +42,13 @@ def list_schedules(
 
 
 @router.post("", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
-def create_schedule(gateway: GatewayDep, body: ScheduleCreate) -> Accepted:
+def create_schedule(
+    request: Request, principal: PrincipalDep, gateway: GatewayDep, body: ScheduleCreate
+) -> Accepted:
+    """Carries the caller's record, so every firing is judged as the caller."""
+    namespace = acting_in(request, body.namespace)
     spec = {"schedule": body.schedule, "type": body.type, **body.spec}
-    uid = gateway.create("Schedule", body.namespace, body.name, spec)
+    uid = gateway.create("Schedule", namespace, body.name, spec, creator=principal.creator())
     return Accepted(
         kind="Schedule", namespace=body.namespace, name=body.name, uid=uid,
         detail="created in the cluster; it appears in the list once the watcher reports it",

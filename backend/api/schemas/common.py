@@ -27,6 +27,7 @@ def _reject_null(value: T) -> T:
 
 
 NotNull = AfterValidator(_reject_null)
+"""For update models: a field that is optional in the request but not nullable in storage."""
 
 
 def _non_finite_path(value: Any, path: str) -> str | None:
@@ -57,7 +58,6 @@ def _reject_non_finite(value: dict[str, Any]) -> dict[str, Any]:
 JsonObject = Annotated[dict[str, Any], AfterValidator(_reject_non_finite)]
 """A free-form JSON object of a request (a spec, metrics): NaN and Infinity, which Python's
 parser accepts but JSON (and PostgreSQL's jsonb) does not, are a 422 naming the nested field."""
-"""For update models: a field that is optional in the request but not nullable in storage."""
 MAX_ID = 2_147_483_647
 """Row ids are 32-bit on PostgreSQL; a larger id is a 422 naming the field, not a driver error."""
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]

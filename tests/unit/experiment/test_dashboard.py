@@ -163,12 +163,23 @@ def test_the_hypothesis_reaches_the_dashboard_and_is_shared_not_copied(api) -> N
         assert hyp["steady_state"]["recovery_deadline_seconds"] == 20
         [exp] = c.get("/api/v1/experiments", params={"namespace": "shop"}).json()["items"]
         assert exp["hypothesis_id"] == hyp["id"]
-        # A second run of it, and another experiment saying the same: one hypothesis row.
+        assert hyp["namespace"] == "shop"
+        # A second run of it, and another experiment of the namespace saying the same: one row.
         assert _open(server, token, "shop", "kill-one") is not None
-        assert _open(server, token, "other", "kill-two") is not None
+        assert _open(server, token, "shop", "kill-two") is not None
         assert [h["id"] for h in c.get("/api/v1/hypotheses").json()["items"]] == [hyp["id"]]
+        [two] = [
+            e
+            for e in c.get("/api/v1/experiments", params={"namespace": "shop"}).json()["items"]
+            if e["name"] == "kill-two"
+        ]
+        assert two["hypothesis_id"] == hyp["id"]
+        # Another namespace never shares it: an experiment uses its own namespace's hypothesis.
+        assert _open(server, token, "other", "kill-three") is not None
         [other] = c.get("/api/v1/experiments", params={"namespace": "other"}).json()["items"]
-        assert other["hypothesis_id"] == hyp["id"]
+        theirs = c.get(f"/api/v1/hypotheses/{other['hypothesis_id']}").json()
+        assert other["hypothesis_id"] != hyp["id"] and theirs["namespace"] == "other"
+        assert _plain(theirs["steady_state"]["criteria"]) == CRITERIA
 
 
 def test_an_experiment_row_without_a_hypothesis_gets_one(api) -> None:
@@ -181,7 +192,11 @@ def test_an_experiment_row_without_a_hypothesis_gets_one(api) -> None:
         assert bare.status_code == 201 and bare.json()["hypothesis_id"] is None
         mine = c.post(
             "/api/v1/hypotheses",
-            json={"title": "mine", "steady_state": {"criteria": [{"metric": "qps", "min": 1}]}},
+            json={
+                "namespace": "shop",
+                "title": "mine",
+                "steady_state": {"criteria": [{"metric": "qps", "min": 1}]},
+            },
         ).json()
         kept = {"namespace": "shop", "name": "kept", "hypothesis_id": mine["id"]}
         assert c.post("/api/v1/experiments", json=kept).status_code == 201

@@ -128,6 +128,12 @@ describe("serverErrors", () => {
       "experiment.name": "bad",
     });
   });
+
+  it("shows the hypothesis' namespace error on the one namespace field", () => {
+    expect(serverErrors("hypothesis", [{ loc: ["body", "namespace"], msg: "no" }])).toEqual({
+      "experiment.namespace": "no",
+    });
+  });
 });
 
 describe("the probe URL", () => {

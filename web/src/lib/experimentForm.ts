@@ -318,8 +318,9 @@ export function serverErrors(prefix: "experiment" | "hypothesis", fields: FieldE
   for (const f of fields) {
     const rest = f.loc[0] === "body" ? f.loc.slice(1) : f.loc;
     const top = rest[0];
+    // The hypothesis is sent with the experiment's namespace: its errors belong to that field.
     const path =
-      prefix === "experiment" && (top === "name" || top === "namespace" || top === "description")
+      (prefix === "experiment" && (top === "name" || top === "description")) || top === "namespace"
         ? `experiment.${String(top)}`
         : prefix === "experiment"
           ? ["experiment", ...rest].join(".")

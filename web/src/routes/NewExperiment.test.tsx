@@ -76,7 +76,7 @@ describe("NewExperiment", () => {
       namespace: "default",
       hypothesis_id: 42,
     });
-    expect(requests[0]!.body).toMatchObject({ title: "QPS stays up" });
+    expect(requests[0]!.body).toMatchObject({ title: "QPS stays up", namespace: "default" });
   });
 
   it("deletes the new hypothesis when the experiment is refused, and shows why", async () => {

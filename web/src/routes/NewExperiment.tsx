@@ -87,10 +87,16 @@ export function NewExperiment() {
       return;
     }
     const { hypothesis, ...experiment } = yamlDoc ?? toDocument(form);
+    // An experiment uses a hypothesis of its own namespace, so the hypothesis takes the
+    // experiment's namespace field (RBAC on experiments there guards both).
+    const hypothesisBody = {
+      ...hypothesis,
+      namespace: experiment.namespace,
+    } as Schemas["HypothesisCreate"];
     setBusy(true);
     try {
       const hypothesisId = await call(
-        client.POST("/api/v1/hypotheses", { body: hypothesis as Schemas["HypothesisCreate"] }),
+        client.POST("/api/v1/hypotheses", { body: hypothesisBody }),
       ).then(
         (created) => created.id,
         (e: unknown) => {

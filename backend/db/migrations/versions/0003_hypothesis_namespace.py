@@ -10,7 +10,8 @@ Revises: 0002
 Create Date: 2026-12-04 23:10:00
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
@@ -24,15 +25,18 @@ depends_on: str | Sequence[str] | None = None
 UNATTACHED_NAMESPACE = "default"
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
-hypotheses = sa.table(
+# A Table, not a lightweight sa.table: copies need the new row's id, which SQLAlchemy returns
+# only for a table whose primary key it knows.
+hypotheses = sa.Table(
     "hypotheses",
-    sa.column("id", sa.Integer),
-    sa.column("namespace", sa.String),
-    sa.column("title", sa.String),
-    sa.column("description", sa.Text),
-    sa.column("steady_state", JSON),
-    sa.column("created_at", sa.DateTime(timezone=True)),
-    sa.column("updated_at", sa.DateTime(timezone=True)),
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("namespace", sa.String),
+    sa.Column("title", sa.String),
+    sa.Column("description", sa.Text),
+    sa.Column("steady_state", JSON),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
 )
 experiments = sa.table(
     "experiments",
@@ -64,9 +68,11 @@ def _assign_namespaces(connection: sa.Connection) -> None:
         ).one()
         for namespace in others:
             copy = {k: v for k, v in row._mapping.items() if k != "id"}
-            new_id = connection.execute(
+            key = connection.execute(
                 hypotheses.insert().values(**{**copy, "namespace": namespace})
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert key is not None  # a single-row insert into a table with a primary key
+            new_id = key[0]
             connection.execute(
                 experiments.update()
                 .where(
@@ -82,17 +88,36 @@ def _assign_namespaces(connection: sa.Connection) -> None:
     )
 
 
+@contextmanager
+def _uses_kept(connection: sa.Connection) -> Iterator[None]:
+    """Keeps experiments on their hypotheses across a table rebuild. SQLite's batch mode copies
+    `hypotheses` and drops the old table, and with foreign keys on (they cannot be switched off
+    inside the migration's transaction) that drop fires ON DELETE SET NULL on every experiment."""
+    kept = connection.execute(
+        sa.select(experiments.c.id, experiments.c.hypothesis_id).where(
+            experiments.c.hypothesis_id.is_not(None)
+        )
+    ).all()
+    yield
+    for experiment_id, hypothesis_id in kept:
+        connection.execute(
+            experiments.update()
+            .where(experiments.c.id == experiment_id)
+            .values(hypothesis_id=hypothesis_id)
+        )
+
+
 def upgrade() -> None:
     with op.batch_alter_table("hypotheses", schema=None) as batch_op:
         batch_op.add_column(sa.Column("namespace", sa.String(length=63), nullable=True))
     _assign_namespaces(op.get_bind())
-    with op.batch_alter_table("hypotheses", schema=None) as batch_op:
+    with _uses_kept(op.get_bind()), op.batch_alter_table("hypotheses", schema=None) as batch_op:
         batch_op.alter_column("namespace", existing_type=sa.String(length=63), nullable=False)
         batch_op.create_index(batch_op.f("ix_hypotheses_namespace"), ["namespace"], unique=False)
 
 
 def downgrade() -> None:
     # Copies made for further namespaces stay as separate hypotheses; only the column goes.
-    with op.batch_alter_table("hypotheses", schema=None) as batch_op:
+    with _uses_kept(op.get_bind()), op.batch_alter_table("hypotheses", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_hypotheses_namespace"))
         batch_op.drop_column("namespace")
