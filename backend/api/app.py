@@ -27,6 +27,7 @@ from backend.api.observability import MetricsMiddleware, RequestMetrics, configu
 from backend.api.routes import (
     archives,
     chaos,
+    emergency,
     events,
     experiments,
     hypotheses,
@@ -160,7 +161,7 @@ def create_app(
     install_manifest_error_handler(app)
     app.add_middleware(MetricsMiddleware, metrics=RequestMetrics(app.state.registry))
     app.include_router(meta.router)
-    for module in (experiments, hypotheses, runs, events, archives, chaos, schedules):
+    for module in (experiments, hypotheses, runs, events, archives, chaos, schedules, emergency):
         app.include_router(module.router)
     if web_dist is not None and (web_dist / "index.html").is_file():
         serve_dashboard(app, web_dist)

@@ -167,6 +167,67 @@ class Kube:
         items = [self.api.sanitize_for_serialization(e) for e in found.items]
         return sorted(items, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime")))
 
+    def config_map_data(self, namespace: str, name: str) -> dict[str, str] | None:
+        """A ConfigMap's data, or None when there is no such ConfigMap."""
+        try:
+            found = self._call(
+                f"get ConfigMap {namespace}/{name}",
+                self.core.read_namespaced_config_map,
+                name,
+                namespace,
+            )
+        except NotFoundError:
+            return None
+        return dict(found.data or {})
+
+    def merge_config_map(self, namespace: str, name: str, data: dict[str, str | None]) -> None:
+        """Merge `data` into a ConfigMap (a None value removes the key), creating it if absent."""
+        what = f"patch ConfigMap {namespace}/{name}"
+        try:
+            self._call(
+                what,
+                self.core.patch_namespaced_config_map,
+                name,
+                namespace,
+                {"data": data},
+                field_manager=FIELD_MANAGER,
+                _content_type="application/merge-patch+json",
+            )
+            return
+        except NotFoundError:
+            pass
+        body = {
+            "metadata": {"name": name, "namespace": namespace},
+            "data": {k: v for k, v in data.items() if v is not None},
+        }
+        self._call(
+            f"create ConfigMap {namespace}/{name}",
+            self.core.create_namespaced_config_map,
+            namespace,
+            body,
+            field_manager=FIELD_MANAGER,
+        )
+
+    def whoami(self) -> str:
+        """The user the cluster authenticates us as (a SelfSubjectReview), or the kubeconfig's
+        user name where that API is off (before Kubernetes 1.28, or forbidden)."""
+        try:
+            review = self._call(
+                "review who we are",
+                client.AuthenticationV1Api(self.api).create_self_subject_review,
+                {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"},
+            )
+            name = review.status.user_info.username if review.status else None
+            if name:
+                return str(name)
+        except ClusterError:
+            pass
+        try:
+            _contexts, active = config.list_kube_config_contexts()  # type: ignore[no-untyped-call]
+        except (config.ConfigException, OSError):
+            return "unknown"
+        return str((active or {}).get("context", {}).get("user") or "unknown")
+
 
 def _message(e: ApiException) -> str:
     try:

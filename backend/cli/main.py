@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.exceptions import TyperException
 
-from backend.cli import dashboard, junit, objects
+from backend.cli import dashboard, emergency, junit, objects
 from backend.cli.common import connect, err, fail, out
 from backend.cli.display import Progress
 from backend.cli.errors import AlreadyExistsError, ClusterError, NotFoundError, RejectedError
@@ -39,6 +39,7 @@ app = typer.Typer(
 )
 app.add_typer(dashboard.app, name="dashboard")
 objects.register(app)
+emergency.register(app)
 
 
 class OutputFormat(StrEnum):

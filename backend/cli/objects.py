@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from backend.cli.common import connect, fail, out
+from backend.cli.emergency import print_banner
 from backend.cli.errors import ClusterError
 from backend.cli.follow import stop
 from backend.cli.kinds import resolve_kind
@@ -65,8 +66,10 @@ def get(
     except ClusterError as e:
         fail(ExitCode.ERROR, f"error: {e}")
     if output == "json":
+        print_banner(kube, to_stderr=True)
         print(json.dumps(items, indent=2))
         return
+    print_banner(kube)
     table = Table("KIND", "NAMESPACE", "NAME", "PHASE", "INJECTED/VERDICT", box=None)
     for o in items:
         meta = o.get("metadata") or {}

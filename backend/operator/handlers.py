@@ -216,6 +216,24 @@ def _slim(body: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _event(body: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
+    """An Event on the object: queued through kopf inside its handlers; posted directly from
+    the kicker's threads (the emergency stop's reconcile of every object), where kopf's event
+    queue is not in context and kopf.event raises LookupError."""
+    try:
+        kopf.event(dict(body), type=type_, reason=reason, message=message[:1024])
+        return
+    except LookupError:
+        pass
+    meta = body["metadata"]
+    involved = {key: str(body.get(key)) for key in ("apiVersion", "kind")}
+    involved |= {key: str(meta[key]) for key in ("name", "namespace", "uid")}
+    try:
+        kube.post_event(involved, type_, reason, message)
+    except kube.KubeError as e:  # the status condition says the same; the Event is a courtesy
+        logging.getLogger("faultline.operator").warning("could not post an event: %s", e)
+
+
 def _reconcile(plural: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
     """Reconcile, tell what changed (Events, metrics), arm the deadline; return the status to
     store (None: Finished and nothing to write)."""
@@ -236,15 +254,13 @@ def _reconcile(plural: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
         _written[uid] = status
     refusal = newly_refused(obj.status, status)
     if refusal:
-        kopf.event(dict(body), type="Warning", reason="Refused", message=refusal[:1024])
+        _event(body, "Warning", "Refused", refusal)
     stopped = newly_stopped(obj.status, status)
     if stopped:
-        kopf.event(dict(body), type="Warning", reason="EmergencyStop", message=stopped[:1024])
+        _event(body, "Warning", "EmergencyStop", stopped)
     told = new_events(obj.status, status)
     for ev in told:
-        kopf.event(
-            dict(body), type=ev.severity, reason=ev.reason, message=f"{ev.target}: {ev.message}"
-        )
+        _event(body, ev.severity, ev.reason, f"{ev.target}: {ev.message}")
         metrics.record_event(obj.kind, ev.type)
     if any(ev.type == "Applied" for ev in told):
         metrics.APPLY_SECONDS.labels(obj.kind).observe(elapsed)

@@ -32,6 +32,7 @@ from tests.e2e.helm_release import (
     release_values,
     temporary_release,
 )
+from tests.e2e.kube_users import service_account_kubeconfig
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(1500)]
 
@@ -73,20 +74,6 @@ def _pod_facts(rel: Release, ns: str) -> dict[str, tuple[str, int]]:
     }
 
 
-def _tenant_kubeconfig(rel: Release, ns: str, path: Path) -> Path:
-    admin = yaml.safe_load(rel.cluster.kubeconfig.read_text())
-    token = rel.cluster.kubectl("create", "token", "tenant", "-n", ns, "--duration=2h").strip()
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config",
-        "clusters": [{"name": "c", "cluster": admin["clusters"][0]["cluster"]}],
-        "users": [{"name": "tenant", "user": {"token": token}}],
-        "contexts": [{"name": "t", "context": {"cluster": "c", "user": "tenant", "namespace": ns}}],
-        "current-context": "t",
-    }))  # fmt: skip
-    path.chmod(0o600)
-    return path
-
-
 @pytest.fixture(scope="module")
 def tenancy(
     cluster: Any, crds: None, image: str, tmp_path_factory: pytest.TempPathFactory
@@ -108,7 +95,9 @@ def tenancy(
                 cluster.kubectl("apply", "-n", ns, "-f", "-", stdin=json.dumps(pod(name, "victim")))
             for ns, name in ((a, "victim-a"), (b, "victim-b1"), (b, "victim-b2")):
                 ready_pod(cluster, ns, name)
-            path = _tenant_kubeconfig(rel, a, tmp_path_factory.mktemp("tenant") / "kubeconfig")
+            path = service_account_kubeconfig(
+                cluster, a, "tenant", tmp_path_factory.mktemp("tenant") / "kubeconfig"
+            )
             yield Tenancy(rel, a, b, f"system:serviceaccount:{a}:tenant", path)
         finally:
             for kind in ("podchaos", "schedules"):

@@ -18,6 +18,7 @@ import pytest
 
 from backend.api.app import create_app
 from backend.settings import Settings
+from tests.api.emergency_flag import MemoryFlag
 from tests.api.server import serve
 from tests.web.conftest import run_web_tool as _run
 from tests.web.seed import Seeded, seed
@@ -26,7 +27,7 @@ PAGES = [
     "login-error", "overview", "experiments", "experiment-live", "experiment-finished",
     "experiment-aborted",
     "new-experiment", "new-experiment-errors", "chaos-list", "chaos-detail", "schedules",
-    "events", "archives", "mobile-experiment",
+    "events", "archives", "emergency-stop", "mobile-experiment",
 ]  # fmt: skip
 
 
@@ -57,6 +58,7 @@ def test_vitest(node_modules: Path) -> None:
 def dashboard(built: Path, tmp_path: Path) -> Iterator[tuple[str, str, httpx.Client, Seeded]]:
     settings = Settings(data_dir=tmp_path / "data", housekeeping_enabled=False, log_level="WARNING")
     app = create_app(settings, web_dist=built)
+    app.state.emergency_flag = MemoryFlag()  # local mode has no cluster: a stand-in flag
     with serve(app) as server:
         token = str(app.state.initial_admin_token)
         headers = {"Authorization": f"Bearer {token}"}

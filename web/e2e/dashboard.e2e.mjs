@@ -310,6 +310,30 @@ try {
   await page.getByRole("cell", { name: "shop/legacy-io" }).waitFor(NO_LIMIT);
   await shot("archives");
 
+  step("emergency stop: engage with a reason, a red banner on every page, lift");
+  await page.getByRole("button", { name: "Emergency stop" }).click();
+  await page.getByLabel("Reason (shown to everyone)").fill("drill from the e2e run");
+  await page.getByRole("button", { name: "Stop every fault" }).click();
+  const banner = page.locator(".emergency-banner");
+  await banner.waitFor(NO_LIMIT);
+  assert.match(
+    await banner.innerText(),
+    /Emergency stop engaged by admin.*drill from the e2e run/s,
+  );
+  await page.getByRole("link", { name: "Experiments", exact: true }).click();
+  await page.waitForURL(/\/experiments$/, NO_LIMIT);
+  await banner.waitFor(NO_LIMIT); // on every page, not only where it was pulled
+  await page.getByRole("table").first().waitFor(NO_LIMIT);
+  assert.equal(await page.getByRole("button", { name: "Emergency stop" }).count(), 0);
+  await shot("emergency-stop");
+  const engaged = await api("GET", "/api/v1/emergency-stop");
+  assert.equal(engaged.engaged, true);
+  assert.equal(engaged.reason, "drill from the e2e run");
+  await banner.getByRole("button", { name: "Lift" }).click();
+  await page.getByRole("button", { name: "Yes, lift" }).click();
+  await banner.waitFor({ state: "detached", timeout: 0 });
+  assert.equal((await api("GET", "/api/v1/emergency-stop")).engaged, false);
+
   step("narrow screen");
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${base}/experiments/${seed.finished_experiment_id}`);

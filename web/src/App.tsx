@@ -1,6 +1,7 @@
 // The dashboard shell: routes, navigation, and the login gate.
 import { useQuery } from "@tanstack/react-query";
 import { NavLink, Navigate, Outlet, Route, Routes, useNavigate } from "react-router-dom";
+import { EmergencyStopBanner, EmergencyStopButton } from "./components/EmergencyStop";
 import { call, client, getToken, setToken } from "./lib/api";
 import { Archives } from "./routes/Archives";
 import { ChaosDetail, ChaosList } from "./routes/Chaos";
@@ -45,6 +46,7 @@ function Shell() {
           ))}
         </nav>
         <span className="who">
+          <EmergencyStopButton />
           {me.data ? `${me.data.name} (${me.data.role || me.data.mode})` : null}
           <button
             type="button"
@@ -57,6 +59,7 @@ function Shell() {
           </button>
         </span>
       </header>
+      <EmergencyStopBanner />
       <main id="main">
         <Outlet />
       </main>

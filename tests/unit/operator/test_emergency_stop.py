@@ -41,8 +41,11 @@ def test_the_flag_says_who_engaged_it_when_and_why() -> None:
     assert bare.engaged and bare.summary() == ""
     assert not EmergencyStop.from_data(None).engaged
     assert not EmergencyStop.from_data({"enabled": "yes", "engagedAt": "garbage"}).engaged
-    lifted = EmergencyStop.from_data({**stop.model_dump(exclude_none=True), "enabled": "false"})
-    assert not lifted.engaged and lift_data("bob", NOW)["liftedBy"] == "bob"
+    # Lifting keeps the record of who engaged it and why, and adds who lifted it and when.
+    data = {k: v for k, v in engage_data("alice", "incident", NOW).items() if v is not None}
+    lifted = EmergencyStop.from_data({**data, **lift_data("bob", NOW)})
+    assert not lifted.engaged and (lifted.engagedBy, lifted.reason) == ("alice", "incident")
+    assert (lifted.liftedBy, lifted.liftedAt) == ("bob", NOW)
 
 
 def _stopped(world: World) -> World:

@@ -88,7 +88,11 @@ export interface paths {
         /** List Chaos Objects */
         get: operations["chaos-list_chaos_objects"];
         put?: never;
-        /** Create Chaos Object */
+        /**
+         * Create Chaos Object
+         * @description Created with the dashboard's account, carrying the caller's record: the admission webhook
+         *     judges every namespace the spec targets as the caller.
+         */
         post: operations["chaos-create_chaos_object"];
         delete?: never;
         options?: never;
@@ -166,6 +170,35 @@ export interface paths {
         /** Resume Chaos Object */
         post: operations["chaos-resume_chaos_object"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/emergency-stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Emergency Stop
+         * @description Whether the emergency stop is engaged, by whom, when and why (any signed-in user).
+         */
+        get: operations["emergency-get_emergency_stop"];
+        put?: never;
+        /**
+         * Engage Emergency Stop
+         * @description Engage: the operator withdraws every fault in the cluster and refuses new chaos objects,
+         *     runs and schedule firings until the stop is lifted. Engaging it again changes nothing.
+         */
+        post: operations["emergency-engage_emergency_stop"];
+        /**
+         * Lift Emergency Stop
+         * @description Lift: new faults may start again (objects the stop ended stay ended).
+         */
+        delete: operations["emergency-lift_emergency_stop"];
         options?: never;
         head?: never;
         patch?: never;
@@ -282,7 +315,10 @@ export interface paths {
         /** List Hypotheses */
         get: operations["hypotheses-list_hypotheses"];
         put?: never;
-        /** Create Hypothesis */
+        /**
+         * Create Hypothesis
+         * @description Experiments of the hypothesis' namespace may use it.
+         */
         post: operations["hypotheses-create_hypothesis"];
         delete?: never;
         options?: never;
@@ -434,7 +470,10 @@ export interface paths {
         /** List Schedules */
         get: operations["schedules-list_schedules"];
         put?: never;
-        /** Create Schedule */
+        /**
+         * Create Schedule
+         * @description Carries the caller's record, so every firing is judged as the caller.
+         */
         post: operations["schedules-create_schedule"];
         delete?: never;
         options?: never;
@@ -637,6 +676,50 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * EmergencyStopState
+         * @description The flag as every reader sees it, and what this user may do about it.
+         */
+        EmergencyStopState: {
+            /** Available */
+            available: boolean;
+            /**
+             * Engaged
+             * @default false
+             */
+            engaged: boolean;
+            /** Engagedat */
+            engagedAt?: string | null;
+            /**
+             * Engagedby
+             * @default
+             */
+            engagedBy: string;
+            /** Liftedat */
+            liftedAt?: string | null;
+            /**
+             * Liftedby
+             * @default
+             */
+            liftedBy: string;
+            /** Maychange */
+            mayChange: boolean;
+            /** Namespace */
+            namespace: string;
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
+        /** EngageRequest */
+        EngageRequest: {
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
         /** ErrorResponse */
         ErrorResponse: {
             /** Detail */
@@ -804,6 +887,8 @@ export interface components {
              * @default
              */
             description: string;
+            /** Namespace */
+            namespace: string;
             steady_state: components["schemas"]["SteadyState"];
             /** Title */
             title: string;
@@ -833,6 +918,8 @@ export interface components {
             description: string;
             /** Id */
             id: number;
+            /** Namespace */
+            namespace: string;
             steady_state: components["schemas"]["SteadyState"];
             /** Title */
             title: string;
@@ -1167,6 +1254,15 @@ export interface operations {
                     "application/json": components["schemas"]["RunPage"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -1219,6 +1315,15 @@ export interface operations {
                     "application/json": components["schemas"]["ArchivedObjectPage"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -1266,6 +1371,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ArchivedObjectPublic"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
@@ -1323,6 +1437,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
             /** @description Missing, malformed or unknown bearer token */
             401: {
@@ -1386,6 +1509,15 @@ export interface operations {
                     "application/json": components["schemas"]["ChaosObjectPage"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -1446,6 +1578,15 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -1504,6 +1645,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChaosObjectPublic"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
@@ -1575,6 +1725,15 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -1636,6 +1795,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
@@ -1707,6 +1875,15 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -1767,6 +1944,15 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -1805,6 +1991,160 @@ export interface operations {
             };
         };
     };
+    "emergency-get_emergency_stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmergencyStopState"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, malformed or unknown bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The token lacks the needed permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "emergency-engage_emergency_stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EngageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmergencyStopState"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, malformed or unknown bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The token lacks the needed permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "emergency-lift_emergency_stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmergencyStopState"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, malformed or unknown bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The token lacks the needed permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     "events-list_run_events": {
         parameters: {
             query?: {
@@ -1832,6 +2172,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunEventPage"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
@@ -1887,6 +2236,15 @@ export interface operations {
                     "application/json": components["schemas"]["ExperimentPage"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -1936,6 +2294,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExperimentPublic"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
@@ -1996,6 +2363,15 @@ export interface operations {
                     "application/json": components["schemas"]["ExperimentPublic"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -2051,6 +2427,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
             /** @description Missing, malformed or unknown bearer token */
             401: {
@@ -2114,6 +2499,15 @@ export interface operations {
                     "application/json": components["schemas"]["ExperimentPublic"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -2175,6 +2569,15 @@ export interface operations {
                     "application/json": components["schemas"]["RunPage"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -2226,6 +2629,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
@@ -2284,6 +2696,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
@@ -2345,6 +2766,7 @@ export interface operations {
     "hypotheses-list_hypotheses": {
         parameters: {
             query?: {
+                namespace?: string | null;
                 limit?: number;
                 offset?: number;
             };
@@ -2361,6 +2783,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HypothesisPage"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
@@ -2414,6 +2845,15 @@ export interface operations {
                     "application/json": components["schemas"]["HypothesisPublic"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -2461,6 +2901,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HypothesisPublic"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
@@ -2518,6 +2967,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
             /** @description Missing, malformed or unknown bearer token */
             401: {
@@ -2581,6 +3039,15 @@ export interface operations {
                     "application/json": components["schemas"]["HypothesisPublic"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -2637,6 +3104,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
@@ -2699,6 +3175,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
@@ -2766,6 +3251,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
@@ -2839,6 +3333,15 @@ export interface operations {
                     "application/json": components["schemas"]["EventPage"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -2899,6 +3402,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IngestResult"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
@@ -2965,6 +3477,15 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationSeries"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -3025,6 +3546,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IngestResult"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
@@ -3096,6 +3626,15 @@ export interface operations {
                     "application/json": components["schemas"]["SchedulePage"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -3156,6 +3695,15 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -3213,6 +3761,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SchedulePublic"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
@@ -3283,6 +3840,15 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, malformed or unknown bearer token */
             401: {
                 headers: {
@@ -3337,6 +3903,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WhoAmI"];
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
@@ -3395,6 +3970,15 @@ export interface operations {
                 };
                 content: {
                     "text/plain; version=1.0.0; charset=utf-8": unknown;
+                };
+            };
+            /** @description Two parts of the request name different namespaces (or kinds) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, malformed or unknown bearer token */
