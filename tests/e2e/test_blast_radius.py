@@ -284,3 +284,29 @@ def test_the_tenant_still_does_everything_in_its_own_namespace(
     assert None not in creators and {c.username for c in creators if c} == {t.user}
     t.kubectl("delete", "-n", t.a, "schedules", "every-a")
     assert _pod_facts(t.rel, t.b) == before_b
+
+
+def test_the_webhook_refuses_new_objects_while_the_emergency_stop_is_engaged(
+    tenancy: Tenancy,
+) -> None:
+    """Last in the module: the stop also ends the release's running objects."""
+    t = tenancy
+    flag = ["configmap", "faultline-killswitch", "-n", t.rel.namespace]
+    t.rel.cluster.kubectl(
+        "create", *flag, "--from-literal=enabled=true", "--from-literal=engagedBy=e2e",
+        "--from-literal=reason=blast radius test",
+    )  # fmt: skip
+    try:
+        doc = chaos("PodChaos", "during-stop", **KILL, selector={"labelSelectors": {"app": "x"}})
+        refused = t.create(doc)
+        _refused(
+            t, refused, "podchaos", "during-stop",
+            "the emergency stop is engaged", "by e2e", "blast radius test", "faultline stop --lift",
+        )  # fmt: skip
+    finally:
+        t.rel.cluster.kubectl("delete", *flag)
+    t.rel.cluster.wait_for(
+        "creates admitted again after the lift",
+        lambda: t.create(doc).returncode == 0,
+        timeout=30,
+    )
