@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from backend.api.auth import Principal
 from backend.api.deps import PrincipalDep, SettingsDep
-from backend.api.errors import ERROR_RESPONSES, ClusterUnavailable, Forbidden
+from backend.api.errors import ERROR_RESPONSES, ClusterUnavailable, ErrorResponse, Forbidden
 from backend.api.routes import API_PREFIX
 from backend.settings import Settings
 from backend.spec.emergency import (
@@ -37,7 +37,12 @@ POD_NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespa
 NAMESPACE_ENV = "FAULTLINE_NAMESPACE"
 
 router = APIRouter(
-    prefix=f"{API_PREFIX}/emergency-stop", tags=["emergency"], responses=ERROR_RESPONSES
+    prefix=f"{API_PREFIX}/emergency-stop",
+    tags=["emergency"],
+    responses={
+        **ERROR_RESPONSES,
+        503: {"model": ErrorResponse, "description": "No Kubernetes cluster is connected"},
+    },
 )
 
 

@@ -50,6 +50,9 @@ class Rendered:
         assert len(hits) == 1, f"expected one {kind} *{suffix}, found {len(hits)}"
         return hits[0]
 
+    def find_all(self, kind: str) -> list[dict[str, Any]]:
+        return [o for o in self.objects if o["kind"] == kind]
+
     def kinds(self, *, besides: str = "") -> set[str]:
         """The kinds rendered; `besides` leaves out one component's objects (e.g. "webhook")."""
         return {o["kind"] for o in self.objects if not besides or _component(o) != besides}

@@ -2036,6 +2036,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description No Kubernetes cluster is connected */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     "emergency-engage_emergency_stop": {
@@ -2096,6 +2105,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description No Kubernetes cluster is connected */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     "emergency-lift_emergency_stop": {
@@ -2136,6 +2154,15 @@ export interface operations {
             };
             /** @description The token lacks the needed permission */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No Kubernetes cluster is connected */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
