@@ -5,7 +5,8 @@ body before any dependency runs: an unauthenticated caller could make chaosd hol
 size just by sending it. Here a request is judged from its headers and TLS peer alone; a refusal
 is answered at once with `Connection: close`, so the server stops reading the connection and the
 unread body is never stored. An accepted body is read up to the limit, counting the bytes as they
-arrive (a chunked body has no Content-Length to trust), and refused with 413 past it.
+arrive (a chunked body has no Content-Length to trust), and refused with 413 past it. Open paths
+(/healthz) skip authentication, never the limit.
 """
 
 from __future__ import annotations
@@ -44,17 +45,20 @@ class Gate:
         self.open_paths = open_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.open_paths:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        identities = scope.get("extensions", {}).get(IDENTITIES_KEY, [])
-        refusal = authenticate(
-            self.auth, authorization=headers.get("authorization", ""), identities=identities
-        )
-        if refusal is not None:
-            await _answer(send, refusal.status, refusal.detail, refusal.headers)
-            return
+        # Open paths skip authentication, never the size limit: the server would otherwise read
+        # (and discard) any body sent to /healthz before it answered the next request.
+        if scope["path"] not in self.open_paths:
+            identities = scope.get("extensions", {}).get(IDENTITIES_KEY, [])
+            refusal = authenticate(
+                self.auth, authorization=headers.get("authorization", ""), identities=identities
+            )
+            if refusal is not None:
+                await _answer(send, refusal.status, refusal.detail, refusal.headers)
+                return
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
             await _answer(send, 413, self._too_large(f"Content-Length {declared}"))

@@ -90,6 +90,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def not_found(request: Request, exc: TargetNotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": str(exc)})
 
+    @app.exception_handler(CRIError)
+    async def runtime_unavailable(request: Request, exc: CRIError) -> JSONResponse:
+        # In Kubernetes mode the runtime says whether a PID is a pod's; without its answer the
+        # request is refused (fail closed), as retryable: the runtime may be restarting.
+        return JSONResponse(status_code=503, content={"detail": str(exc)})
+
     @app.exception_handler(ApplyFailed)
     @app.exception_handler(RecoverFailed)
     async def kernel_failed(request: Request, exc: Exception) -> JSONResponse:

@@ -80,7 +80,9 @@ class Injector:
                 return PushResult(key, ok=True, recovered=True)
             assert info is not None
             digest = hashlib.sha256(
-                "".join(f.model_dump_json() for f in faults).encode() + info.container_id.encode()
+                "".join(f.model_dump_json() for f in faults).encode()
+                + info.container_id.encode()
+                + (b"host-network" if info.host_network else b"")
             ).hexdigest()
             if self._pushed.get(key) == digest:
                 try:
@@ -94,7 +96,13 @@ class Injector:
                     log.warning("%s/%s had lapsed on chaosd; re-applying", key.node, key.target_id)
             pid = chaosd.resolve_container(info.container_id)
             desired = DesiredState(
-                pid=pid, faults=faults, lease_seconds=self._lease, owner=info.owner_ref
+                pid=pid,
+                faults=faults,
+                lease_seconds=self._lease,
+                owner=info.owner_ref,
+                # chaosd refuses network faults in the node's own netns without it; set only
+                # for a hostNetwork pod whose object opted in (backend/operator/targets.py).
+                hostNetwork=info.host_network,
             )
             status = chaosd.put_target(key.target_id, desired)
             self._pushed[key] = digest

@@ -4,7 +4,8 @@ One demo pod is started; its container's PID is asked of containerd over gRPC (r
 ContainerStatus, verbose) and checked against the kernel: the process lives in the container's
 cgroup and in a network namespace other than the host's. A real `chaosd serve` then answers the
 operator's resolve call through the same socket, and refuses to start on a missing socket with
-an error naming the option and the path.
+an error naming the option and the path. In Kubernetes mode (issue 13) the same CRI decides what
+chaosd may act on: the pod's process yes, a host process or a node agent never.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,6 +85,74 @@ def test_chaosd_serve_resolves_through_the_cri(
     assert body["via"] == f"cri:{socket}"
     cid = normalise_container_id(container_id)
     assert cgroup_mentions(Path(f"/proc/{body['pid']}/cgroup").read_text(), cid)
+
+
+def _start_time(pid: int) -> str:
+    """Field 22 of /proc/<pid>/stat: the same value means the same, still running, process."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+
+
+def _nft_tables(pid: int) -> str:
+    argv = ["nsenter", f"--net=/proc/{pid}/ns/net", "--", "nft", "list", "tables"]
+    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+
+
+def test_kubernetes_mode_acts_on_pod_containers_only(
+    cluster: Cluster, container_id: str, tmp_path: Path
+) -> None:
+    """chaosd in Kubernetes mode (as the chart runs it) with the node's real CRI: a host process
+    outside any pod is refused, for faults and signals alike, even with the hostNetwork opt-in,
+    and is not signalled; node agents are refused; the pod's own process is served."""
+    socket = str(cluster.settings.containerd_socket)
+    (tmp_path / "token").write_text("t0ken")
+    port = free_port()
+    state = ["--state-dir", str(tmp_path / "state")]
+    cmd = [str(CHAOSD), "serve", "--listen", f"127.0.0.1:{port}", *state, "--kubernetes"]
+    cmd += ["--token-file", str(tmp_path / "token"), "--cri-socket", socket]
+    host_proc = subprocess.Popen(["sleep", "300"])
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    loss = {"kind": "loss", "loss": 100, "peers": [{"cidr": "198.51.100.79/32"}]}
+    auth = {"Authorization": "Bearer t0ken"}
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", proc, "chaosd")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=auth, timeout=60) as c:
+            found = c.get("/containers/resolve", params={"containerID": container_id})
+            pod_pid = found.json()["pid"]
+            body = {"pid": host_proc.pid, "faults": [loss], "hostNetwork": True}
+            refused = [
+                c.put("/targets/host-sleep", json=body),
+                c.post("/signal", json={"pid": host_proc.pid, "signal": 15}),
+            ]
+            for r in refused:
+                assert r.status_code == 422, r.text
+                (detail,) = r.json()["detail"]
+                assert detail["loc"] == ["body", "pid"]
+                assert "not in a running pod container on this node" in detail["msg"]
+            time.sleep(0.5)  # a SIGTERM that had been sent would have ended sleep by now
+            assert host_proc.poll() is None  # nothing was signalled
+            assert "inet faultline" not in _nft_tables(host_proc.pid)
+            # Node agents: SIGCONT, harmless should the guard ever let it through.
+            for agent in ("kubelet", "containerd"):
+                pgrep = subprocess.run(["pgrep", "-o", "-x", agent], capture_output=True)
+                pid = int(pgrep.stdout.split()[0])
+                started = _start_time(pid)
+                r = c.post("/signal", json={"pid": pid, "signal": 18})
+                assert r.status_code == 422, r.text
+                assert f"is {agent}, a node agent" in r.json()["detail"][0]["msg"]
+                assert _start_time(pid) == started
+            assert c.get("/targets").json() == []
+            # The pod's own process, as the CRI names it, is a target like any other.
+            r = c.put("/targets/pod-web", json={"pid": pod_pid, "faults": [loss]})
+            assert r.status_code == 200, r.text
+            assert "inet faultline" in _nft_tables(pod_pid)
+            assert c.delete("/targets/pod-web").status_code == 204
+            assert "inet faultline" not in _nft_tables(pod_pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        subprocess.run([str(CHAOSD), "recover", "--all", *state], capture_output=True, check=False)
+        host_proc.kill()
+        host_proc.wait()
 
 
 def test_missing_socket_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,7 +4,9 @@ One release in `auth.mode: mtls` with no cert-manager in the cluster, so the cha
 CA and both certificate pairs. A NetworkChaos applied with kubectl takes effect (the operator
 reached chaosd with its client certificate); chaosd refuses a client without one. A `helm
 upgrade` then switches to a user-supplied CA: the operator renews the fault's lease with the new
-pair, the old pair is refused, and `helm uninstall` still recovers the fault through chaosd.
+pair, the old pair is refused, so is a pair the new CA signed for a name other than the
+operator's (issue 13: the CA alone is not enough), and `helm uninstall` still recovers the fault
+through chaosd.
 The same release runs an Experiment whose probe is a Job, under the chart's RBAC (also checked
 rule by rule with `kubectl auth can-i`).
 """
@@ -14,6 +16,8 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import select
+import socket
 import ssl
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from backend.clients.chaosd import ChaosdClient, ChaosdError, ChaosdTLS
+from chaosd.cri_grpc import CRIClient
 from tests.e2e.helm_release import (
     CHART,
     Release,
@@ -72,7 +77,95 @@ def _refused_without_certificate(url: str, tls: ChaosdTLS) -> str:
     return str(e.value)
 
 
-def _user_ca(rel: Release) -> bytes:
+HUGE = 150 * 1024 * 1024
+CHUNK = b"x" * (1024 * 1024)
+
+
+def _chaosd_pid(rel: Release) -> int:
+    """chaosd's host PID, as the node's container runtime reports it."""
+    selector = f"app.kubernetes.io/instance={rel.name},app.kubernetes.io/component=chaosd"
+    (pod,) = pods_of(rel, rel.namespace, selector)
+    client = CRIClient(Path(rel.cluster.settings.containerd_socket))
+    try:
+        pid = client.main_pid(pod["status"]["containerStatuses"][0]["containerID"]).pid
+    finally:
+        client.close()
+    assert b"chaosd" in Path(f"/proc/{pid}/cmdline").read_bytes()  # no wrapper in between
+    return pid
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+def _answer_so_far(sock: ssl.SSLSocket) -> bytes | None:
+    """What chaosd has answered, without waiting; None when nothing yet (a readable socket may
+    only hold TLS 1.3 session tickets). b"" means chaosd closed the connection."""
+    if not select.select([sock], [], [], 0)[0] and not sock.pending():
+        return None
+    sock.setblocking(False)
+    try:
+        return sock.recv(65536)
+    except (ssl.SSLWantReadError, BlockingIOError):
+        return None
+    finally:
+        sock.settimeout(30)
+
+
+def _push_150mb(url: str, tls: ChaosdTLS) -> tuple[int, int, str]:
+    """PUT a 150 MB chunked body (no Content-Length to refuse it by) over mTLS, one chunk at a
+    time while chaosd has not answered. Returns (status, bytes sent, answer)."""
+    host, port = url.removeprefix("https://").rsplit(":", 1)
+    raw = socket.create_connection((host, int(port)), timeout=30)
+    sock = tls.context().wrap_socket(raw, server_hostname=tls.server_name)
+    sent, answer = 0, b""
+    try:
+        sock.sendall(
+            b"PUT /targets/huge HTTP/1.1\r\nHost: chaosd\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        while sent < HUGE:
+            early = _answer_so_far(sock)
+            if early is not None:
+                answer += early
+                break
+            sock.sendall(b"%x\r\n%s\r\n" % (len(CHUNK), CHUNK))
+            sent += len(CHUNK)
+    except OSError:
+        pass  # chaosd hung up mid-chunk; its answer may still be readable
+    try:
+        while chunk := sock.recv(65536):
+            answer += chunk
+    except OSError:
+        pass  # closed or reset after the answer: what arrived before is what counts
+    finally:
+        sock.close()
+    text = answer.decode(errors="replace")
+    return int(text.split()[1]) if text.startswith("HTTP/") else 0, sent, text
+
+
+def _huge_bodies_are_not_buffered(
+    rel: Release, url: str, operator: ChaosdTLS, other: ChaosdTLS
+) -> None:
+    """Issue 13's acceptance on the installed chaosd: 150 MB from a refused identity (403) and
+    from the operator itself (413), each without chaosd's RSS growing by 20 MB."""
+    pid = _chaosd_pid(rel)
+    for who, pair, expected in (("impostor", other, 403), ("operator", operator, 413)):
+        before = _rss_mib(pid)
+        status, sent, answer = _push_150mb(url, pair)
+        after = _rss_mib(pid)
+        print(
+            f"\nin-cluster chaosd pid {pid}, 150 MB chunked PUT as the {who} -> {status}; client "
+            f"pushed {sent / 2**20:.1f} MiB; VmRSS {before:.1f} -> {after:.1f} MiB"
+        )
+        assert status == expected, answer
+        assert sent < HUGE and after - before < 20
+
+
+def _user_ca(rel: Release) -> tuple[bytes, ec.EllipticCurvePrivateKey]:
     """A CA of the user's, stored as the kubernetes.io/tls Secret the chart is pointed at."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "user CA for faultline e2e")])
@@ -106,7 +199,40 @@ def _user_ca(rel: Release) -> bytes:
         },
     }
     rel.cluster.kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
-    return pem
+    return pem, key
+
+
+def _impostor(
+    rel: Release, ca_pem: bytes, ca_key: ec.EllipticCurvePrivateKey, into: Path
+) -> ChaosdTLS:
+    """A client pair the right CA signed, for a name that is not the operator's."""
+    ca = x509.load_pem_x509_certificate(ca_pem)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    name = f"{rel.name}-faultline-dashboard"
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(ca_key, hashes.SHA256())
+    )
+    into.mkdir(parents=True, exist_ok=True)
+    (into / "ca.crt").write_bytes(ca_pem)
+    (into / "tls.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (into / "tls.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return ChaosdTLS(
+        into / "ca.crt", into / "tls.crt", into / "tls.key", f"{rel.name}-faultline-chaosd"
+    )
 
 
 def _probe_rbac(rel: Release) -> None:
@@ -205,7 +331,12 @@ def test_mtls_generated_then_user_ca(release: Release, tmp_path: Path) -> None:
     _experiment_runs_a_probe_job(rel, ip)
 
     # Switch to the user's CA: both pairs are re-signed and the pods roll (checksum/auth).
-    ca_pem = _user_ca(rel)
+    ca_pem, ca_key = _user_ca(rel)
+    instance = f"app.kubernetes.io/instance={rel.name}"
+    # The pods that hold a pair (checksum/auth): operator (two) and chaosd (one node). Others,
+    # the webhook's among them, do not roll.
+    holders = f"{instance},app.kubernetes.io/component in (operator,chaosd)"
+    before = {p["metadata"]["uid"] for p in pods_of(rel, rel.namespace, holders)}
     values = release_values(rel, privileged=False)
     values["auth"] = {"mode": "mtls", "mtls": {"generated": {"caSecret": "user-ca"}}}
     rel.helm(
@@ -216,12 +347,11 @@ def test_mtls_generated_then_user_ca(release: Release, tmp_path: Path) -> None:
         "get", "secret", "-n", rel.namespace, f"{rel.name}-faultline-chaosd-tls"
     )
     assert base64.b64decode(secret["data"]["ca.crt"]) == ca_pem
-    instance = f"app.kubernetes.io/instance={rel.name}"
 
     def rolled() -> bool:
-        pods = pods_of(rel, rel.namespace, instance)
-        live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
-        return len(live) == 4 and all(is_ready(p) for p in live) and len(live) == len(pods)
+        pods = pods_of(rel, rel.namespace, holders)
+        fresh = [p for p in pods if p["metadata"]["uid"] not in before]
+        return len(fresh) == len(pods) == 3 and all(is_ready(p) for p in fresh)
 
     rel.cluster.wait_for("pods rolled to the user CA", rolled, timeout=300)
     url = _chaosd_url(rel)
@@ -250,4 +380,20 @@ def test_mtls_generated_then_user_ca(release: Release, tmp_path: Path) -> None:
             return now is not None and now["lease_expiry"] > first["lease_expiry"]
 
         rel.cluster.wait_for("lease renewed by the operator over the user CA", renewed, 120)
+
+        # The CA is not enough: a certificate it signed for another name is refused (403, both
+        # names quoted) and can neither read nor remove the operator's fault.
+        impostor = _impostor(rel, ca_pem, ca_key, tmp_path / "impostor")
+        with ChaosdClient(url, token=None, tls=impostor) as other:
+            for call in (other.list_targets, lambda: other.delete_target(target["id"])):
+                with pytest.raises(ChaosdError) as refused:
+                    call()
+                assert refused.value.status == 403, refused.value
+                message = str(refused.value)
+                assert "client certificate identity not allowed" in message
+                assert f"'{rel.name}-faultline-dashboard'" in message
+                assert f"'{rel.name}-faultline-operator'" in message
+        still = daemon.get_target(target["id"])
+        assert still is not None and still["applied"], still
+    _huge_bodies_are_not_buffered(rel, url, user_pair, impostor)
     uninstall_leaves_nothing(rel, ip, pid, kept=())

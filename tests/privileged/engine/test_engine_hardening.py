@@ -171,6 +171,28 @@ def test_the_hosts_own_network_needs_the_opt_in(started: Daemon, pods: list[Pod]
         host_proc.wait()
 
 
+def test_with_the_opt_in_the_hosts_own_network_is_faulted_then_recovered(
+    started: Daemon,
+) -> None:
+    """What the operator sends for a hostNetwork pod whose object is annotated
+    chaos.faultline.dev/allow-host-network: the fault acts (on one TEST-NET address only)."""
+    host_proc = subprocess.Popen(["sleep", "300"])
+    loss = {"kind": "loss", "loss": 100, "peers": [{"cidr": "198.51.100.78/32"}]}
+    body = {"pid": host_proc.pid, "faults": [loss], "hostNetwork": True}
+    try:
+        with started.client() as c:
+            r = c.put("/targets/host-proc-opted-in", json=body)
+            assert r.status_code == 200, r.text
+            table = ["nft", "list", "table", "inet", "faultline"]
+            held = subprocess.run(table, capture_output=True, text=True).stdout
+            assert "198.51.100.78" in held  # the host's table, holding this peer's rule
+            assert c.delete("/targets/host-proc-opted-in").status_code == 204
+        assert "inet faultline" not in _host_tables()
+    finally:
+        host_proc.kill()
+        host_proc.wait()
+
+
 def test_a_pod_in_its_own_netns_needs_no_opt_in(started: Daemon, pods: list[Pod]) -> None:
     a, _ = pods
     with started.client() as c:

@@ -143,5 +143,8 @@ def test_the_limit_is_configurable_and_healthz_stays_open(engine: Engine) -> Non
                        headers=AUTH)  # fmt: skip
         assert r.status_code == 413 and "at most 16 bytes" in r.json()["detail"]
         assert httpx.get(f"http://127.0.0.1:{p}/healthz").status_code == 200
+        # Open means no authentication, not no limit: a body sent there is refused unread.
+        status, body = _head_only(p, {"Content-Length": str(10**9)}, path="/healthz")
+        assert status == 413 and "at most 16 bytes" in body
     with pytest.raises(ValueError, match="max_body"):
         create_app(engine, AuthConfig(TOKEN, False, "x"), max_body=0).build_middleware_stack()

@@ -8,20 +8,30 @@ tests/e2e/test_chaosd_guard.py.)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+import uvicorn
 from core_fakes import RecordingFamily
 
+from chaosd.auth import AuthConfig
+from chaosd.cri import PodContainer
+from chaosd.cri_grpc import CRIError
 from chaosd.engine import Engine, InvalidRequest, Registry, TargetGuard
 from chaosd.engine.procs import start_time
 from chaosd.journal import Journal
 from chaosd.lookup import ProcLookup
 from chaosd.model import DesiredState, LossFault
+from chaosd.server import create_app
 
 LOSS = LossFault(loss=10)
 
@@ -109,3 +119,74 @@ def test_kubernetes_mode_refuses_a_host_process(
     assert guard.mode == "kubernetes"
     assert err.loc == ("pid",) and "not in a running pod container on this node" in err.msg
     assert engine.targets() == [] and families["network"].calls == []
+
+
+class _Pods:
+    """The container runtime's answer, fixed: every PID is (or the runtime is down for) a pod."""
+
+    def __init__(self, down: bool = False) -> None:
+        self.down = down
+        self.asked: list[int] = []
+
+    def pod_container(self, pid: int, cgroup: str) -> PodContainer | None:
+        self.asked.append(pid)
+        if self.down:
+            raise CRIError("--cri-socket: the runtime at /run/containerd/containerd.sock is down")
+        return PodContainer("a" * 64, "default/node-exporter")
+
+
+def test_a_host_network_pod_is_a_pod_but_its_network_needs_the_opt_in(
+    journal: Journal, families: dict[str, RecordingFamily], proc: subprocess.Popen[bytes]
+) -> None:
+    """Kubernetes mode, a pod container in the host's netns (what a hostNetwork pod is): the
+    process check passes, the network check still wants the operator's explicit opt-in."""
+    pods = _Pods()
+    engine = Engine(journal, Registry(families), guard=TargetGuard(pods=pods))  # type: ignore[arg-type]
+    try:
+        err = _refused(engine, DesiredState(pid=proc.pid, faults=[LOSS]))
+        assert err.loc == ("hostNetwork",) and pods.asked == [proc.pid]
+        assert engine.targets() == [] and families["network"].calls == []
+        engine.put("t1", DesiredState(pid=proc.pid, faults=[LOSS], hostNetwork=True))
+        assert families["network"].ops("apply") == [("apply", "t1", ["loss"])]
+    finally:
+        engine.close()
+
+
+@contextlib.contextmanager
+def _client(engine: Engine) -> Iterator[httpx.Client]:
+    """chaosd's app on a real uvicorn, over loopback."""
+    app = create_app(engine, AuthConfig("t", False, "the file /state/token"))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
+    thread.start()
+    try:
+        while not server.started and thread.is_alive():
+            time.sleep(0.01)
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        with httpx.Client(base_url=url, headers={"Authorization": "Bearer t"}) as c:
+            yield c
+    finally:
+        server.should_exit = True
+        thread.join()
+        sock.close()
+
+
+def test_a_runtime_that_cannot_answer_means_503_and_nothing_done(
+    journal: Journal, families: dict[str, RecordingFamily], proc: subprocess.Popen[bytes]
+) -> None:
+    guard = TargetGuard(pods=_Pods(down=True))
+    engine = Engine(journal, Registry(families), guard=guard)  # type: ignore[arg-type]
+    loss = {"kind": "loss", "loss": 5}
+    try:
+        with _client(engine) as client:
+            put = client.put("/targets/t1", json={"pid": proc.pid, "faults": [loss]})
+            sig = client.post("/signal", json={"pid": proc.pid, "signal": 15})
+            for r in (put, sig):
+                assert r.status_code == 503, r.text
+                assert "--cri-socket" in r.json()["detail"]
+            assert client.get("/targets").json() == []
+    finally:
+        engine.close()
+    assert proc.poll() is None and families["network"].calls == []

@@ -86,3 +86,24 @@ def test_push_many_pushes_targets_at_once_and_keeps_their_order() -> None:
     assert [r.key for r in results] == keys and all(r.ok for r in results)
     assert chaosd.most_in_flight > 1
     assert sorted(chaosd.held) == sorted(k.target_id for k in keys)
+
+
+def test_the_host_network_opt_in_reaches_chaosd_and_a_change_of_it_is_pushed() -> None:
+    """chaosd refuses network faults in the node's own netns unless the desired state says the
+    object opted in; the operator says so exactly for the hostNetwork pods it allowed."""
+    chaosd = MemoryChaosd()
+    chaosd.together.set()
+    index, injector = _injector(chaosd)
+    plain, host = TargetKey("n1", "pod-plain"), TargetKey("n1", "pod-host")
+    index.set("uid-a", plain, INFO, [LossFault(loss=30)])
+    allowed = TargetInfo(INFO.container_id, "default/node-exporter", host_network=True)
+    index.set("uid-a", host, allowed, [LossFault(loss=30)])
+    assert all(r.ok for r in injector.push_many([plain, host]))
+    assert chaosd.held["pod-plain"].hostNetwork is False
+    assert chaosd.held["pod-host"].hostNetwork is True
+    # Same faults, opt-in withdrawn: a full PUT without the flag, not a renewal of the old set.
+    withdrawn = TargetInfo(INFO.container_id, "default/node-exporter")
+    index.set("uid-a", host, withdrawn, [LossFault(loss=30)])
+    assert injector.push(host).ok
+    assert chaosd.calls[-1] == "PUT pod-host"
+    assert chaosd.held["pod-host"].hostNetwork is False
