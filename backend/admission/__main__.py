@@ -5,7 +5,9 @@ FAULTLINE_WEBHOOK_LISTEN (host:port, default 0.0.0.0:9443), FAULTLINE_WEBHOOK_TL
 FAULTLINE_WEBHOOK_TLS_KEY_FILE (the serving pair the API server verifies with the caBundle),
 FAULTLINE_WEBHOOK_TRUSTED_USERS (comma-separated: this release's operator and dashboard
 ServiceAccounts, whose copied creator records are kept), FAULTLINE_KILLSWITCH_NAMESPACE (where the
-emergency stop's ConfigMap lives), FAULTLINE_LOG_LEVEL and FAULTLINE_LOG_JSON.
+emergency stop's ConfigMap lives), the operator's target limits (FAULTLINE_PROTECTED_NAMESPACES,
+FAULTLINE_ALLOW_PROTECTED_NAMESPACES, FAULTLINE_TARGET_NAMESPACES), FAULTLINE_LOG_LEVEL and
+FAULTLINE_LOG_JSON.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import uvicorn
 from backend.admission.server import Webhook, create_app
 from backend.api.observability import JsonFormatter
 from backend.clients import kube
+from backend.domain.limits import TargetLimits
 from backend.spec.creator import Creator
 from backend.spec.emergency import KILLSWITCH_NAME, EmergencyStop
 from backend.spec.kinds import GROUP
@@ -62,7 +65,8 @@ def main() -> None:
     logger.setLevel(env.get("FAULTLINE_LOG_LEVEL", "INFO").upper())
     logger.propagate = False
     trusted = frozenset(u for u in env.get("FAULTLINE_WEBHOOK_TRUSTED_USERS", "").split(",") if u)
-    app = create_app(Webhook(trusted, _may, lambda: _stopped(namespace)))
+    limits = TargetLimits.from_env(env)
+    app = create_app(Webhook(trusted, _may, lambda: _stopped(namespace), limits))
     uvicorn.run(
         app, host=host.strip("[]"), port=int(port), ssl_certfile=cert, ssl_keyfile=key,
         access_log=False, log_config=None,

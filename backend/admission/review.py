@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+from backend.domain.limits import TargetLimits
 from backend.domain.reach import reach
 from backend.spec.creator import CREATED_BY_ANNOTATION, Creator, recorded_creator
 from backend.spec.kinds import KINDS
@@ -109,9 +110,12 @@ def judge(
     trusted: Collection[str],
     may: May,
     stopped: Callable[[], str | None],
+    limits: TargetLimits,
 ) -> Verdict:
     """The validating half. `stopped()` says why the emergency stop refuses new objects, or
-    None when it is not engaged."""
+    None when it is not engaged. `limits` are the operator's (protected namespaces, the allow
+    list): the operator enforces them whatever is admitted; checking them here too turns a
+    Failed object into an error at `kubectl apply`."""
     operation, obj = request.get("operation"), request.get("object")
     kind = (request.get("kind") or {}).get("kind")
     if operation not in ("CREATE", "UPDATE"):
@@ -132,15 +136,18 @@ def judge(
     namespace = str(request.get("namespace") or (obj.get("metadata") or {}).get("namespace"))
     spec = KINDS[kind].spec.model_validate(obj["spec"], strict=True)
     plural = KINDS[kind].plural
+    touched = reach(kind, spec, namespace)
+    if outside := limits.refusals(touched):
+        return _deny(outside)
     denials, asked = [], {}
     for subject in subjects(request, trusted):
-        for touched in reach(kind, spec, namespace):
-            key = (subject.encode(), touched.namespace)
+        for t in touched:
+            key = (subject.encode(), t.namespace)
             if key not in asked:
-                asked[key] = may(subject, plural, touched.namespace)
+                asked[key] = may(subject, plural, t.namespace)
             if not asked[key]:
                 denials.append(
-                    f"{touched.field}: user {json.dumps(subject.username)} may not create "
-                    f"{plural} in namespace {json.dumps(touched.namespace)}"
+                    f"{t.field}: user {json.dumps(subject.username)} may not create "
+                    f"{plural} in namespace {json.dumps(t.namespace)}"
                 )
     return _deny(denials) if denials else ALLOW

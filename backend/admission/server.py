@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from backend.admission.review import May, Verdict, judge, record, requester
+from backend.domain.limits import TargetLimits
 
 log = logging.getLogger("faultline.admission")
 
@@ -38,6 +39,8 @@ class Webhook:
     """Usernames of this release's operator and dashboard ServiceAccounts."""
     may: May
     stopped: Callable[[], str | None]
+    limits: TargetLimits
+    """The operator's target limits, from the same chart values."""
 
 
 class BadReview(Exception):
@@ -130,7 +133,9 @@ def create_app(hook: Webhook) -> FastAPI:
         return await serve(
             "validate",
             request,
-            lambda req: judge(req, trusted=hook.trusted, may=hook.may, stopped=hook.stopped),
+            lambda req: judge(
+                req, trusted=hook.trusted, may=hook.may, stopped=hook.stopped, limits=hook.limits
+            ),
         )
 
     return app

@@ -13,12 +13,15 @@ misconfigured webhook still cannot reach the cluster's own machinery:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from backend.spec.common import PodSelectorSpec
 
 DEFAULT_PROTECTED = ("kube-system", "kube-public", "kube-node-lease")
+PROTECTED_ENV = "FAULTLINE_PROTECTED_NAMESPACES"
+ALLOW_PROTECTED_ENV = "FAULTLINE_ALLOW_PROTECTED_NAMESPACES"
+TARGET_NAMESPACES_ENV = "FAULTLINE_TARGET_NAMESPACES"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,19 @@ class TargetLimits:
         return cls(
             protected=frozenset(fenced - set(allow_protected)),
             allowed=frozenset(ns for ns in allowed if ns),
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TargetLimits:
+        """From the variables the chart sets on the operator and the webhook alike."""
+
+        def names(key: str, default: str = "") -> list[str]:
+            return [n.strip() for n in env.get(key, default).split(",") if n.strip()]
+
+        return cls.build(
+            protected=names(PROTECTED_ENV, ",".join(DEFAULT_PROTECTED)),
+            allow_protected=names(ALLOW_PROTECTED_ENV),
+            allowed=names(TARGET_NAMESPACES_ENV),
         )
 
     def refusal(self, touched: Touched) -> str | None:

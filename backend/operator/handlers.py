@@ -166,7 +166,7 @@ world = World(
     namespace_annotations=kube.namespace_annotations,
     emergency_stop=lambda: killswitch.state,
     require_opt_in=settings.require_namespace_opt_in,
-    limits=settings.target_limits(),
+    limits=settings.limits,
     pod_failure_image=settings.pod_failure_image,
 )
 

@@ -53,19 +53,10 @@ class OperatorSettings:
             _env("FAULTLINE_REQUIRE_NAMESPACE_OPT_IN", "false").lower() == "true"
         )
     )
-    protected_namespaces: tuple[str, ...] = field(
-        default_factory=lambda: _names(
-            "FAULTLINE_PROTECTED_NAMESPACES", "kube-system,kube-public,kube-node-lease"
-        )
-    )
-    """Never targeted unless listed in allow_protected (the chart adds its release namespace)."""
-    allow_protected: tuple[str, ...] = field(
-        default_factory=lambda: _names("FAULTLINE_ALLOW_PROTECTED_NAMESPACES", "")
-    )
-    target_namespaces: tuple[str, ...] = field(
-        default_factory=lambda: _names("FAULTLINE_TARGET_NAMESPACES", "")
-    )
-    """The allow list of target namespaces; empty: any namespace that is not protected."""
+    limits: TargetLimits = field(default_factory=lambda: TargetLimits.from_env(os.environ))
+    """Protected namespaces (the chart adds its release namespace), the platform team's
+    exceptions and the allow list: FAULTLINE_PROTECTED_NAMESPACES,
+    FAULTLINE_ALLOW_PROTECTED_NAMESPACES, FAULTLINE_TARGET_NAMESPACES."""
     pod_failure_image: str = field(
         default_factory=lambda: _env(
             "FAULTLINE_POD_FAILURE_IMAGE", "faultline.local/pause:3.10-catatonit"
@@ -89,13 +80,6 @@ class OperatorSettings:
         default_factory=lambda: _env("FAULTLINE_CHAOSD_TLS_SERVER_NAME", "")
     )
     """mTLS to chaosd (the chart's auth.mode=mtls): CA, client pair, name in chaosd's cert."""
-
-    def target_limits(self) -> TargetLimits:
-        return TargetLimits.build(
-            protected=self.protected_namespaces,
-            allow_protected=self.allow_protected,
-            allowed=self.target_namespaces,
-        )
 
     def chaosd_tls(self) -> ChaosdTLS | None:
         files = {

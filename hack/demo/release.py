@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from cluster import ROOT, DemoCluster, DemoError
 from target import wait_for
 
@@ -122,6 +123,27 @@ def install(c: DemoCluster, namespace: str, image_id: str) -> None:
         "--wait", "--timeout=5m", values=values(c, namespace, image_id),
     )  # fmt: skip
     _wait_operator_leader(c, namespace)
+    _wait_webhook(c, namespace)
+
+
+def _wait_webhook(c: DemoCluster, namespace: str) -> None:
+    """The admission webhook's pod is Ready a moment before the API server reaches it through
+    its Service; until then every chaos object is refused. A server-side dry run goes through
+    the webhooks without creating anything."""
+    probe = {
+        "apiVersion": "chaos.faultline.dev/v1alpha1", "kind": "PodChaos",
+        "metadata": {"name": "webhook-probe", "namespace": namespace},
+        "spec": {"action": "pod-kill", "mode": "one", "selector": {"labelSelectors": {"x": "y"}}},
+    }  # fmt: skip
+
+    def admits() -> bool:
+        try:
+            c.kubectl("create", "--dry-run=server", "-f", "-", stdin=yaml.safe_dump(probe))
+        except DemoError:
+            return False
+        return True
+
+    wait_for("the admission webhook to answer", admits, timeout=120)
 
 
 def _wait_operator_leader(c: DemoCluster, namespace: str) -> None:

@@ -193,6 +193,22 @@ def install(rel: Release, *, privileged: bool, extra: dict[str, Any] | None = No
         if c["restartCount"]
     }
     assert restarts == {}, restarts
+    # The webhook's pod is Ready before its Service's endpoints are: wait until the API server
+    # reaches it (a server-side dry run goes through the webhooks).
+    probe = {
+        "apiVersion": CHAOS_API, "kind": "PodChaos", "metadata": {"name": "webhook-probe"},
+        "spec": {"action": "pod-kill", "mode": "one", "selector": {}},
+    }  # fmt: skip
+
+    def admits() -> bool:
+        out = subprocess.run(
+            [str(rel.cluster.kubectl_path), f"--kubeconfig={rel.cluster.kubeconfig}",
+             "create", "--dry-run=server", "-n", rel.workloads, "-f", "-"],
+            input=json.dumps(probe), capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        return out.returncode == 0
+
+    rel.cluster.wait_for("the admission webhook answering", admits, timeout=120)
     # One leader: the Lease names one of the two operator pods (and it keeps renewing it).
     lease = rel.kubectl_json("get", "lease", "-n", rel.namespace, f"{rel.name}-faultline-operator")
     names = {p["metadata"]["name"] for p in by_component["operator"]}

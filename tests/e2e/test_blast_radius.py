@@ -177,6 +177,23 @@ def test_a_selector_reaching_another_namespace_is_refused(
     assert _pod_facts(t.rel, t.b) == before
 
 
+def test_kube_system_is_refused_at_apply_even_for_a_cluster_admin(tenancy: Tenancy) -> None:
+    """The issue's CoreDNS kill: the operator's limits, checked by the webhook as well."""
+    t = tenancy
+    system = _pod_facts(t.rel, "kube-system")
+    doc = chaos("PodChaos", "kill-dns", **KILL, selector={"namespaces": ["kube-system"]})
+    refused = subprocess.run(
+        [str(t.rel.cluster.kubectl_path), f"--kubeconfig={t.rel.cluster.kubeconfig}",
+         "create", "-n", t.a, "-f", "-"],
+        input=json.dumps(doc), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    _refused(
+        t, refused, "podchaos", "kill-dns",
+        "spec.selector.namespaces[0]: namespace 'kube-system' is protected",
+    )  # fmt: skip
+    assert _pod_facts(t.rel, "kube-system") == system
+
+
 def test_a_forged_or_edited_creator_record_gains_nothing(tenancy: Tenancy) -> None:
     t = tenancy
     before = _pod_facts(t.rel, t.b)

@@ -161,3 +161,15 @@ serves cert-manager's API at install/upgrade time. */}}
   value: {{ include "faultline.componentName" (list . "chaosd") | quote }}
 {{- end }}
 {{- end -}}
+
+{{/* Target limits (docs/security.md) for the operator and the webhook: the release namespace is
+always protected. */}}
+{{- define "faultline.targetingEnv" -}}
+{{- $t := .Values.targeting -}}
+- name: FAULTLINE_PROTECTED_NAMESPACES
+  value: {{ join "," (append $t.protectedNamespaces .Release.Namespace) | quote }}
+- name: FAULTLINE_ALLOW_PROTECTED_NAMESPACES
+  value: {{ join "," $t.allowProtected | quote }}
+- name: FAULTLINE_TARGET_NAMESPACES
+  value: {{ join "," $t.allowedNamespaces | quote }}
+{{- end }}

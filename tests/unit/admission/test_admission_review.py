@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from backend.admission.review import ANNOTATION_FIELD, judge, record
+from backend.domain.limits import TargetLimits
 from backend.spec.creator import CREATED_BY_ANNOTATION, Creator, recorded_creator
 
 API = "chaos.faultline.dev/v1alpha1"
@@ -43,9 +44,14 @@ def _req(obj: dict[str, Any], user: dict[str, Any] = DEV, op: str = "CREATE", ol
     }  # fmt: skip
 
 
-def _judge(req: dict[str, Any], stopped: str | None = None) -> tuple[Any, list[Any]]:
+NO_LIMITS = TargetLimits.build(protected=())
+
+
+def _judge(
+    req: dict[str, Any], stopped: str | None = None, limits: TargetLimits = NO_LIMITS
+) -> tuple[Any, list[Any]]:
     asked: list[tuple[str, str, str]] = []
-    verdict = judge(req, trusted=TRUSTED, may=_may(asked), stopped=lambda: stopped)
+    verdict = judge(req, trusted=TRUSTED, may=_may(asked), stopped=lambda: stopped, limits=limits)
     return verdict, asked
 
 
@@ -193,3 +199,17 @@ def test_the_patch_adds_to_existing_annotations_without_dropping_them() -> None:
     (op,) = record(_req(obj), TRUSTED).patch
     assert op["path"] == "/metadata/annotations/chaos.faultline.dev~1created-by"
     assert _apply(obj, (op,))["metadata"]["annotations"]["team"] == "shop"
+
+
+def test_the_operators_limits_refuse_at_admission_before_any_review() -> None:
+    """A protected namespace or one off the allow list is an error at `kubectl apply`, named by
+    field, even for a user who may create there; no SubjectAccessReview is spent on it."""
+    limits = TargetLimits.build(allowed=["a", "b"])
+    spec = {**POD_KILL, "selector": {"namespaces": ["kube-system", "c", "b"]}}
+    verdict, asked = _judge(_mutated(_req(_obj("PodChaos", spec))), limits=limits)
+    assert not verdict.allowed and asked == []
+    assert "spec.selector.namespaces[0]: namespace 'kube-system' is protected" in verdict.message
+    assert "spec.selector.namespaces[1]: namespace 'c' is not in the chart's" in verdict.message
+    assert "namespaces[2]" not in verdict.message
+    allowed, asked = _judge(_mutated(_req(_obj("PodChaos", POD_KILL))), limits=limits)
+    assert allowed.allowed and asked == [("system:serviceaccount:a:dev", "podchaos", "a")]

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from backend.admission.server import MAX_BODY, Webhook, create_app
+from backend.domain.limits import TargetLimits
 from backend.spec.creator import CREATED_BY_ANNOTATION, Creator
 from tests.api.server import serve
 
@@ -26,7 +27,7 @@ def _may_in_a(user: Creator, plural: str, namespace: str) -> bool:
 
 @pytest.fixture(name="http", scope="module")
 def http_fixture() -> Iterator[httpx.Client]:
-    app = create_app(Webhook(frozenset(), _may_in_a, lambda: None))
+    app = create_app(Webhook(frozenset(), _may_in_a, lambda: None, TargetLimits()))
     with serve(app) as server, httpx.Client(base_url=server.base_url) as http:
         yield http
 
@@ -92,6 +93,6 @@ def test_an_authorizer_failure_fails_closed_with_a_reason() -> None:
     def broken(user: Creator, plural: str, namespace: str) -> bool:
         raise RuntimeError("SubjectAccessReview: 503 Service Unavailable")
 
-    with serve(create_app(Webhook(frozenset(), broken, lambda: None))) as server:
+    with serve(create_app(Webhook(frozenset(), broken, lambda: None, TargetLimits()))) as server:
         out = httpx.post(f"{server.base_url}/validate", json=_review(["a"])).json()["response"]
     assert out["allowed"] is False and "503" in out["status"]["message"]

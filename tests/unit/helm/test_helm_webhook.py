@@ -101,3 +101,24 @@ def test_switched_off_leaves_no_webhook_behind(render: RenderFn) -> None:
     rendered = render(values={"webhook": {"enabled": False}})
     assert not _configs(rendered)
     assert not [o for o in rendered.objects if "webhook" in o["metadata"]["name"]]
+
+
+def test_the_webhook_gets_the_operators_target_limits(render: RenderFn) -> None:
+    values = {"targeting": {"allowProtected": ["faultline"], "allowedNamespaces": ["shop"]}}
+    env = _env(render(values=values))
+    operator = render(values=values).find("Deployment", "-operator")
+    (container,) = operator["spec"]["template"]["spec"]["containers"]
+    op_env = {e["name"]: e.get("value", "") for e in container["env"]}
+    names = [
+        "FAULTLINE_PROTECTED_NAMESPACES", "FAULTLINE_ALLOW_PROTECTED_NAMESPACES",
+        "FAULTLINE_TARGET_NAMESPACES",
+    ]  # fmt: skip
+    assert (
+        {n: env[n] for n in names}
+        == {n: op_env[n] for n in names}
+        == {
+            "FAULTLINE_PROTECTED_NAMESPACES": "kube-system,kube-public,kube-node-lease,faultline",
+            "FAULTLINE_ALLOW_PROTECTED_NAMESPACES": "faultline",
+            "FAULTLINE_TARGET_NAMESPACES": "shop",
+        }
+    )
