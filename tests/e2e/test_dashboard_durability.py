@@ -187,6 +187,12 @@ def test_history_survives_pod_deletion_upgrade_and_reinstall(
     # the same namespace again adopts it, records and all.
     release.helm("uninstall", release.name, "-n", release.namespace, "--wait", "--timeout=5m")
     assert _claim(release)["metadata"]["uid"] == claim["metadata"]["uid"]
+    instance = f"app.kubernetes.io/instance={release.name}"
+    release.cluster.wait_for(  # `--wait` waits for the Deployments, not their pods
+        "the uninstalled release's pods gone",
+        lambda: not pods_of(release, release.namespace, instance),
+        timeout=120,
+    )
     install(release, privileged=False)
     assert _claim(release)["metadata"]["uid"] == claim["metadata"]["uid"]
     with _client(_serving_pod(release), writer_token) as api:
