@@ -41,32 +41,22 @@ HYPOTHESIS = {
 }
 
 
-def _dashboard_pod(rel: Release) -> dict[str, Any]:
-    selector = f"app.kubernetes.io/instance={rel.name},app.kubernetes.io/component=dashboard"
-    live = [p for p in pods_of(rel, rel.namespace, selector) if not p["metadata"].get(
-        "deletionTimestamp"
-    )]  # fmt: skip
-    assert len(live) == 1, [p["metadata"]["name"] for p in live]
-    return live[0]
-
-
 def _serving_pod(rel: Release, *, not_uid: str = "") -> dict[str, Any]:
-    """The one dashboard pod, Ready and answering /healthz (a new one when `not_uid` is set)."""
+    """The dashboard pod, alone (no old one terminating beside it), Ready and answering
+    /healthz with its database; a new one when `not_uid` is set."""
+    selector = f"app.kubernetes.io/instance={rel.name},app.kubernetes.io/component=dashboard"
     found: list[dict[str, Any]] = []
 
     def serving() -> bool:
-        try:
-            pod = _dashboard_pod(rel)
-        except AssertionError:
-            return False  # the old pod is still terminating beside the new one
-        if pod["metadata"]["uid"] == not_uid or not is_ready(pod):
+        pods = pods_of(rel, rel.namespace, selector)
+        if len(pods) != 1 or pods[0]["metadata"]["uid"] == not_uid or not is_ready(pods[0]):
             return False
         try:
-            health = httpx.get(f"http://{pod['status']['podIP']}:8080/healthz", timeout=3)
+            health = httpx.get(f"http://{pods[0]['status']['podIP']}:8080/healthz", timeout=3)
         except httpx.HTTPError:
             return False
-        found[:] = [pod]
-        return health.json() == {"status": "ok", "database": "ok"}
+        found[:] = pods
+        return health.status_code == 200 and health.json() == {"status": "ok", "database": "ok"}
 
     rel.cluster.wait_for("a dashboard pod serving", serving, timeout=240)
     return found[0]
