@@ -51,7 +51,7 @@ def _run(cluster: Cluster, namespace: str, pod: dict[str, Any]) -> str:
         out = cluster.kubectl("get", "pod", "-n", namespace, name, "-o", "json")
         phase = json.loads(out)["status"].get("phase")
         assert phase != "Failed", cluster.kubectl("logs", "-n", namespace, name, check=False)
-        return phase == "Succeeded"
+        return bool(phase == "Succeeded")
 
     cluster.wait_for(f"pod {name} done", done, timeout=120)
     return cluster.kubectl("logs", "-n", namespace, name)
