@@ -6,8 +6,9 @@ folder under the node's state dir, so data outlives the pod that wrote it and a 
 hack/cluster/build.sh; the manifest is ours. Its helper pods (mkdir/rm of a volume's folder) run
 the demo-http image's busybox, so nothing needs pulling.
 
-Warm start-ups stay quick: the manifest's hash sits on the Deployment's pod template, and an
-unchanged hash means nothing is applied.
+Warm start-ups stay quick: the manifest's hash sits on the Deployment (and its pod template, so a
+change rolls the pod) and on the StorageClass; when both carry the current hash nothing is
+applied.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _helper_pod(helper_image: str) -> str:
 def local_path_manifest(
     s: Settings, image: str, helper_image: str, image_id: str
 ) -> tuple[str, str]:
-    """(manifest, its hash): the hash of everything else in it is annotated on the pod template."""
+    """(manifest, its hash): the hash of everything else in it, annotated on the objects."""
     unhashed = _manifest(s, image, helper_image, image_id, digest="")
     digest = hashlib.sha256(unhashed.encode()).hexdigest()[:16]
     return _manifest(s, image, helper_image, image_id, digest=digest), digest
@@ -136,6 +137,7 @@ kind: Deployment
 metadata:
   name: {NAME}
   namespace: {NAMESPACE}
+  annotations: {{{HASH_ANNOTATION}: "{digest}"}}
 spec:
   replicas: 1
   strategy: {{type: Recreate}}
@@ -171,20 +173,29 @@ apiVersion: storage.k8s.io/v1
 kind: StorageClass
 metadata:
   name: {STORAGE_CLASS}
-  annotations: {{storageclass.kubernetes.io/is-default-class: "true"}}
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+    {HASH_ANNOTATION}: "{digest}"
 provisioner: {PROVISIONER}
 volumeBindingMode: WaitForFirstConsumer
 reclaimPolicy: Delete
 """
 
 
-def applied_hash(s: Settings) -> str:
+def applied_hashes(s: Settings) -> list[str]:
+    """The manifest hash on the Deployment and on the StorageClass (one call; a missing object
+    gives no hash, so either one deleted by hand means "apply again")."""
     from devcluster.lifecycle import kubectl
 
-    path = "{.spec.template.metadata.annotations." + HASH_ANNOTATION.replace(".", "\\.") + "}"
-    return kubectl(
-        s, "-n", NAMESPACE, "get", "deployment", NAME, "-o", f"jsonpath={path}", check=False
-    ).strip()
+    out = kubectl(
+        s, "-n", NAMESPACE, "get", f"deployment/{NAME}", f"storageclass/{STORAGE_CLASS}",
+        "--ignore-not-found", "-o", "json", check=False,
+    )  # fmt: skip
+    try:
+        items = json.loads(out).get("items", []) if out.strip() else []
+    except json.JSONDecodeError:
+        return []
+    return [i["metadata"].get("annotations", {}).get(HASH_ANNOTATION, "") for i in items]
 
 
 def apply_storage(s: Settings) -> bool:
@@ -199,7 +210,7 @@ def apply_storage(s: Settings) -> bool:
         return False
     _, image_id = build("local-path-provisioner")
     manifest, digest = local_path_manifest(s, LOCAL_PATH.tag, DEMO_HTTP.tag, image_id)
-    if applied_hash(s) == digest:
+    if applied_hashes(s) == [digest, digest]:
         return False
     log(f"applying the local-path provisioner and StorageClass {STORAGE_CLASS}")
     s.local_path_dir.mkdir(parents=True, exist_ok=True)
