@@ -6,7 +6,8 @@ local-path provisioner). A run with its observations, verdict and hypothesis is 
 the dashboard API as a user holding the chart's `-edit` role (the calls the operator's mirror
 makes); then the dashboard pod is deleted, then the release is upgraded with changed dashboard
 values, then uninstalled and installed again: each time a new pod on the same claim serves
-exactly the same records.
+exactly the same records. With `dashboard.database.existingSecret` pointing at a real PostgreSQL
+server instead, no claim is made and the same records live in that database.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
+from devcluster.settings import POD_CIDR
 
+from tests.api.postgres import postgres_server, throwaway_database
 from tests.e2e.helm_release import (
     Release,
     image_fixture,  # noqa: F401 (fixture)
@@ -187,3 +191,49 @@ def test_history_survives_pod_deletion_upgrade_and_reinstall(
     assert _claim(release)["metadata"]["uid"] == claim["metadata"]["uid"]
     with _client(_serving_pod(release), writer_token) as api:
         assert _read_history(api, run_id) == before
+
+
+def test_an_external_database_holds_the_history_without_a_claim(
+    release: Release, writer_token: str
+) -> None:
+    """`dashboard.database.existingSecret` against a real PostgreSQL server (on the node, reached
+    from the pod network): no claim is made, and the records outlive the pod in the database."""
+    if not release.cluster.local:
+        pytest.skip("the PostgreSQL server runs on the dev cluster's node")
+    node_ip = release.cluster.settings.node_ip
+    with (
+        postgres_server(also_listen=node_ip, trust_from=POD_CIDR) as server,
+        throwaway_database(server) as url,
+    ):
+        release.cluster.kubectl("create", "namespace", release.namespace)
+        release.cluster.kubectl(
+            "-n", release.namespace, "create", "secret", "generic", "dashboard-db",
+            f"--from-literal=url={url.replace('@127.0.0.1:', f'@{node_ip}:')}",
+        )  # fmt: skip
+        install(
+            release,
+            privileged=False,
+            extra={"dashboard": {"database": {"existingSecret": "dashboard-db"}}},
+        )
+        claims = release.kubectl_json("get", "pvc", "-n", release.namespace)["items"]
+        assert claims == []
+        pod = _serving_pod(release)
+        with _client(pod, writer_token) as api:
+            run_id = _write_history(api, release.workloads)
+            before = _read_history(api, run_id)
+        # The rows are in PostgreSQL itself, not in a file inside the pod.
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as db:
+            row = db.execute("SELECT phase, verdict FROM runs WHERE id = %s", (run_id,)).fetchone()
+            (points,) = db.execute(
+                "SELECT count(*) FROM observations WHERE run_id = %s", (run_id,)
+            ).fetchone() or (0,)
+        assert row == ("Finished", "failed") and points == 30
+
+        release.cluster.kubectl(
+            "delete", "pod", "-n", release.namespace, pod["metadata"]["name"], "--wait=true"
+        )
+        pod = _serving_pod(release, not_uid=pod["metadata"]["uid"])
+        with _client(pod, writer_token) as api:
+            assert _read_history(api, run_id) == before
+        # Uninstalled while the server still answers, so nothing of the release waits on it.
+        release.helm("uninstall", release.name, "-n", release.namespace, "--wait", "--timeout=5m")
