@@ -221,7 +221,8 @@ def test_mtls_generated_then_user_ca(release: Release, tmp_path: Path) -> None:
     def rolled() -> bool:
         pods = pods_of(rel, rel.namespace, instance)
         live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
-        return len(live) == 4 and all(is_ready(p) for p in live) and len(live) == len(pods)
+        # operator x2, chaosd, dashboard, webhook (as `install` counted them)
+        return len(live) == 5 and all(is_ready(p) for p in live) and len(live) == len(pods)
 
     rel.cluster.wait_for("pods rolled to the user CA", rolled, timeout=300)
     url = _chaosd_url(rel)
