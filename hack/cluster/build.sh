@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the Kubernetes components, kubectl, helm and kubeconform that Faultline's dev cluster
-# and tests use, from the Go module proxy, into a cache outside the repo keyed by version.
+# Builds the Kubernetes components, kubectl, CoreDNS, the local-path provisioner, helm and
+# kubeconform that Faultline's dev cluster and tests use, from the Go module proxy, into a cache
+# outside the repo keyed by version.
 #
 # Kubernetes refuses `go install k8s.io/kubernetes/cmd/...@v` (its go.mod replaces the staging
 # modules with local folders), so we build inside a tiny wrapper module that requires
@@ -14,6 +15,7 @@ set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-v1.33.13}
 COREDNS_VERSION=${COREDNS_VERSION:-v1.12.4}
+LOCAL_PATH_VERSION=${LOCAL_PATH_VERSION:-v0.0.30}
 CACHE=${FAULTLINE_CACHE:-/var/cache/faultline}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 
@@ -90,6 +92,21 @@ build_coredns() {
   mv "$out/coredns.tmp" "$out/coredns"
 }
 
+# rancher's local-path-provisioner, the dev cluster's default StorageClass (as kind ships). Its
+# module has no replace directives, so a plain `go install module@version` builds it.
+build_local_path() {
+  local out=$CACHE/bin/local-path-provisioner-$LOCAL_PATH_VERSION
+  [[ -x $out/local-path-provisioner ]] && return 0
+  log "building local-path-provisioner $LOCAL_PATH_VERSION"
+  local tmp
+  tmp=$(mktemp -d "$CACHE/bin/.local-path-build.XXXXXX")
+  GOBIN=$tmp go install -ldflags "-s -w -X main.VERSION=$LOCAL_PATH_VERSION" \
+    "github.com/rancher/local-path-provisioner@$LOCAL_PATH_VERSION"
+  mkdir -p "$out"
+  mv "$tmp/local-path-provisioner" "$out/local-path-provisioner"
+  rm -rf "$tmp"
+}
+
 # One build at a time: parallel test runs (every e2e session calls this) must not race.
 exec 9>"$CACHE/bin/.build.lock"
 flock 9
@@ -100,13 +117,15 @@ case $want in
     # Separate statements, not `a && b`: errexit is ignored inside functions called from a list.
     build_kubernetes
     build_coredns
+    build_local_path
     build_helm
     build_kubeconform
     ;;
   coredns) build_coredns ;;
+  local-path) build_local_path ;;
   kubernetes) build_kubernetes ;;
   helm) build_helm ;;
   kubeconform) build_kubeconform ;;
-  *) echo "usage: $0 [all|kubernetes|coredns|helm|kubeconform]" >&2 && exit 2 ;;
+  *) echo "usage: $0 [all|kubernetes|coredns|local-path|helm|kubeconform]" >&2 && exit 2 ;;
 esac
 echo "$CACHE/bin/k8s-$K8S_VERSION"

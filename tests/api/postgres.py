@@ -34,8 +34,11 @@ def _as_postgres(*args: str) -> None:
 
 
 @contextlib.contextmanager
-def postgres_server() -> Iterator[str]:
-    """Yields a SQLAlchemy URL prefix `postgresql+psycopg://faultline@127.0.0.1:<port>`."""
+def postgres_server(also_listen: str = "", trust_from: str = "") -> Iterator[str]:
+    """Yields a SQLAlchemy URL prefix `postgresql+psycopg://faultline@127.0.0.1:<port>`.
+
+    `also_listen`: one more address to listen on, and `trust_from`: a CIDR whose clients are let
+    in without a password (e.g. a local cluster's node address and its pod network)."""
     root = Path(tempfile.mkdtemp(prefix="faultline-pg-"))
     pg = pwd.getpwnam("postgres")
     os.chown(root, pg.pw_uid, pg.pw_gid)
@@ -47,7 +50,11 @@ def postgres_server() -> Iterator[str]:
             str(PG_BIN / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust",
             "-E", "UTF8", "--no-locale", "--no-sync",
         )  # fmt: skip
-        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        if trust_from:
+            with open(data / "pg_hba.conf", "a") as hba:
+                hba.write(f"host all all {trust_from} trust\n")
+        listen = ",".join(filter(None, ["127.0.0.1", also_listen]))
+        options = f"-p {port} -k {root} -c listen_addresses={listen} -c fsync=off"
         started = True
         _as_postgres(
             str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-o", options,

@@ -337,9 +337,14 @@ def delayers_in(pid: int) -> list[int]:
 
 
 def uninstall_leaves_nothing(
-    rel: Release, ip: str, pid: int, kept: tuple[str, ...] = ("chaosd-token",)
+    rel: Release,
+    ip: str,
+    pid: int,
+    kept: tuple[str, ...] = ("chaosd-token",),
+    kept_claims: tuple[str, ...] = ("dashboard",),
 ) -> None:
-    """Uninstall with a partition in force: the fault and the whole release must be gone."""
+    """Uninstall with a partition in force: the fault and the whole release must be gone, but
+    for the objects kept on purpose (the token Secret and the dashboard's records)."""
     rel.helm("uninstall", rel.name, "-n", rel.namespace, "--wait", "--timeout=5m")
     assert "faultline" not in nft_tables(pid)
     assert delayers_in(pid) == []
@@ -366,6 +371,13 @@ def uninstall_leaves_nothing(
     # The token Secret alone is kept on purpose (helm.sh/resource-policy: keep, docs/install.md).
     secrets = rel.kubectl_json("get", "secret", "-n", rel.namespace, "-l", instance)["items"]
     assert [s["metadata"]["name"] for s in secrets] == [f"{rel.name}-faultline-{k}" for k in kept]
+    # So is the dashboard's claim with its runs; the fixture's namespace deletion removes it, and
+    # the default StorageClass (reclaimPolicy Delete) its volume.
+    claims = rel.kubectl_json("get", "pvc", "-n", rel.namespace, "-l", instance)["items"]
+    assert [c["metadata"]["name"] for c in claims] == [
+        f"{rel.name}-faultline-{k}" for k in kept_claims
+    ]
+    assert all(c["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep" for c in claims)
 
 
 def pod_kill_recreates(rel: Release) -> None:

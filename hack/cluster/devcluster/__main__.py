@@ -55,6 +55,8 @@ def main() -> int:
         print(f"{name:24} {state:8} {info['pid'] or ''}")
     if report["node"]:
         print(report["node"], end="")
+    if report["storage"]:
+        print(report["storage"])
     print(f"export KUBECONFIG={report['kubeconfig']}")
     return 0
 

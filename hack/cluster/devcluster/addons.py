@@ -1,4 +1,5 @@
-"""Cluster add-ons applied after the node is Ready: the cluster DNS.
+"""Cluster add-ons applied after the node is Ready: the cluster DNS and the default StorageClass
+(devcluster.storage).
 
 CoreDNS is built from source (hack/cluster/build.sh) with only the kubernetes, cache, health and
 ready plugins, so Service names resolve in pods (`demo-http.<ns>.svc.cluster.local`). There is
@@ -99,8 +100,11 @@ def apply_addons(s: Settings) -> None:
     sys.path.insert(0, str(REPO / "hack/images"))
     from localimages.catalog import COREDNS, COREDNS_BINARY
 
-    if not COREDNS_BINARY.exists():
+    from devcluster.storage import apply_storage
+
+    if COREDNS_BINARY.exists():
+        kubectl(s, "apply", "-f", "-", stdin=coredns_manifest(COREDNS.tag))
+        kubectl(s, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=300s")
+    else:
         log("CoreDNS not built (hack/cluster/build.sh coredns): the cluster has no DNS")
-        return
-    kubectl(s, "apply", "-f", "-", stdin=coredns_manifest(COREDNS.tag))
-    kubectl(s, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=300s")
+    apply_storage(s)

@@ -262,7 +262,15 @@ def status(s: Settings | None = None) -> dict[str, object]:
             "pid": pid,
             "healthy": pid is not None and s.pki.exists() and healthy(s, c),
         }
-    node = None
+    node = storage = None
     if components["kube-apiserver"]["healthy"]:
+        from devcluster.storage import storage_status
+
         node = kubectl(s, "get", "nodes", "-o", "wide", check=False)
-    return {"components": components, "node": node, "kubeconfig": str(s.admin_kubeconfig)}
+        storage = storage_status(s)
+    return {
+        "components": components,
+        "node": node,
+        "storage": storage,
+        "kubeconfig": str(s.admin_kubeconfig),
+    }

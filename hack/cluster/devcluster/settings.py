@@ -88,6 +88,11 @@ class Settings:
         return self.state / "cni" / "ipam"
 
     @property
+    def local_path_dir(self) -> Path:
+        """Where the default StorageClass keeps volumes on the node (devcluster.storage)."""
+        return self.state / "local-path"
+
+    @property
     def k8s_bin(self) -> Path:
         return CACHE / "bin" / f"k8s-{K8S_VERSION}"
 

@@ -2,6 +2,9 @@
 
 - pause: catatonit as the sandbox's init (the upstream pause image cannot be pulled here).
 - coredns: the cluster DNS built by hack/cluster/build.sh (only when that binary exists).
+- local-path-provisioner: rancher's provisioner behind the default StorageClass, built by
+  hack/cluster/build.sh (only when that binary exists). Its helper pods (mkdir/rm of a volume's
+  folder on the node) run the demo-http image's busybox.
 - demo-http: the demo service (hack/images/demo-http, a static Go binary) plus busybox, so the
   same image also serves as the in-cluster client (`/demo-http get`, `nslookup`) in tests.
   (busybox's wget is left out: static glibc makes it crash in an image this small.)
@@ -34,6 +37,14 @@ DEMO_HTTP = ImageSpec(
 COREDNS_VERSION = os.environ.get("COREDNS_VERSION", "v1.12.4")
 COREDNS_BINARY = CACHE / "bin" / f"coredns-{COREDNS_VERSION}" / "coredns"
 COREDNS = ImageSpec(tag=f"faultline.local/coredns:{COREDNS_VERSION}", entrypoint=["/coredns"])
+LOCAL_PATH_VERSION = os.environ.get("LOCAL_PATH_VERSION", "v0.0.30")
+LOCAL_PATH_BINARY = (
+    CACHE / "bin" / f"local-path-provisioner-{LOCAL_PATH_VERSION}" / "local-path-provisioner"
+)
+LOCAL_PATH = ImageSpec(
+    tag=f"faultline.local/local-path-provisioner:{LOCAL_PATH_VERSION}",
+    entrypoint=["/local-path-provisioner"],
+)
 BUSYBOX_APPLETS = (
     "sh",
     "wget",
@@ -120,6 +131,11 @@ def _coredns_rootfs(root: Path) -> None:
     shutil.copy2(COREDNS_BINARY, root / "coredns")
 
 
+def _local_path_rootfs(root: Path) -> None:
+    _base_files(root)
+    shutil.copy2(LOCAL_PATH_BINARY, root / "local-path-provisioner")
+
+
 BUILDERS: dict[str, tuple[ImageSpec, Callable[[Path], None], Callable[[], bytes]]] = {
     "pause": (PAUSE, _pause_rootfs, lambda: Path("/usr/bin/catatonit").read_bytes()),
     "demo-http": (
@@ -131,12 +147,20 @@ BUILDERS: dict[str, tuple[ImageSpec, Callable[[Path], None], Callable[[], bytes]
         ),
     ),
     "coredns": (COREDNS, _coredns_rootfs, lambda: COREDNS_BINARY.read_bytes()),
+    "local-path-provisioner": (
+        LOCAL_PATH,
+        _local_path_rootfs,
+        lambda: LOCAL_PATH_BINARY.read_bytes(),
+    ),
 }
+# Images built from binaries that hack/cluster/build.sh makes: only available once built.
+BUILT_BINARIES = {"coredns": COREDNS_BINARY, "local-path-provisioner": LOCAL_PATH_BINARY}
 
 
 def available() -> list[str]:
-    """Images whose inputs are on this machine (coredns needs its binary built first)."""
-    return [n for n in BUILDERS if n != "coredns" or COREDNS_BINARY.exists()]
+    """Images whose inputs are on this machine (coredns and the provisioner need their binaries
+    built first)."""
+    return [n for n in BUILDERS if n not in BUILT_BINARIES or BUILT_BINARIES[n].exists()]
 
 
 def build(name: str) -> tuple[Path, str]:
