@@ -7,6 +7,7 @@ Plain dicts cross this boundary.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import urllib3
@@ -34,8 +35,11 @@ def _rejected(e: ApiException) -> RejectedError:
 class Kube:
     def __init__(self) -> None:
         try:
-            self.api = config.new_client_from_config()  # type: ignore[no-untyped-call]
-            _contexts, active = config.list_kube_config_contexts()  # type: ignore[no-untyped-call]
+            # KUBECONFIG is read now, not when the kubernetes package was imported: the CLI can
+            # run inside a process whose environment changed since (CliRunner, embedding).
+            path = os.environ.get("KUBECONFIG") or None
+            self.api = config.new_client_from_config(config_file=path)  # type: ignore[no-untyped-call]
+            _contexts, active = config.list_kube_config_contexts(config_file=path)  # type: ignore[no-untyped-call]
             self.default_namespace = str(
                 (active or {}).get("context", {}).get("namespace") or "default"
             )

@@ -3,6 +3,7 @@ manifests) cross this boundary so the domain layer never sees client model class
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +31,7 @@ def api_client() -> client.ApiClient:
         try:
             config.load_incluster_config()
         except config.ConfigException:
-            config.load_kube_config()
+            config.load_kube_config(config_file=os.environ.get("KUBECONFIG") or None)
         _api_client = client.ApiClient()
     return _api_client
 
