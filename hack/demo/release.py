@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -19,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 from cluster import ROOT, DemoCluster, DemoError
 from target import wait_for
 
@@ -133,17 +133,24 @@ def _wait_webhook(c: DemoCluster, namespace: str) -> None:
     probe = {
         "apiVersion": "chaos.faultline.dev/v1alpha1", "kind": "PodChaos",
         "metadata": {"name": "webhook-probe", "namespace": namespace},
-        "spec": {"action": "pod-kill", "mode": "one", "selector": {"labelSelectors": {"x": "y"}}},
+        "spec": {"action": "pod-kill", "mode": "one",
+                 "selector": {"labelSelectors": {"app": "webhook-probe"}}},
     }  # fmt: skip
+
+    last: list[str] = [""]
 
     def admits() -> bool:
         try:
-            c.kubectl("create", "--dry-run=server", "-f", "-", stdin=yaml.safe_dump(probe))
-        except DemoError:
+            c.kubectl("create", "--dry-run=server", "-f", "-", stdin=json.dumps(probe))
+        except DemoError as e:
+            last[0] = str(e).strip()
             return False
         return True
 
-    wait_for("the admission webhook to answer", admits, timeout=120)
+    try:
+        wait_for("the admission webhook to answer", admits, timeout=120)
+    except DemoError as e:
+        raise DemoError(f"{e}; the last refusal: {last[0]}") from e
 
 
 def _wait_operator_leader(c: DemoCluster, namespace: str) -> None:
