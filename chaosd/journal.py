@@ -32,9 +32,16 @@ CREATE TABLE IF NOT EXISTS targets (
     lease_expiry REAL NOT NULL,
     status TEXT NOT NULL,
     last_error TEXT NOT NULL DEFAULT '',
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    netns INTEGER NOT NULL DEFAULT 0,
+    mntns INTEGER NOT NULL DEFAULT 0
 )
 """
+_COLUMNS = (
+    "id, pid, start_time, desired, lease_expiry, status, last_error, updated, netns, mntns"
+)
+_ADDED = {"netns": "INTEGER NOT NULL DEFAULT 0", "mntns": "INTEGER NOT NULL DEFAULT 0"}
+"""Columns newer than the first journal: added in place when an older chaosd wrote the file."""
 
 
 class Status:
@@ -44,6 +51,14 @@ class Status:
     APPLIED = "applied"
     RECOVERING = "recovering"
     FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A target's namespaces by inode: two processes are in one target when these are equal."""
+
+    netns: int
+    mntns: int
 
 
 @dataclass
@@ -61,6 +76,15 @@ class Entry:
     status: str
     last_error: str = ""
     updated: float = field(default_factory=time.time)
+    netns: int = 0
+    mntns: int = 0
+    """The inodes of the target's network and mount namespaces when it was put: the target's
+    identity, which outlives the process (chaosd/namespaces.py). 0: unknown (an entry from
+    before namespace binding, which is bound to its process as it was then)."""
+
+    @property
+    def identity(self) -> Identity | None:
+        return Identity(self.netns, self.mntns) if self.netns and self.mntns else None
 
     def lease_lapsed(self, now: float | None = None) -> bool:
         return (time.time() if now is None else now) >= self.lease_expiry
@@ -82,6 +106,10 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(_SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(targets)")}
+        for column, decl in _ADDED.items():
+            if column not in have:
+                self._db.execute(f"ALTER TABLE targets ADD COLUMN {column} {decl}")
 
     def close(self) -> None:
         with self._lock:
@@ -104,9 +132,7 @@ class Journal:
         entry.updated = time.time()
         with self._cursor() as cur:
             cur.execute(
-                "INSERT OR REPLACE INTO targets"
-                " (id, pid, start_time, desired, lease_expiry, status, last_error, updated)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO targets ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     entry.id,
                     entry.pid,
@@ -116,17 +142,19 @@ class Journal:
                     entry.status,
                     entry.last_error,
                     entry.updated,
+                    entry.netns,
+                    entry.mntns,
                 ),
             )
 
     def get(self, target_id: str) -> Entry | None:
         with self._cursor() as cur:
-            row = cur.execute("SELECT * FROM targets WHERE id = ?", (target_id,)).fetchone()
+            row = cur.execute(f"SELECT {_COLUMNS} FROM targets WHERE id = ?", (target_id,)).fetchone()
         return _entry(row) if row else None
 
     def all(self) -> list[Entry]:
         with self._cursor() as cur:
-            rows = cur.execute("SELECT * FROM targets ORDER BY id").fetchall()
+            rows = cur.execute(f"SELECT {_COLUMNS} FROM targets ORDER BY id").fetchall()
         return [_entry(r) for r in rows]
 
     def remove(self, target_id: str) -> None:
@@ -135,7 +163,7 @@ class Journal:
 
 
 def _entry(row: tuple[object, ...]) -> Entry:
-    target_id, pid, start, desired, expiry, status, error, updated = row
+    target_id, pid, start, desired, expiry, status, error, updated, netns, mntns = row
     return Entry(
         id=str(target_id),
         pid=int(str(pid)),
@@ -145,4 +173,6 @@ def _entry(row: tuple[object, ...]) -> Entry:
         status=str(status),
         last_error=str(error),
         updated=float(str(updated)),
+        netns=int(str(netns)),
+        mntns=int(str(mntns)),
     )

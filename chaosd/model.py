@@ -31,7 +31,11 @@ so nothing that could end a token or a line (quotes, spaces, newlines, ';') ever
 class Strict(BaseModel):
     # NaN and Infinity parse as JSON numbers in Python; refused so they never reach a comparison
     # (NaN passes none) or the journal, and the error names the field.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+    # Defaults are validated too, so `correlation` is 0.0 whether it was sent or defaulted:
+    # a set read back from the journal then plans exactly as it did when it was put.
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, allow_inf_nan=False, validate_default=True
+    )
 
 
 def _device(value: str | None) -> str | None:

@@ -4,6 +4,11 @@ Order of work is what makes chaosd crash-safe: validate and plan every family fi
 unrealisable fault rejects the whole request before anything changes), journal the new desired
 set durably, then touch the kernel. Whatever state a crash leaves behind is therefore described
 by the journal, and `reconcile` on the next start puts it right.
+
+A target is bound to its namespaces, not to the process that named it (chaosd/namespaces.py):
+every operation enters them through whichever member is alive, and a target is dropped only when
+no process is left in them. A target whose namespaces only Faultline's own helpers still hold has
+lost its workload and is recovered.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import threading
 import time
 from typing import Any
 
-from chaosd.engine import procs
+from chaosd import namespaces as members
+from chaosd import procs
 from chaosd.engine.errors import (
     ApplyFailed,
     InvalidRequest,
@@ -28,7 +34,7 @@ from chaosd.engine.locks import TargetLocks
 from chaosd.engine.registry import Registry
 from chaosd.engine.status import FamilyStatus, TargetStatus
 from chaosd.faults.base import FaultError, TargetGone, TargetRef
-from chaosd.journal import Entry, Journal, Status
+from chaosd.journal import Entry, Identity, Journal, Status
 from chaosd.metrics import Metrics
 from chaosd.model import TARGET_ID_PATTERN, DesiredState
 
@@ -54,6 +60,9 @@ class Engine:
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
         self._pid = os.getpid()
+        self._via: dict[str, tuple[int, int]] = {}
+        """Target id -> (pid, start time) of the member last used when the named process had
+        exited: the reaper's cheap liveness check, so it scans /proc only when that one exits."""
         self._update_gauge()
 
     # ---- requests -------------------------------------------------------------------------
@@ -71,12 +80,17 @@ class Engine:
             self.guard.check_process(desired.pid)
             if "network" in self.registry.group(desired.faults):
                 self.guard.check_network(desired.pid, host_network=desired.hostNetwork)
+        ident = members.identity(desired.pid)
+        if ident is None:
+            raise InvalidRequest(("pid",), f"PID {desired.pid}: its namespaces cannot be read")
         plans = self._plan(TargetRef(target_id, desired.pid), desired)
         with self.locks.hold(target_id):
             previous = self.journal.get(target_id)
-            if previous and (previous.pid, previous.start_time) != (desired.pid, started):
-                # The target moved to another process: clean the old one before forgetting it.
-                self._recover(previous)
+            if previous:
+                # The target moved to other namespaces (another pod, a restarted container's new
+                # mount namespace): clean the old ones before forgetting them.
+                self._recover(previous, only=self._moved(previous, ident))
+            self._via.pop(target_id, None)
             entry = Entry(
                 id=target_id,
                 pid=desired.pid,
@@ -84,6 +98,8 @@ class Engine:
                 desired=desired,
                 lease_expiry=time.time() + desired.lease_seconds,
                 status=Status.APPLYING,
+                netns=ident.netns,
+                mntns=ident.mntns,
             )
             self.journal.put(entry)
             self._apply(entry, plans)
@@ -139,9 +155,13 @@ class Engine:
                 entry = self.journal.get(stale.id)
                 if entry is None:
                     continue
-                if not procs.alive(entry.pid, entry.start_time):
+                reach = self._reach(entry)
+                if reach.gone:
                     self._drop(entry)
                     report["dropped"].append(entry.id)
+                elif not reach.workload:
+                    self._recover_orphan(entry)
+                    report["recovered"].append(entry.id)
                 elif entry.lease_lapsed() or entry.status == Status.RECOVERING:
                     self._recover_and_remove(entry, raise_errors=False)
                     report["recovered"].append(entry.id)
@@ -151,7 +171,7 @@ class Engine:
                 else:
                     try:
                         ref = TargetRef(entry.id, entry.pid)
-                        self._apply(entry, self._plan(ref, entry.desired))
+                        self._apply(entry, self._plan(ref, entry.desired), reach)
                         report["reapplied"].append(entry.id)
                     except (InvalidRequest, ApplyFailed) as e:
                         self.log.error("target %s: reconcile could not re-apply: %s", entry.id, e)
@@ -171,8 +191,13 @@ class Engine:
                 entry = self.journal.get(stale.id)  # it may have been renewed meanwhile
                 if entry is None or not self._needs_reaping(entry):
                     continue
-                if not procs.alive(entry.pid, entry.start_time):
+                reach = self._reach(entry)
+                if reach.gone:
                     self._drop(entry)
+                elif not reach.workload:
+                    self._recover_orphan(entry)
+                elif not (entry.lease_lapsed() or entry.status == Status.RECOVERING):
+                    continue  # the named process exited; its namespaces live on, and so do faults
                 else:
                     if entry.lease_lapsed():
                         self.metrics.lease_lapses.inc()
@@ -211,8 +236,50 @@ class Engine:
         return (
             entry.lease_lapsed()
             or entry.status == Status.RECOVERING
-            or not procs.alive(entry.pid, entry.start_time)
+            or not self._still_entered(entry)
         )
+
+    def _still_entered(self, entry: Entry) -> bool:
+        """Cheap: the named process, or the member last used instead, is alive."""
+        if procs.alive(entry.pid, entry.start_time):
+            return True
+        via = self._via.get(entry.id)
+        return via is not None and procs.alive(*via)
+
+    def _reach(self, entry: Entry) -> members.Reach:
+        reach = members.reach(entry.pid, entry.start_time, entry.identity)
+        holder = reach.holder
+        started = procs.start_time(holder) if holder and holder != entry.pid else None
+        if started is not None:
+            if self._via.get(entry.id, (0, 0))[0] != holder:
+                self.log.info(
+                    "target %s: process %d exited; its namespaces live on (held by %d), and so "
+                    "do its faults", entry.id, entry.pid, holder,
+                )  # fmt: skip
+            self._via[entry.id] = (holder, started)
+        return reach
+
+    def _moved(self, previous: Entry, ident: Identity) -> set[str] | None:
+        """Families whose namespace differs between `previous` and `ident` (None: all)."""
+        if previous.identity is None or previous.netns != ident.netns:
+            return None
+        if previous.mntns != ident.mntns:
+            return {n for n, f in self.registry.families.items() if f.namespace == "mnt"}
+        return set()
+
+    def _refs(self, entry: Entry, reach: members.Reach) -> dict[str, TargetRef]:
+        """Per family, the target as entered through a member of that family's namespace."""
+        return {
+            name: TargetRef(entry.id, reach.pid(family.namespace))
+            for name, family in self.registry.families.items()
+        }
+
+    def _recover_orphan(self, entry: Entry) -> None:
+        self.log.warning(
+            "target %s: only Faultline's helpers are left in its namespaces (the workload is "
+            "gone); recovering", entry.id,
+        )  # fmt: skip
+        self._recover_and_remove(entry, raise_errors=False)
 
     def _plan(self, ref: TargetRef, desired: DesiredState) -> dict[str, Any]:
         plans: dict[str, Any] = {}
@@ -227,16 +294,18 @@ class Engine:
                 raise InvalidRequest(loc, f"{named}: {type(e).__name__}: {e}") from e
         return plans
 
-    def _apply(self, entry: Entry, plans: dict[str, Any]) -> None:
-        ref = TargetRef(entry.id, entry.pid)
+    def _apply(
+        self, entry: Entry, plans: dict[str, Any], reach: members.Reach | None = None
+    ) -> None:
+        refs = self._refs(entry, reach or self._reach(entry))
         started = time.monotonic()
         for name, family in self.registry.families.items():
             operation = "apply" if name in plans else "recover"
             try:
                 if name in plans:
-                    family.apply(ref, plans[name])
+                    family.apply(refs[name], plans[name])
                 else:
-                    family.recover(ref)
+                    family.recover(refs[name])
                 self.metrics.operations.labels(name, operation, "ok").inc()
             except TargetGone as e:
                 self._exit_if_forked()
@@ -264,16 +333,20 @@ class Engine:
         entry.last_error = ""
         self.journal.put(entry)
 
-    def _recover(self, entry: Entry) -> list[str]:
-        """Ask every family to remove what it owns; returns problems (empty on success)."""
-        if not procs.alive(entry.pid, entry.start_time):
-            return []  # its namespaces died with it; a reused PID must not be touched
-        ref = TargetRef(entry.id, entry.pid)
+    def _recover(self, entry: Entry, only: set[str] | None = None) -> list[str]:
+        """Ask every family (or those in `only`) to remove what it owns, entering the target's
+        namespaces through any live member; returns problems (empty on success). A family whose
+        namespace has no member left gets PID 0 and removes what lives outside it (helpers)."""
+        if only is not None and not only:
+            return []
+        refs = self._refs(entry, self._reach(entry))
         problems = []
         started = time.monotonic()
         for name, family in self.registry.families.items():
+            if only is not None and name not in only:
+                continue
             try:
-                family.recover(ref)
+                family.recover(refs[name])
                 self.metrics.operations.labels(name, "recover", "ok").inc()
             except TargetGone:
                 self._exit_if_forked()
@@ -296,23 +369,36 @@ class Engine:
                 raise RecoverFailed(f"target {entry.id!r}: {entry.last_error} (will retry)")
             return
         self.journal.remove(entry.id)
+        self._via.pop(entry.id, None)
         self.log.info("target %s: recovered", entry.id)
 
     def _drop(self, entry: Entry) -> None:
+        """No process is left in the target's namespaces, so they and every kernel object in
+        them are gone; only helpers living outside them could remain, and recover removes those."""
+        self._recover(entry)
         self.metrics.targets_gone.inc()
         self.journal.remove(entry.id)
-        self.log.info("target %s: process %d is gone, entry dropped", entry.id, entry.pid)
+        self._via.pop(entry.id, None)
+        self.log.info("target %s: its namespaces are gone, entry dropped", entry.id)
 
     def _verify(self, entry: Entry) -> dict[str, FamilyStatus]:
-        if not procs.alive(entry.pid, entry.start_time):
+        reach = self._reach(entry)
+        if reach.gone:
             return {}
-        ref = TargetRef(entry.id, entry.pid)
+        refs = self._refs(entry, reach)
         groups = self.registry.group(entry.desired.faults)
         result = {}
         for name, family in self.registry.families.items():
             try:
                 faults = groups[name].faults if name in groups else []
-                v = family.verify(ref, family.plan(ref, faults))
+                if not refs[name].pid:
+                    if faults:
+                        result[name] = FamilyStatus(ok=False, problems=[
+                            f"its {family.namespace} namespace is gone (no process is left in "
+                            "it; a restarted container has a new one): PUT the target again"
+                        ])  # fmt: skip
+                    continue
+                v = family.verify(refs[name], family.plan(refs[name], faults))
                 result[name] = FamilyStatus(
                     ok=v.ok, mechanism=v.mechanism, details=v.details, problems=v.problems
                 )

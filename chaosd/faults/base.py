@@ -16,9 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
+HELPER_MARKERS = ("faultline-delayer", "faultline-iofs")
+"""The argv marker of every helper process chaosd starts inside a target's namespaces (a family's
+own module defines its marker; tests/unit/chaosd_core check that the two agree). A helper is a
+way into a namespace for recovery, never a reason to keep a fault (chaosd/namespaces.py)."""
+
+
 @dataclass(frozen=True)
 class TargetRef:
-    """A target as chaosd sees it: a stable id and a live process inside it."""
+    """A target as chaosd sees it: a stable id and a live process inside the namespace the
+    family works in (0: no process is left in it; the namespace is gone)."""
 
     id: str
     pid: int
@@ -47,6 +54,8 @@ class TargetGone(FaultError):
 
 class FaultFamily(Protocol):
     name: str
+    namespace: str
+    """The namespace the family's kernel state lives in: "net" or "mnt"."""
 
     def plan(self, target: TargetRef, faults: Sequence[Any]) -> Any:
         """Pure: desired faults -> a plan (raises FaultError on an unrealisable combination)."""

@@ -31,6 +31,7 @@ def _mnt_ns(pid: int) -> int | None:
 
 class IOFamily:
     name = "io"
+    namespace = "mnt"
 
     def __init__(self, *, drain_seconds: float = DEFAULT_DRAIN_SECONDS, log: str | None = None):
         self.drain_seconds = drain_seconds

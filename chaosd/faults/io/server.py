@@ -5,6 +5,10 @@ with the first config as a JSON line on stdin; it answers one JSON line on stdou
 is mounted (or says why not), then detaches from its parent and keeps serving even if chaosd
 dies. The marker and `target=` in its command line are how recovery finds it.
 
+It serves as long as its mount namespace has a workload: when the process it watches exits, it
+watches another process of that namespace (a container's other processes), and stops only when
+none is left but Faultline's helpers (chaosd/namespaces.py).
+
 Order matters: every module is imported and /dev/fuse, the target's pidfd and the control
 socket are opened while still in the daemon's mount namespace and single-threaded; only then
 does it setns(2) into the target's mount namespace (where the daemon's files may not exist),
@@ -26,6 +30,7 @@ from typing import Any
 import pyfuse3
 import trio
 
+from chaosd import namespaces
 from chaosd.faults.io import mounts
 from chaosd.faults.io.inject import Injector
 from chaosd.faults.io.layer import Layer
@@ -52,6 +57,8 @@ class Server:
         self.target_id, self.pid, self.volume = target_id, pid, volume
         self.state = "starting"
         self.pidfd = os.pidfd_open(pid)
+        # The node's /proc, kept across setns: inside the target, /proc is the target's own.
+        self.proc_fd = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         self.listener.bind(socket_name(os.getpid()))
         self.listener.listen(16)
@@ -102,8 +109,23 @@ class Server:
             self._nursery.cancel_scope.cancel()
 
     async def _watch_target(self) -> None:
-        await trio.lowlevel.wait_readable(self.pidfd)
-        await self._stop()  # the target exited: nothing left to inject into
+        while self.pidfd >= 0:
+            await trio.lowlevel.wait_readable(self.pidfd)
+            os.close(self.pidfd)
+            self.pidfd = -1
+            while (successor := self._workload_member()) is not None:
+                with contextlib.suppress(ProcessLookupError):  # it exited meanwhile: look again
+                    self.pidfd = os.pidfd_open(successor)
+                    break
+        await self._stop()  # no workload left in the namespace: nothing to inject into
+
+    def _workload_member(self) -> int | None:
+        me = os.getpid()
+        ino = namespaces.inode(me, "mnt", self.proc_fd)
+        found = None
+        if ino is not None:
+            found = namespaces.find("mnt", ino, proc_fd=self.proc_fd, exclude=me)
+        return found.pid if found is not None and not found.helper else None
 
     async def _watch_signals(self) -> None:
         with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:

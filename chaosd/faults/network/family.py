@@ -24,6 +24,7 @@ _COMMENT = re.compile(r'comment "([^"]*)"')
 
 class NetworkFamily:
     name = "network"
+    namespace = "net"
 
     def __init__(self, capabilities: Capabilities | None = None) -> None:
         self._caps = capabilities

@@ -15,11 +15,14 @@ class RecordingFamily:
 
     def __init__(self, name: str, journal: Journal | None = None) -> None:
         self.name = name
+        self.namespace = "mnt" if name == "io" else "net"
         self.journal = journal
         self.calls: list[tuple[str, str, Any]] = []
         self.fail_plan: str | None = None
         self.fail_apply: str | None = None
         self.journal_at_apply: list[str | None] = []
+        self.recovered_through: list[tuple[str, int]] = []
+        """(target id, PID) of every recover: the member the engine entered through."""
 
     def plan(self, target: TargetRef, faults: Sequence[Any]) -> list[str]:
         if self.fail_plan:
@@ -36,6 +39,7 @@ class RecordingFamily:
 
     def recover(self, target: TargetRef) -> None:
         self.calls.append(("recover", target.id, None))
+        self.recovered_through.append((target.id, target.pid))
 
     def verify(self, target: TargetRef, plan: list[str]) -> Verification:
         return Verification(ok=True, mechanism=f"{self.name}-mech", details={"plan": plan})

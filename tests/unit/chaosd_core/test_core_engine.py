@@ -3,6 +3,7 @@ on failure, leases, reconcile."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 
@@ -104,10 +105,19 @@ def test_renew_extends_and_lapsed_renew_recovers(
     assert families["network"].ops("recover") and engine.journal.get("t1") is None
 
 
+def _own_namespaces() -> subprocess.Popen[bytes]:
+    """A process alone in fresh network and mount namespaces: they die with it."""
+    p = subprocess.Popen(["unshare", "--net", "--mount", "--", "sleep", "300"])
+    host = os.stat("/proc/self/ns/net").st_ino
+    while os.stat(f"/proc/{p.pid}/ns/net").st_ino == host:  # until unshare has run
+        time.sleep(0.005)
+    return p
+
+
 def test_reaper_recovers_lapsed_and_drops_gone(
     engine: Engine, families: Families, proc: subprocess.Popen[bytes]
 ) -> None:
-    other = subprocess.Popen(["sleep", "300"])
+    other = _own_namespaces()
     try:
         engine.put("lapsed", _desired(proc.pid, LossFault(loss=1), lease=0.05))
         engine.put("gone", _desired(other.pid, LossFault(loss=1), lease=300))
@@ -118,8 +128,9 @@ def test_reaper_recovers_lapsed_and_drops_gone(
     time.sleep(0.06)
     families["network"].calls.clear()
     assert sorted(engine.reap_once()) == ["gone", "lapsed"]
-    # the gone target is dropped without touching a process that may reuse its PID
-    assert families["network"].ops("recover") == [("recover", "lapsed", None)]
+    # the gone target's namespaces died with it: recover is told so (PID 0, so it only stops
+    # helpers by their target id) and never enters a process that may reuse its PID
+    assert sorted(families["network"].recovered_through) == [("gone", 0), ("lapsed", proc.pid)]
     assert [e.id for e in engine.journal.all()] == ["live"]
     assert engine.metrics.lease_lapses._value.get() == 1
     assert engine.metrics.targets_gone._value.get() == 1
@@ -160,7 +171,7 @@ def test_get_reports_verification_per_family(engine: Engine, proc: subprocess.Po
 def test_moving_target_recovers_old_process_first(
     engine: Engine, families: Families, proc: subprocess.Popen[bytes]
 ) -> None:
-    other = subprocess.Popen(["sleep", "300"])
+    other = _own_namespaces()
     try:
         engine.put("t1", _desired(other.pid, LossFault(loss=1)))
         families["network"].calls.clear()
@@ -169,7 +180,34 @@ def test_moving_target_recovers_old_process_first(
             ("recover", "t1", None),
             ("apply", "t1", ["loss"]),
         ]
+        assert families["network"].recovered_through == [("t1", other.pid)]
         assert engine.journal.get("t1").pid == proc.pid  # type: ignore[union-attr]
+        # another process of the same namespaces: the same target, nothing to clean first
+        families["network"].calls.clear()
+        engine.put("t1", _desired(os.getpid(), LossFault(loss=3)))
+        assert families["network"].calls == [("apply", "t1", ["loss"])]
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_target_outlives_its_process_while_its_namespaces_live(
+    engine: Engine, families: Families, proc: subprocess.Popen[bytes]
+) -> None:
+    """The named process exits; another process shares its namespaces (here: this test's own
+    process, as a pod's sandbox would): the target stays desired, and is recovered through that
+    member on DELETE, not forgotten."""
+    member = subprocess.Popen(["sleep", "300"])
+    engine.put("t1", _desired(member.pid, LossFault(loss=1), lease=300))
+    member.kill()
+    member.wait()
+    families["network"].calls.clear()
+    assert engine.reap_once() == []
+    assert engine.journal.get("t1") is not None and families["network"].calls == []
+    assert engine.get("t1").families["network"].ok
+    engine.delete("t1")
+    (through,) = [pid for t, pid in families["network"].recovered_through if t == "t1"]
+    assert through not in (0, member.pid) and os.stat(f"/proc/{through}/ns/net").st_ino == (
+        os.stat("/proc/self/ns/net").st_ino
+    )
+    assert engine.journal.get("t1") is None

@@ -6,7 +6,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from chaosd.engine import procs
+from chaosd import procs
 from chaosd.journal import Entry, Journal, Status
 from chaosd.model import DesiredState, LossFault
 

@@ -17,6 +17,7 @@ from chaosd.model import (
     BandwidthFault,
     CorruptFault,
     DelayFault,
+    DesiredState,
     DuplicateFault,
     IOFault,
     LossFault,
@@ -135,3 +136,15 @@ def test_drops_come_before_the_delay_jump_whatever_the_order() -> None:
     ]
     out = build_plan("t", faults, PLAIN).chains["output"]
     assert [r.rsplit('"', 2)[1] for r in out] == ["loss#1", "partition#2", "delay#0"]
+
+
+def test_a_set_read_back_from_the_journal_plans_the_same_delayers() -> None:
+    """Defaults (correlation 0) and values sent as 0.0 must give one command line, or verify and
+    a restarted chaosd would see the running delayer as stale."""
+    sent = DesiredState.model_validate({"pid": 1, "faults": [{"kind": "delay", "latency": "20ms"}]})
+    read_back = DesiredState.model_validate_json(sent.model_dump_json())
+    caps = Capabilities(netem=False, nft_queue=False)
+    first = build_plan("t", sent.faults, caps)
+    again = build_plan("t", read_back.faults, caps)
+    assert [d.args("t") for d in first.delayers] == [d.args("t") for d in again.delayers]
+    assert first.digest == again.digest

@@ -3,13 +3,25 @@ process start time and treats a changed start time as "the target is gone"."""
 
 from __future__ import annotations
 
+import os
 
-def start_time(pid: int) -> int | None:
+
+def read(rel: str, proc_fd: int | None = None) -> bytes:
+    """A file under /proc (`rel`: e.g. "42/stat"), or under the procfs `proc_fd` names: a
+    process that entered another mount namespace keeps seeing the node's processes that way."""
+    if proc_fd is None:
+        with open(f"/proc/{rel}", "rb") as f:
+            return f.read()
+    fd = os.open(rel, os.O_RDONLY | os.O_CLOEXEC, dir_fd=proc_fd)
+    with os.fdopen(fd, "rb") as f:
+        return f.read()
+
+
+def start_time(pid: int, proc_fd: int | None = None) -> int | None:
     """Start time in clock ticks since boot, or None when no such process exists."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except (FileNotFoundError, ProcessLookupError, NotADirectoryError):
+        stat = read(f"{pid}/stat", proc_fd)
+    except (FileNotFoundError, ProcessLookupError, NotADirectoryError, PermissionError):
         return None
     # The command name (field 2) may contain spaces and parentheses, so split after the last ')'.
     fields = stat[stat.rfind(b")") + 2 :].split()
