@@ -358,6 +358,41 @@ def recover(
 
 
 @app.command()
+def doctor(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only report; remove nothing.")
+    ] = False,
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+) -> None:
+    """Scan every network and mount namespace on this node for Faultline-owned objects (nft
+    table, qdiscs, delayers, FUSE layers and their servers) and remove those no journal entry
+    desires. Exit code 1 when a leak was found (and, without --dry-run, removed)."""
+    from chaosd.leaks import scan
+
+    engine = _engine(state_dir)
+    engine.reap_once()
+    report = scan(engine, repair=not dry_run)
+    if as_json:
+        out.print_json(data=report.as_dict())
+    else:
+        owned = ", ".join(f"{k} {v}" for k, v in report.owned().items())
+        out.print(f"scanned {report.namespaces} namespaces in {report.seconds * 1000:.0f} ms; "
+                  f"journal entries {report.journal_entries}; owned now: {owned}")  # fmt: skip
+        table = Table("namespace", "kind", "target", "object", "removed", "error")
+        for f in report.leaks:
+            table.add_row(f.namespace, f.item.kind, f.item.target_id or "?", f.item.key,
+                          "yes" if f.repaired else "no", f.error)  # fmt: skip
+        if report.leaks:
+            out.print(table)
+        else:
+            out.print("no leaks")
+    engine.close()
+    if report.leaks:
+        raise typer.Exit(1)
+
+
+@app.command()
 def serve(
     listen: Annotated[str, typer.Option(help="host:port")] = "127.0.0.1:9797",
     state_dir: StateDir = DEFAULT_STATE_DIR,
@@ -398,10 +433,19 @@ def serve(
             envvar="CHAOSD_KUBERNETES",
         ),
     ] = None,
+    leak_scan_interval: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Seconds between node-wide leak scans (0: only at start and on demand).",
+            envvar="CHAOSD_LEAK_SCAN_INTERVAL",
+        ),
+    ] = 60.0,
     log_level: str = "INFO",
 ) -> None:
-    """Run the daemon: reconcile the journal, then serve the HTTP API."""
+    """Run the daemon: reconcile the journal, scan for leaks, then serve the HTTP API."""
     from chaosd.auth import resolve
+    from chaosd.leaks import Scanner
     from chaosd.lookup import CRIError, choose
     from chaosd.server import TLSFiles, create_app
     from chaosd.server import serve as run_server
@@ -437,12 +481,18 @@ def serve(
     registry = Registry.default(logger=log)
     engine = Engine(Journal(state_dir), registry, logger=log, guard=guard)
     engine.reconcile()
+    scanner = Scanner(engine, interval=leak_scan_interval)
+    scanner.run()  # what a crashed or older chaosd left behind, before serving anyone
     engine.start_reaper()
+    scanner.start()
     tls = TLSFiles(tls_cert, tls_key, client_ca) if tls_cert and tls_key else None
     try:
-        app = create_app(engine, auth, containers=containers, max_body=max_body_bytes)
+        app = create_app(
+            engine, auth, containers=containers, max_body=max_body_bytes, scanner=scanner
+        )
         run_server(app, host=host, port=int(port), tls=tls, logger=log)
     finally:
+        scanner.close()
         engine.close()
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from chaosd.model import DesiredState
 
 DEFAULT_STATE_DIR = Path("/var/lib/faultline/chaosd")
+JOURNAL_FILE = "journal.sqlite3"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS targets (
@@ -37,9 +38,7 @@ CREATE TABLE IF NOT EXISTS targets (
     mntns INTEGER NOT NULL DEFAULT 0
 )
 """
-_COLUMNS = (
-    "id, pid, start_time, desired, lease_expiry, status, last_error, updated, netns, mntns"
-)
+_COLUMNS = "id, pid, start_time, desired, lease_expiry, status, last_error, updated, netns, mntns"
 _ADDED = {"netns": "INTEGER NOT NULL DEFAULT 0", "mntns": "INTEGER NOT NULL DEFAULT 0"}
 """Columns newer than the first journal: added in place when an older chaosd wrote the file."""
 
@@ -96,7 +95,7 @@ class Journal:
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
         state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.path = state_dir / "journal.sqlite3"
+        self.path = state_dir / JOURNAL_FILE
         self._lock = threading.Lock()
         self._pid = os.getpid()
         # autocommit mode (isolation_level=None): each statement is its own durable transaction.
@@ -132,7 +131,7 @@ class Journal:
         entry.updated = time.time()
         with self._cursor() as cur:
             cur.execute(
-                f"INSERT OR REPLACE INTO targets ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO targets ({_COLUMNS}) VALUES ({', '.join('?' * 10)})",
                 (
                     entry.id,
                     entry.pid,
@@ -149,7 +148,9 @@ class Journal:
 
     def get(self, target_id: str) -> Entry | None:
         with self._cursor() as cur:
-            row = cur.execute(f"SELECT {_COLUMNS} FROM targets WHERE id = ?", (target_id,)).fetchone()
+            row = cur.execute(
+                f"SELECT {_COLUMNS} FROM targets WHERE id = ?", (target_id,)
+            ).fetchone()
         return _entry(row) if row else None
 
     def all(self) -> list[Entry]:
@@ -176,3 +177,21 @@ def _entry(row: tuple[object, ...]) -> Entry:
         netns=int(str(netns)),
         mntns=int(str(mntns)),
     )
+
+
+def read_entries(path: Path, target_id: str) -> list[Entry]:
+    """Another chaosd's entries for `target_id`, read-only (its journal is its own to write);
+    none when the file cannot be read (that chaosd is gone, or the file is not a journal)."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return []
+    try:
+        have = {row[1] for row in db.execute("PRAGMA table_info(targets)")}
+        columns = ", ".join(c if c in have else "0" for c in _COLUMNS.split(", "))
+        rows = db.execute(f"SELECT {columns} FROM targets WHERE id = ?", (target_id,)).fetchall()
+        return [_entry(r) for r in rows]
+    except (sqlite3.Error, ValueError):
+        return []
+    finally:
+        db.close()

@@ -41,7 +41,31 @@ class Metrics:
         )
         self.targets_gone = Counter(
             "chaosd_targets_gone",
-            "Journal entries dropped because the target process exited",
+            "Journal entries dropped because no process was left in the target's namespaces",
+            registry=self.registry,
+        )
+        self.owned = Gauge(
+            "chaosd_owned_objects",
+            "Faultline-owned objects on the node at the last leak scan, by kind (nft_table, "
+            "qdisc, delayer, fuse_mount, iofs_server), desired or not",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.leaks_repaired = Counter(
+            "chaosd_leaks_repaired",
+            "Faultline-owned objects no journal entry desired, removed by the leak scan",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.scan_namespaces = Gauge(
+            "chaosd_leak_scan_namespaces",
+            "Network and mount namespaces the last leak scan walked",
+            registry=self.registry,
+        )
+        self.scan_seconds = Histogram(
+            "chaosd_leak_scan_seconds",
+            "Time one node-wide leak scan took",
+            buckets=_BUCKETS,
             registry=self.registry,
         )
         self.signals = Counter(

@@ -54,9 +54,7 @@ class Member:
     helper: bool
 
 
-def find(
-    ns: str, ino: int, *, proc_fd: int | None = None, exclude: int = 0
-) -> Member | None:
+def find(ns: str, ino: int, *, proc_fd: int | None = None, exclude: int = 0) -> Member | None:
     """A live member of the namespace: a workload process when there is one (the lowest PID,
     likeliest the holder: a pod's sandbox), else one of Faultline's helpers, else None."""
     names = os.listdir(proc_fd if proc_fd is not None else "/proc")

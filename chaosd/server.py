@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -38,6 +38,7 @@ from chaosd.engine import (
 from chaosd.faults.base import FaultError, TargetGone
 from chaosd.faults.process import ProcessFamily
 from chaosd.gate import DEFAULT_MAX_BODY, Gate
+from chaosd.leaks import Scanner
 from chaosd.lookup import ContainerLookup, ProcLookup
 from chaosd.model import TARGET_ID_PATTERN, DesiredState, SignalRequest
 from chaosd.tlspeer import PeerIdentityProtocol
@@ -103,7 +104,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _routes(
-    engine: Engine, process: ProcessFamily, containers: ContainerLookup, guard: TargetGuard
+    engine: Engine,
+    process: ProcessFamily,
+    containers: ContainerLookup,
+    guard: TargetGuard,
+    scanner: Scanner,
 ) -> APIRouter:
     router = APIRouter()
 
@@ -153,6 +158,24 @@ def _routes(
             return JSONResponse(status_code=503, content={"detail": str(e)})
         return ResolvedContainer(containerID=found.container_id, pid=found.pid, via=containers.via)
 
+    @router.get("/doctor")
+    def doctor_report() -> dict[str, object]:
+        """A leak scan that only looks: every Faultline-owned object on the node, and which of
+        them no journal entry desires."""
+        return scanner.run(repair=False).as_dict()
+
+    @router.post("/doctor")
+    def doctor_repair() -> dict[str, object]:
+        """A leak scan that removes every Faultline-owned object no journal entry desires."""
+        return scanner.run(repair=True).as_dict()
+
+    @router.get("/doctor/repairs")
+    def doctor_repairs(
+        after: Annotated[int, Query(ge=0, description="Last repair number already seen")] = 0,
+    ) -> dict[str, object]:
+        """Repairs since `after` (the last 500 are kept): the operator turns them into Events."""
+        return scanner.repairs_after(after)
+
     @router.get("/metrics")
     def metrics() -> Response:
         return Response(engine.metrics.render(), media_type=CONTENT_TYPE_LATEST)
@@ -167,6 +190,7 @@ def create_app(
     containers: ContainerLookup | None = None,
     *,
     max_body: int = DEFAULT_MAX_BODY,
+    scanner: Scanner | None = None,
 ) -> FastAPI:
     app = FastAPI(title="chaosd", description="Faultline node daemon", version="0.1.0")
     _install_error_handlers(app)
@@ -179,7 +203,10 @@ def create_app(
         return {"ok": True, "families": sorted(engine.registry.families)}
 
     guard = engine.guard or TargetGuard()  # /signal is guarded even when the engine is not
-    routes = _routes(engine, process or ProcessFamily(), containers or ProcLookup(), guard)
+    routes = _routes(
+        engine, process or ProcessFamily(), containers or ProcLookup(), guard,
+        scanner or Scanner(engine, interval=0),
+    )  # fmt: skip
     app.include_router(routes)
     return app
 

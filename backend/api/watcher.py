@@ -5,7 +5,8 @@ when the cluster is briefly unreachable), so something must copy the cluster int
 per kind lists every object (replacing the mirror of that kind), then watches from the list's
 resourceVersion. When the watch expires (410 Gone) or fails, it lists again, so a missed event
 never leaves a stale row behind. kubectl users and dashboard users therefore see the same objects.
-A deleted object is archived (its last state moves to the archive table), not forgotten.
+A deleted object is archived (its last state moves to the archive table), not forgotten. A
+finished Experiment whose run the dashboard missed gets that run recorded (backend/api/backfill.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from kubernetes.watch.watch import iter_resp_lines
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.api.backfill import backfill
 from backend.db.models import ChaosObject, Schedule
 from backend.db.repositories import mirror
 from backend.db.repositories.archived_objects import archive_deleted
@@ -159,6 +161,8 @@ class Watcher:
         if kind_of_event in ("ADDED", "MODIFIED", "DELETED"):
             with self.sessions() as session:
                 if kind_of_event == "DELETED":
+                    if kind == "Experiment":  # its last status may end a run we missed
+                        record_missed_run(session, obj)
                     meta = obj["metadata"]
                     archive_deleted(session, kind, meta["namespace"], meta["name"], obj)
                 else:
@@ -187,6 +191,19 @@ def store(session: Session, kind: str, obj: dict[str, Any]) -> None:
         )  # fmt: skip
     else:
         mirror.upsert_chaos_object(session, kind=kind, **common)
+    if kind == "Experiment":
+        record_missed_run(session, obj)
+
+
+def record_missed_run(session: Session, obj: dict[str, Any]) -> None:
+    """A finished run the dashboard missed (it was down) is recorded from the status; a failure
+    here is logged and never stops the mirror."""
+    try:
+        backfill(session, obj)
+    except Exception:
+        session.rollback()
+        meta = obj.get("metadata") or {}
+        log.exception("backfill of %s/%s failed", meta.get("namespace"), meta.get("name"))
 
 
 def stored_names(session: Session, kind: str) -> list[tuple[str, str]]:

@@ -133,6 +133,11 @@ class ChaosdClient:
     def signal(self, pid: int, signal: int = 9) -> None:
         self._call("POST", "/signal", json={"pid": pid, "signal": signal})
 
+    def leak_repairs(self, after: int = 0) -> dict[str, Any]:
+        """The node's leak-scan repairs numbered above `after`, and the last number."""
+        result: dict[str, Any] = self._call("GET", "/doctor/repairs", params={"after": after})
+        return result
+
     def resolve_container(self, container_id: str) -> int:
         result = self._call("GET", "/containers/resolve", params={"containerID": container_id})
         return int(result["pid"])

@@ -30,6 +30,7 @@ from backend.operator.desired import DesiredIndex
 from backend.operator.events import new_events, newly_refused
 from backend.operator.inject import Injector
 from backend.operator.kicks import Kicker, selected_namespaces
+from backend.operator.leakwatch import LeakWatch
 from backend.operator.podfailure import still_failed
 from backend.operator.safety import KILLSWITCH_NAME, KillSwitch, newly_stopped
 from backend.operator.settings import OperatorSettings
@@ -153,6 +154,17 @@ killswitch = KillSwitch(
     lambda: kube.config_map_data(settings.operator_namespace, KILLSWITCH_NAME),
     _engage,
     on_lift=_lift,
+)
+
+
+def _chaosd_by_node() -> dict[str, ChaosdClient]:
+    if settings.chaosd_url:
+        return {settings.chaosd_url: _client(settings.chaosd_url)}
+    return {node: _client(url) for node, url in _list_chaosd().items()}
+
+
+leakwatch = LeakWatch(
+    _chaosd_by_node, kube.post_event, settings.operator_namespace, settings.leak_watch_seconds
 )
 pod_lister = pods.PodLister()
 world = World(
@@ -410,6 +422,7 @@ def configure(**kwargs: Any) -> None:
     kopf_settings.execution.max_workers = HANDLER_WORKERS
     _warm_up()
     killswitch.start()
+    leakwatch.start()
     # Experiments and Schedules refuse to start runs while the stop is engaged.
     kwargs["memo"].emergency_stop = killswitch
     if settings.metrics_listen:

@@ -41,6 +41,10 @@ class OperatorSettings:
         default_factory=lambda: float(_env("FAULTLINE_LEASE_SECONDS", "30"))
     )
     tick_seconds: float = field(default_factory=lambda: float(_env("FAULTLINE_TICK_SECONDS", "5")))
+    leak_watch_seconds: float = field(
+        default_factory=lambda: float(_env("FAULTLINE_LEAK_WATCH_SECONDS", "30"))
+    )
+    """Seconds between asks to every chaosd for new leak repairs (Events); 0: never."""
     operator_namespace: str = field(
         default_factory=lambda: _env(
             "FAULTLINE_OPERATOR_NAMESPACE",

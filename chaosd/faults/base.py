@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-
 HELPER_MARKERS = ("faultline-delayer", "faultline-iofs")
 """The argv marker of every helper process chaosd starts inside a target's namespaces (a family's
 own module defines its marker; tests/unit/chaosd_core check that the two agree). A helper is a
@@ -29,6 +28,19 @@ class TargetRef:
 
     id: str
     pid: int
+
+
+@dataclass(frozen=True)
+class Owned:
+    """One kernel object or helper process Faultline owns in a namespace, as the node-wide leak
+    scan finds it (chaosd/leaks.py): read from the object itself, never from memory."""
+
+    kind: str
+    """e.g. "nft_table", "qdisc", "delayer", "fuse_mount", "iofs_server"."""
+    target_id: str
+    """The target the object names (table comment, helper argv, mount source); "" if none."""
+    key: str
+    """What to remove: a device, a PID, a mount point."""
 
 
 @dataclass
@@ -68,3 +80,9 @@ class FaultFamily(Protocol):
 
     def verify(self, target: TargetRef, plan: Any) -> Verification:
         """Observe the kernel and say whether the plan is in force."""
+
+    def census(self, pid: int) -> list[Owned]:
+        """Everything this family owns in the namespace `pid` is a member of, any target's."""
+
+    def remove_owned(self, pid: int, item: Owned) -> None:
+        """Remove one object `census` found (in the namespace of `pid`). Idempotent."""

@@ -22,11 +22,12 @@ from backend.api.app import create_app
 from backend.settings import Settings
 from chaosd.cri import container_main_pid
 from tests.api.server import serve
+from tests.e2e.workloads import answers as _answers
+from tests.e2e.workloads import web_service as _web
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 
-IMAGE = "faultline.local/demo-http:0.1.0"
 API = "chaos.faultline.dev/v1alpha1"
 
 
@@ -50,64 +51,6 @@ def _apply(cluster, ns: str, doc: dict) -> None:
 def _get(cluster, ns: str, kind: str, name: str = "") -> dict:
     args = ["get", "-n", ns, kind] + ([name] if name else [])
     return json.loads(cluster.kubectl(*args, "-o", "json"))
-
-
-def _web(cluster, ns: str) -> str:
-    """3 replicas of demo-http behind a ClusterIP Service; returns the Service's URL."""
-    _apply(
-        cluster,
-        ns,
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": "web"},
-            "spec": {
-                "replicas": 3,
-                "selector": {"matchLabels": {"app": "web"}},
-                "template": {
-                    "metadata": {"labels": {"app": "web"}},
-                    "spec": {
-                        "terminationGracePeriodSeconds": 1,
-                        "containers": [
-                            {
-                                "name": "main",
-                                "image": IMAGE,
-                                "imagePullPolicy": "Never",
-                                "env": [
-                                    {
-                                        "name": "POD_NAME",
-                                        "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}},
-                                    }
-                                ],
-                            }
-                        ],
-                    },
-                },
-            },
-        },
-    )
-    _apply(
-        cluster,
-        ns,
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "web"},
-            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
-        },
-    )
-    cluster.kubectl("rollout", "status", "-n", ns, "deploy/web", "--timeout=180s")
-    ip = _get(cluster, ns, "service", "web")["spec"]["clusterIP"]
-    url = f"http://{ip}/"
-    cluster.wait_for("service answers", lambda: _answers(url), timeout=60)
-    return url
-
-
-def _answers(url: str) -> bool:
-    try:
-        return '"pod"' in httpx.get(url, timeout=2).text
-    except httpx.HTTPError:
-        return False
 
 
 def _pods(cluster, ns: str) -> list[dict]:

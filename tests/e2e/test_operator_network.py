@@ -8,11 +8,15 @@ deleted, and the pod's network namespace must hold no Faultline table afterwards
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 
 import pytest
 
+from chaosd import namespaces
 from chaosd.cri import container_main_pid
+from chaosd.faults.network import delayers
 
 pytestmark = pytest.mark.cluster
 
@@ -213,3 +217,71 @@ def test_delete_does_not_wedge_when_chaosd_is_down(cluster, namespace, operator,
     # The restarted daemon finds the lease (10 s) lapsed and recovers the target by itself.
     cluster.wait_for("table gone", lambda: "faultline" not in _tables(web), timeout=60)
     assert _reachable(cluster, namespace, web["status"]["podIP"])
+
+
+def _sandbox_pid(pod: dict) -> int:
+    """The pod's sandbox process: the first workload member of the pod's network namespace
+    (it created the namespace, before any container), which is not the container itself."""
+    cid = pod["status"]["containerStatuses"][0]["containerID"]
+    main = container_main_pid(cid).pid
+    ino = namespaces.inode(main, "net")
+    assert ino is not None
+    sandbox = namespaces.find("net", ino)
+    assert sandbox is not None and not sandbox.helper and sandbox.pid != main
+    return sandbox.pid
+
+
+def _nft_in(pid: int) -> str:
+    return subprocess.run(
+        ["nsenter", "-t", str(pid), "-n", "nft", "list", "tables"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+
+def test_a_restarted_container_stays_partitioned_until_the_duration_ends(
+    cluster, namespace, operator
+) -> None:
+    """The web container dies (as when a fault makes it fail its liveness probe) and the kubelet
+    restarts it while the partition is desired: the pod's sandbox keeps the network namespace,
+    the fault stays in force there, and at the end of the duration it is removed completely."""
+    _apply(cluster, namespace, _pod("web", "web"))
+    _apply(cluster, namespace, _pod("client", "client"))
+    web = _ready_pod(cluster, namespace, "web")
+    _ready_pod(cluster, namespace, "client")
+    ip = web["status"]["podIP"]
+    sandbox = _sandbox_pid(web)
+    _apply(
+        cluster, namespace,
+        _chaos("cut-restarting", action="partition", mode="all", duration="45s",
+               selector={"labelSelectors": {"app": "web"}}, direction="both",
+               target={"mode": "all", "selector": {"labelSelectors": {"app": "client"}}}),
+    )  # fmt: skip
+
+    def injected() -> bool:
+        st = _get(cluster, namespace, "networkchaos", "cut-restarting").get("status", {})
+        return st.get("injectedTargets") == 1
+
+    cluster.wait_for("NetworkChaos injected", injected, timeout=120)
+    assert "faultline" in _nft_in(sandbox)
+    old = web["status"]["containerStatuses"][0]["containerID"]
+    os.kill(container_main_pid(old).pid, signal.SIGKILL)
+
+    def restarted() -> bool:
+        st = _get(cluster, namespace, "pod", "web")["status"]["containerStatuses"][0]
+        return st.get("restartCount", 0) >= 1 and bool(st.get("ready"))
+
+    cluster.wait_for("web restarted", restarted, timeout=120)
+    # Still desired: in force in the sandbox's namespace, and the client is still cut off.
+    assert _sandbox_pid(_get(cluster, namespace, "pod", "web")) == sandbox
+    assert "faultline" in _nft_in(sandbox)
+    assert not _reachable(cluster, namespace, ip)
+
+    def finished() -> bool:
+        st = _get(cluster, namespace, "networkchaos", "cut-restarting").get("status", {})
+        return st.get("phase") == "Finished"
+
+    cluster.wait_for("the duration to end", finished, timeout=180)
+    cluster.wait_for("web reachable again", lambda: _reachable(cluster, namespace, ip), 60)
+    assert "faultline" not in _nft_in(sandbox)
+    left = [d.pid for d in delayers.find(netns_inode=namespaces.inode(sandbox, "net"))]
+    assert not left, f"delayers left in the pod: {left}"

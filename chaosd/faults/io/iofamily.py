@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chaosd import nsexec
-from chaosd.faults.base import FaultError, TargetGone, TargetRef, Verification
+from chaosd.faults.base import FaultError, Owned, TargetGone, TargetRef, Verification
 from chaosd.faults.io import control, mounts
 from chaosd.faults.io.control import ServerProc
 from chaosd.faults.io.plan import IOPlan, build_plan
@@ -144,6 +144,35 @@ class IOFamily:
             for v, (s, st) in active.items()
         }
         return Verification(not problems, "fuse", {"volumes": details}, problems)
+
+    def census(self, pid: int) -> list[Owned]:
+        """Faultline FUSE mounts in the mount namespace and the layer servers living in it."""
+        ns = _mnt_ns(pid)
+        try:
+            entries = mounts.faultline_mounts(mounts.read_mounts(pid))
+        except OSError:
+            return []
+        found = [Owned("fuse_mount", e.target_id or "", e.mount_point) for e in entries]
+        found += [
+            Owned("iofs_server", s.target_id, str(s.pid))
+            for s in control.find_servers()
+            if ns is not None and _mnt_ns(s.pid) == ns
+        ]
+        return found
+
+    def remove_owned(self, pid: int, item: Owned) -> None:
+        if item.kind == "fuse_mount":
+            for entry in mounts.faultline_mounts(mounts.read_mounts(pid)):
+                if entry.mount_point == item.key:
+                    control.abort_connection(entry.device)  # its server may hang or be gone
+                    with contextlib.suppress(TargetGone):
+                        nsexec.call(pid, mounts.detach, entry.mount_point, namespaces=("mnt",))
+        elif item.kind == "iofs_server":
+            for server in control.find_servers(item.target_id):
+                if server.pid == int(item.key):
+                    control.kill(server)
+        else:
+            raise FaultError(f"io: no such owned kind {item.kind!r}")
 
 
 def _rules(state: dict[str, Any]) -> tuple[IORule, ...]:

@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from chaosd import nsexec
-from chaosd.faults.base import FaultError, TargetGone, TargetRef, Verification
+from chaosd.faults.base import FaultError, Owned, TargetGone, TargetRef, Verification
 from chaosd.faults.network import capability, delayers, nft, qdisc
 from chaosd.faults.network.plan import Capabilities, NetworkPlan, build_plan
-from chaosd.faults.network.rules import TABLE
+from chaosd.faults.network.rules import FAMILY, TABLE, delete_transaction
 
 _COMMENT = re.compile(r'comment "([^"]*)"')
+_TABLE_TARGET = re.compile(r'^table [^\n]*\{\n\s*comment "faultline target=([^"]*)"')
 
 
 class NetworkFamily:
@@ -105,6 +106,31 @@ class NetworkFamily:
             "nfqueue-delayer" if plan.delayers else "netem" if "netem" in plan.mechanisms else ""
         )
         return Verification(not problems, "+".join(plan.mechanisms), details, problems)
+
+    def census(self, pid: int) -> list[Owned]:
+        """The `inet faultline` table, Faultline's root qdiscs and the delayers in the netns."""
+        found = []
+        listing = nsexec.run(pid, ["nft", "list", "table", FAMILY, TABLE], check=False)
+        if listing.returncode == 0:
+            m = _TABLE_TARGET.search(listing.stdout)
+            found.append(Owned("nft_table", m.group(1) if m else "", f"{FAMILY} {TABLE}"))
+        found += [Owned("qdisc", "", f"{q['device']} {q['handle']}") for q in qdisc.read(pid)]
+        netns = nsexec.ns_inode(pid)
+        found += [
+            Owned("delayer", d.target_id, str(d.pid)) for d in delayers.find(netns_inode=netns)
+        ]
+        return found
+
+    def remove_owned(self, pid: int, item: Owned) -> None:
+        if item.kind == "nft_table":
+            nft.run_transaction(pid, delete_transaction())
+        elif item.kind == "qdisc":
+            qdisc.remove(pid)  # every root qdisc with a Faultline handle: never a foreign one
+        elif item.kind == "delayer":
+            mine = {d.pid for d in delayers.find(netns_inode=nsexec.ns_inode(pid))}
+            delayers.stop([int(item.key)] if int(item.key) in mine else [])
+        else:
+            raise FaultError(f"network: no such owned kind {item.kind!r}")
 
 
 def _in(pid: int, netns: int) -> bool:

@@ -76,8 +76,8 @@ def test_faults_outlive_the_member_and_are_removed_at_the_end(
     daemon.start()
     with member_of(a) as member, daemon.client() as c:
         lease = 4.0 if end == "lease-lapse" else 300.0
-        r = c.put(f"/targets/{a.id}",
-                  json={"pid": member.pid, "faults": _faults(a, b), "lease_seconds": lease})  # fmt: skip
+        body = {"pid": member.pid, "faults": _faults(a, b), "lease_seconds": lease}
+        r = c.put(f"/targets/{a.id}", json=body)
         assert r.status_code == 200, r.text
         _in_force(c, a, b)
         member.send_signal(signal.SIGKILL)
@@ -103,8 +103,8 @@ def test_target_is_dropped_only_when_its_namespaces_are_gone(
     a, b = pods
     daemon.start()
     with member_of(a) as member, daemon.client() as c:
-        r = c.put(f"/targets/{a.id}",
-                  json={"pid": member.pid, "faults": _faults(a, b), "lease_seconds": 300})  # fmt: skip
+        body = {"pid": member.pid, "faults": _faults(a, b), "lease_seconds": 300}
+        r = c.put(f"/targets/{a.id}", json=body)
         assert r.status_code == 200, r.text
         helpers = inspect(a)["delayers"] + inspect(a)["iofs_servers"]
         assert helpers
@@ -116,6 +116,7 @@ def test_target_is_dropped_only_when_its_namespaces_are_gone(
         while c.get(f"/targets/{a.id}").status_code == 200 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert c.get(f"/targets/{a.id}").status_code == 404
+
         def alive() -> list[int]:
             return [p for p in helpers if os.path.exists(f"/proc/{p}")]
 

@@ -27,10 +27,10 @@ from chaosd.auth import AuthConfig
 from chaosd.cri import PodContainer
 from chaosd.cri_grpc import CRIError
 from chaosd.engine import Engine, InvalidRequest, Registry, TargetGuard
-from chaosd.procs import start_time
 from chaosd.journal import Journal
 from chaosd.lookup import ProcLookup
 from chaosd.model import DesiredState, LossFault
+from chaosd.procs import start_time
 from chaosd.server import create_app
 
 LOSS = LossFault(loss=10)
