@@ -79,19 +79,20 @@ class Report:
 
 
 def members_by_namespace(ns: str) -> dict[int, int]:
-    """Every namespace of kind `ns` a process is in, with one live member (the lowest PID that
-    is not a Faultline helper when there is one: entering through a helper is the last resort)."""
-    chosen: dict[int, tuple[bool, int]] = {}
+    """Every namespace of kind `ns` a process is in, with one live member (the first started
+    that is not a Faultline helper when there is one: a helper is the last way in)."""
+    chosen: dict[int, tuple[bool, int, int]] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         ino = namespaces.inode(name, ns)
-        if ino is None or procs.start_time(int(name)) is None:
+        started = procs.start_time(int(name))
+        if ino is None or started is None:
             continue
-        rank = (namespaces.is_helper(name), int(name))
+        rank = (namespaces.is_helper(name), started, int(name))
         if ino not in chosen or rank < chosen[ino]:
             chosen[ino] = rank
-    return {ino: pid for ino, (_, pid) in chosen.items()}
+    return {ino: rank[2] for ino, rank in chosen.items()}
 
 
 def _bound(entry: Entry, ns: str, ino: int) -> bool:

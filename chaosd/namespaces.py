@@ -55,19 +55,21 @@ class Member:
 
 
 def find(ns: str, ino: int, *, proc_fd: int | None = None, exclude: int = 0) -> Member | None:
-    """A live member of the namespace: a workload process when there is one (the lowest PID,
-    likeliest the holder: a pod's sandbox), else one of Faultline's helpers, else None."""
+    """A live member of the namespace: a workload process when there is one (the one started
+    first, likeliest the holder that created it: a pod's sandbox; PIDs wrap, start times do
+    not), else one of Faultline's helpers, else None."""
     names = os.listdir(proc_fd if proc_fd is not None else "/proc")
-    helper: Member | None = None
-    for pid in sorted(int(n) for n in names if n.isdigit()):
+    best: tuple[bool, int, int] | None = None
+    for pid in (int(n) for n in names if n.isdigit()):
         if pid == exclude or inode(pid, ns, proc_fd) != ino:
             continue
-        if procs.start_time(pid, proc_fd) is None:
+        started = procs.start_time(pid, proc_fd)
+        if started is None:
             continue  # exited, or a zombie: it holds no namespace
-        if not is_helper(pid, proc_fd):
-            return Member(pid, helper=False)
-        helper = helper or Member(pid, helper=True)
-    return helper
+        rank = (is_helper(pid, proc_fd), started, pid)
+        if best is None or rank < best:
+            best = rank
+    return None if best is None else Member(best[2], helper=best[0])
 
 
 @dataclass(frozen=True)

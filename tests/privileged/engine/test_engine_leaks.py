@@ -38,7 +38,7 @@ def plant_orphans(pod: Pod, peer: Pod) -> None:
 def plant_foreign(pod: Pod) -> Path:
     """Objects of someone else in the same namespaces: they must survive every scan."""
     nsrun(pod, "nft", "add", "table", "inet", "foreign")
-    nsrun(pod, "ip", "link", "add", "foreign0", "type", "dummy")
+    nsrun(pod, "ip", "link", "add", "foreign0", "type", "veth", "peer", "name", "foreign1")
     nsrun(pod, "tc", "qdisc", "add", "dev", "foreign0", "root", "handle", "1:", "tbf",
           "rate", "1mbit", "burst", "10k", "latency", "50ms")  # fmt: skip
     mount_point = Path(pod.volume + "-foreign")
