@@ -1,4 +1,5 @@
-"""The dashboard's records survive its pod (issue 14, "Durability e2e", first half).
+"""The dashboard's records survive its pod, and runs made while it is away (issue 14,
+"Durability e2e").
 
 A release of the real chart with its defaults keeps the dashboard's SQLite database on a
 PersistentVolumeClaim bound by the cluster's default StorageClass (the dev cluster's
@@ -7,7 +8,9 @@ the dashboard API as a user holding the chart's `-edit` role (the calls the oper
 makes); then the dashboard pod is deleted, then the release is upgraded with changed dashboard
 values, then uninstalled and installed again: each time a new pod on the same claim serves
 exactly the same records. With `dashboard.database.existingSecret` pointing at a real PostgreSQL
-server instead, no claim is made and the same records live in that database.
+server instead, no claim is made and the same records live in that database. Last, with the
+dashboard scaled to 0, a real Experiment runs; scaled back to 1, the dashboard records the run
+from the Experiment's status (backend/api/backfill.py).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from devcluster.settings import POD_CIDR
 from tests.api.postgres import postgres_server, throwaway_database
 from tests.e2e.helm_release import (
     Release,
+    apply,
     image_fixture,  # noqa: F401 (fixture)
     install,
     is_ready,
@@ -30,6 +34,7 @@ from tests.e2e.helm_release import (
     release_fixture,  # noqa: F401 (fixture)
     upgrade_changes_values,
 )
+from tests.e2e.workloads import web_service
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -191,6 +196,71 @@ def test_history_survives_pod_deletion_upgrade_and_reinstall(
     assert _claim(release)["metadata"]["uid"] == claim["metadata"]["uid"]
     with _client(_serving_pod(release), writer_token) as api:
         assert _read_history(api, run_id) == before
+
+    _run_while_the_dashboard_is_away(release, writer_token)
+
+
+def _run_while_the_dashboard_is_away(rel: Release, token: str) -> None:
+    """A real Experiment runs (a pod-kill, judged by the release's operator) while the
+    dashboard is scaled to 0; scaled back to 1, the dashboard shows the run with its verdict,
+    recorded from the Experiment's status."""
+    selector = f"app.kubernetes.io/instance={rel.name},app.kubernetes.io/component=dashboard"
+    deployment = f"deploy/{rel.name}-faultline-dashboard"
+    rel.cluster.kubectl("scale", deployment, "-n", rel.namespace, "--replicas=0")
+    rel.cluster.wait_for("no dashboard pod", lambda: not pods_of(rel, rel.namespace, selector))
+    url = web_service(rel.cluster, rel.workloads, replicas=2)
+    experiment = {
+        "apiVersion": "chaos.faultline.dev/v1alpha1", "kind": "Experiment",
+        "metadata": {"name": "while-away",
+                     # the probe runs in the operator's pod (no probe image to schedule)
+                     "annotations": {"chaos.faultline.dev/probe-mode": "local"}},
+        "spec": {
+            "hypothesis": {
+                "title": "web is back within 30 s of a pod kill",
+                "probes": [{"name": "web", "type": "load", "url": url, "workers": 2,
+                            "timeout": "500ms"}],
+                "tolerances": [{"probe": "web", "recoverTo": 50, "within": "30s"}],
+            },
+            "faults": [{"name": "kill-one", "type": "PodChaos", "podChaos": {
+                "action": "pod-kill", "mode": "one",
+                "selector": {"labelSelectors": {"app": "web"}}}}],
+            "timing": {"baseline": "10s", "faultDuration": "10s", "recoveryDeadline": "30s"},
+        },
+    }  # fmt: skip
+    apply(rel, experiment)
+
+    def status() -> dict[str, Any]:
+        obj = rel.kubectl_json("get", "experiment", "-n", rel.workloads, "while-away")
+        return dict(obj.get("status") or {})
+
+    rel.cluster.wait_for(
+        "the run's verdict",
+        lambda: bool(status().get("verdict")) and status().get("phase") == "Finished",
+        timeout=300,
+    )
+    verdict = status()["verdict"]
+    assert status().get("dashboardRunId") is None  # the dashboard never saw it
+
+    rel.cluster.kubectl("scale", deployment, "-n", rel.namespace, "--replicas=1")
+    with _client(_serving_pod(rel), token) as api:
+        found: list[dict[str, Any]] = []
+
+        def recorded() -> bool:
+            page = api.get("/experiments", params={"namespace": rel.workloads}).json()
+            rows = [e for e in page.get("items", []) if e["name"] == "while-away"]
+            if not rows:
+                return False
+            found[:] = api.get(f"/experiments/{rows[0]['id']}/runs").json()["items"]
+            return bool(found)
+
+        rel.cluster.wait_for("the missed run in the dashboard", recorded, timeout=120)
+        (run,) = found
+        want = {"Passed": "passed", "Failed": "failed", "Error": "inconclusive"}[verdict]
+        assert (run["phase"], run["verdict"]) == ("Finished", want), run
+        assert run["metrics"]["probes"][0]["baselineQps"] > 0
+        experiment_row = api.get(f"/experiments/{run['experiment_id']}").json()
+        hypothesis = api.get(f"/hypotheses/{experiment_row['hypothesis_id']}").json()
+        assert hypothesis["title"] == "web is back within 30 s of a pod kill"
 
 
 def test_an_external_database_holds_the_history_without_a_claim(
