@@ -100,9 +100,7 @@ def test_a_run_seen_starting_gets_its_end_and_a_finished_one_is_left_alone(
     assert client.get(f"/api/v1/runs/{half['id']}").json()["verdict"] == "passed"
 
 
-def test_an_aborted_run_is_recorded_as_aborted(
-    server: RunningServer, client: httpx.Client
-) -> None:
+def test_an_aborted_run_is_recorded_as_aborted(server: RunningServer, client: httpx.Client) -> None:
     sessions: sessionmaker[Session] = server.app.state.sessions
     with sessions() as session:
         store(session, "Experiment", _experiment("stopped", verdict="Aborted", phase="Aborted"))
