@@ -29,6 +29,7 @@ from chaosd.engine import Engine
 from chaosd.faults.base import FaultError, Owned
 from chaosd.journal import DEFAULT_STATE_DIR, JOURNAL_FILE, Entry, read_entries
 from chaosd.model import TARGET_ID_PATTERN
+from chaosd.periodic import Periodic
 
 log = logging.getLogger("chaosd.leaks")
 REPAIRS_KEPT = 500
@@ -248,8 +249,7 @@ class Scanner:
         """Repairs numbered from 1, so a reader (the operator) asks only for what is new."""
         self.repairs: deque[tuple[int, dict[str, object]]] = deque(maxlen=REPAIRS_KEPT)
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic("chaosd-leak-scan", interval, self.run, log)
 
     def run(self, *, repair: bool = True) -> Report:
         with self._lock:
@@ -268,20 +268,7 @@ class Scanner:
 
     def start(self) -> None:
         """Periodic scans every `interval` seconds (none when it is 0)."""
-        if self.interval <= 0:
-            return
-
-        def loop() -> None:
-            while not self._stop.wait(self.interval):
-                try:
-                    self.run()
-                except Exception:  # the next pass may succeed; never let the thread die
-                    log.exception("leak scan failed")
-
-        self._thread = threading.Thread(target=loop, name="chaosd-leak-scan", daemon=True)
-        self._thread.start()
+        self._periodic.start()
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join()
+        self._periodic.close()

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from backend.clients.chaosd import ChaosdClient, ChaosdError
+from chaosd.periodic import Periodic
 
 log = logging.getLogger("faultline.operator.leakwatch")
 REASON = "FaultlineLeakRepaired"
@@ -51,7 +51,7 @@ class LeakWatch:
         self.interval = interval
         self._seen: dict[str, int] = {}
         """node -> the last repair number reported (absent: the first pass reports all kept)."""
-        self._stop = threading.Event()
+        self._periodic = Periodic("faultline-leakwatch", interval, self.poll_once, log)
 
     def poll_once(self) -> int:
         """Report new repairs of every node; returns how many were reported."""
@@ -79,17 +79,7 @@ class LeakWatch:
         return reported
 
     def start(self) -> None:
-        if self.interval <= 0:
-            return
-
-        def loop() -> None:
-            while not self._stop.wait(self.interval):
-                try:
-                    self.poll_once()
-                except Exception:
-                    log.exception("leak watch pass failed")
-
-        threading.Thread(target=loop, name="faultline-leakwatch", daemon=True).start()
+        self._periodic.start()
 
     def close(self) -> None:
-        self._stop.set()
+        self._periodic.close()

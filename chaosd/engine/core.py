@@ -17,7 +17,6 @@ import contextlib
 import logging
 import os
 import re
-import threading
 import time
 from typing import Any
 
@@ -37,6 +36,7 @@ from chaosd.faults.base import FaultError, TargetGone, TargetRef
 from chaosd.journal import Entry, Identity, Journal, Status
 from chaosd.metrics import Metrics
 from chaosd.model import TARGET_ID_PATTERN, DesiredState
+from chaosd.periodic import Periodic
 
 
 class Engine:
@@ -57,8 +57,7 @@ class Engine:
         self.log = logger or logging.getLogger("chaosd.engine")
         self.metrics = metrics or Metrics()
         self.locks = TargetLocks(journal.state_dir)
-        self._stop = threading.Event()
-        self._reaper: threading.Thread | None = None
+        self._reaper: Periodic | None = None
         self._pid = os.getpid()
         self._via: dict[str, tuple[int, int]] = {}
         """Target id -> (pid, start time) of the member last used when the named process had
@@ -209,20 +208,12 @@ class Engine:
         return reaped
 
     def start_reaper(self, interval: float = 0.2) -> None:
-        def loop() -> None:
-            while not self._stop.wait(interval):
-                try:
-                    self.reap_once()
-                except Exception:  # the reaper must outlive any single bad entry
-                    self.log.exception("lease reaper pass failed")
-
-        self._reaper = threading.Thread(target=loop, name="chaosd-reaper", daemon=True)
+        self._reaper = Periodic("chaosd-reaper", interval, self.reap_once, self.log)
         self._reaper.start()
 
     def close(self) -> None:
-        self._stop.set()
         if self._reaper:
-            self._reaper.join()
+            self._reaper.close()
 
     # ---- internals ------------------------------------------------------------------------
 

@@ -17,29 +17,9 @@ import pytest
 from chaosd import namespaces
 from chaosd.cri import container_main_pid
 from chaosd.faults.network import delayers
+from tests.cli.pods import pod as _pod
 
 pytestmark = pytest.mark.cluster
-
-IMAGE = "faultline.local/demo-http:0.1.0"
-
-
-def _pod(name: str, app: str) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "labels": {"app": app}},
-        "spec": {
-            "terminationGracePeriodSeconds": 1,
-            "containers": [
-                {
-                    "name": "main",
-                    "image": IMAGE,
-                    "imagePullPolicy": "Never",
-                    "env": [{"name": "POD_NAME", "value": name}],
-                }
-            ],
-        },
-    }
 
 
 def _apply(cluster, ns: str, doc: dict) -> None:
