@@ -12,13 +12,14 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from backend.api.auth import API_GROUP, Access, Principal
 from backend.api.errors import ClusterUnavailable, Forbidden, Unauthenticated
+from backend.clients.kube import review_access
+from backend.spec.creator import Creator
 
 REVIEW_CACHE_SECONDS = 10.0
 """TokenReview answers, and the SubjectAccessReviews that scope a list, are reused briefly so a
@@ -89,33 +90,17 @@ class KubernetesAuthenticator:
 
     def _review(self, principal: Principal, access: Access) -> tuple[bool, str]:
         """One SubjectAccessReview for the principal exactly as TokenReview described it."""
-        attributes: dict[str, Any] = {
-            "group": API_GROUP,
-            "resource": access.resource,
-            "verb": access.verb,
-        }
-        if access.namespace:
-            attributes["namespace"] = access.namespace
-        review = client.V1SubjectAccessReview(
-            spec=client.V1SubjectAccessReviewSpec(
-                user=principal.name,
-                uid=principal.uid or None,
-                groups=list(principal.groups),
-                extra={k: list(v) for k, v in principal.extra} or None,
-                resource_attributes=client.V1ResourceAttributes(**attributes),
-            )
-        )
+        user = Creator(principal.name, principal.uid, principal.groups, dict(principal.extra))
         try:
-            status = self.authz.create_subject_access_review(review).status
+            return review_access(
+                self.authz, user, access.verb, API_GROUP, access.resource, access.namespace or ""
+            )
         except ApiException as e:
             raise ClusterUnavailable(
                 f"could not check permissions with the Kubernetes API server "
                 f"(SubjectAccessReview failed with HTTP {e.status}: {e.reason}); the dashboard's "
                 "ServiceAccount needs `create` on subjectaccessreviews.authorization.k8s.io"
             ) from e
-        if status is not None and status.allowed:
-            return True, ""
-        return False, (status.reason if status else None) or "no RBAC rule allows it"
 
     def _allowed_cached(self, principal: Principal, access: Access) -> bool:
         key = (principal, access)

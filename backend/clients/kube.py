@@ -177,25 +177,42 @@ def post_event(involved: dict[str, str], type_: str, reason: str, message: str) 
         raise _wrap(e, f"post event on {where}") from e
 
 
-def user_may(
-    user: Creator, verb: str, group: str, resource: str, namespace: str
+def review_access(
+    authz: client.AuthorizationV1Api,
+    user: Creator,
+    verb: str,
+    group: str,
+    resource: str,
+    namespace: str = "",
 ) -> tuple[bool, str]:
-    """A SubjectAccessReview for `user` (username, uid, groups and extra, as authenticated):
-    (allowed, the authorizer's reason)."""
+    """One SubjectAccessReview for `user` exactly as the API server authenticated them
+    (username, uid, groups and extra): (allowed, the authorizer's reason). The webhook and the
+    dashboard both ask through here. Raises ApiException for the caller to explain."""
+    attributes: dict[str, Any] = {"verb": verb, "group": group, "resource": resource}
+    if namespace:
+        attributes["namespace"] = namespace
     review = client.V1SubjectAccessReview(
         spec=client.V1SubjectAccessReviewSpec(
             user=user.username,
             uid=user.uid or None,
             groups=list(user.groups) or None,
             extra={k: list(v) for k, v in user.extra.items()} or None,
-            resource_attributes=client.V1ResourceAttributes(
-                verb=verb, group=group, resource=resource, namespace=namespace
-            ),
+            resource_attributes=client.V1ResourceAttributes(**attributes),
         )
     )
+    status: Any = authz.create_subject_access_review(review).status
+    if status is None:
+        return False, "the authorizer gave no answer"
+    allowed = bool(status.allowed) and not status.denied
+    return allowed, status.reason or ("" if allowed else "no RBAC rule allows it")
+
+
+def user_may(
+    user: Creator, verb: str, group: str, resource: str, namespace: str
+) -> tuple[bool, str]:
+    """A SubjectAccessReview for `user`: (allowed, the authorizer's reason)."""
     try:
         authz = client.AuthorizationV1Api(api_client())
-        status: Any = authz.create_subject_access_review(review).status
+        return review_access(authz, user, verb, group, resource, namespace)
     except ApiException as e:
         raise _wrap(e, f"SubjectAccessReview for {user.username}") from e
-    return bool(status.allowed) and not status.denied, status.reason or ""

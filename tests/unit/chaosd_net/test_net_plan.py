@@ -13,6 +13,7 @@ from chaosd.faults.network.plan import (
     build_plan,
     parse_rate,
 )
+from chaosd.faults.network.qdisc import our_roots_in_tc_json
 from chaosd.model import (
     BandwidthFault,
     CorruptFault,
@@ -148,3 +149,14 @@ def test_a_set_read_back_from_the_journal_plans_the_same_delayers() -> None:
     again = build_plan("t", read_back.faults, caps)
     assert [d.args("t") for d in first.delayers] == [d.args("t") for d in again.delayers]
     assert first.digest == again.digest
+
+
+def test_the_leak_scan_reads_only_faultline_root_qdiscs_from_tc_json() -> None:
+    text = (
+        '[{"kind":"tbf","handle":"fa17:","root":true,"dev":"eth0"},'
+        '{"kind":"tbf","handle":"1:","root":true,"dev":"foreign0"},'
+        '{"kind":"netem","handle":"fa18:","parent":"fa17:","dev":"eth0"},'
+        '{"kind":"noqueue","handle":"0:","root":true,"dev":"lo"}]'
+    )
+    assert our_roots_in_tc_json(text) == [{"device": "eth0", "handle": "fa17:", "kind": "tbf"}]
+    assert our_roots_in_tc_json("") == [] and our_roots_in_tc_json("not json") == []
