@@ -179,9 +179,9 @@ def _entry(row: tuple[object, ...]) -> Entry:
     )
 
 
-def read_entries(path: Path, target_id: str) -> list[Entry]:
-    """Another chaosd's entries for `target_id`, read-only (its journal is its own to write);
-    none when the file cannot be read (that chaosd is gone, or the file is not a journal)."""
+def read_entries(path: Path, target_id: str | None) -> list[Entry]:
+    """Another chaosd's entries for `target_id` (None: all), read-only (its journal is its own
+    to write); none when the file cannot be read (that chaosd is gone, or not a journal)."""
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     except sqlite3.Error:
@@ -189,7 +189,11 @@ def read_entries(path: Path, target_id: str) -> list[Entry]:
     try:
         have = {row[1] for row in db.execute("PRAGMA table_info(targets)")}
         columns = ", ".join(c if c in have else "0" for c in _COLUMNS.split(", "))
-        rows = db.execute(f"SELECT {columns} FROM targets WHERE id = ?", (target_id,)).fetchall()
+        if target_id is None:
+            rows = db.execute(f"SELECT {columns} FROM targets").fetchall()
+        else:
+            query = f"SELECT {columns} FROM targets WHERE id = ?"
+            rows = db.execute(query, (target_id,)).fetchall()
         return [_entry(r) for r in rows]
     except (sqlite3.Error, ValueError):
         return []

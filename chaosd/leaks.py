@@ -164,11 +164,14 @@ class Desire:
         self.peers = peer_journals(engine.journal.state_dir)
 
     def __call__(self, target_id: str, ns: str, ino: int) -> bool:
-        if not target_id:
-            return False
-        entries = [e for e in [self.engine.journal.get(target_id)] if e is not None]
+        """An object naming a target is desired when that target is bound to this namespace;
+        one naming none (a qdisc carries only Faultline's handle) when any target is."""
+        if target_id:
+            entries = [e for e in [self.engine.journal.get(target_id)] if e is not None]
+        else:
+            entries = self.engine.journal.all()
         for path in self.peers:
-            entries += read_entries(path, target_id)
+            entries += read_entries(path, target_id or None)
         return any(_bound(e, ns, ino) for e in entries)
 
 

@@ -65,7 +65,9 @@ def gauges(text: str) -> dict[str, float]:
 def _desired_partition(c, owner: Pod, peer: Pod) -> None:  # type: ignore[no-untyped-def]
     r = c.put(f"/targets/{owner.id}", json={
         "pid": owner.pid, "lease_seconds": 300,
-        "faults": [{"kind": "partition", "peers": [{"cidr": f"{peer.ip}/32"}]}],
+        "faults": [{"kind": "partition", "peers": [{"cidr": f"{peer.ip}/32"}]},
+                   # a qdisc names no target: it is desired because its netns is a target's
+                   {"kind": "bandwidth", "rate": "10mbit", "device": "eth0"}],
     })  # fmt: skip
     assert r.status_code == 200, r.text
 
@@ -89,14 +91,14 @@ def test_orphans_of_every_kind_are_removed_and_nothing_else(
         before = gauges(c.get("/metrics").text)
         print(f"gauges before: {before}; scan {seen['namespaces']} namespaces "
               f"in {seen['seconds'] * 1000:.0f} ms")  # fmt: skip
-        assert before == {"nft_table": 2, "qdisc": 1, "delayer": 1, "fuse_mount": 1,
+        assert before == {"nft_table": 2, "qdisc": 2, "delayer": 1, "fuse_mount": 1,
                           "iofs_server": 1}  # fmt: skip
 
         fixed = c.post("/doctor").json()
         assert fixed["repaired"] == 5 and all(leak["repaired"] for leak in fixed["leaks"])
         after = gauges(c.get("/metrics").text)
         print(f"gauges after: {after}")
-        assert after == {"nft_table": 1, "qdisc": 0, "delayer": 0, "fuse_mount": 0,
+        assert after == {"nft_table": 1, "qdisc": 1, "delayer": 0, "fuse_mount": 0,
                          "iofs_server": 0}  # fmt: skip
         metrics = c.get("/metrics").text
         for kind in ("nft_table", "qdisc", "delayer", "fuse_mount", "iofs_server"):
@@ -105,7 +107,7 @@ def test_orphans_of_every_kind_are_removed_and_nothing_else(
         assert not any(inspect(a).values()), inspect(a)
         assert foreign_survived(a, foreign)
         # the desired target is untouched, and still verified in force
-        assert inspect(b)["nft_table"]
+        assert inspect(b)["nft_table"] and inspect(b)["qdiscs"]
         assert c.get(f"/targets/{b.id}").json()["families"]["network"]["ok"]
         assert c.get("/doctor").json()["leaks"] == []
 
