@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from backend.db.models import Experiment, Hypothesis, Run
 from backend.db.repositories.runs import create_run, update_run
-from backend.experiment.dashboard import TERMINAL, VERDICT
+from backend.experiment.dashboard import TERMINAL, run_summary
 from backend.experiment.hypothesis import hypothesis_body
 from backend.spec.experiment import ExperimentSpec
 
@@ -38,40 +38,9 @@ def _when(value: object) -> datetime | None:
         return None
 
 
-def _epoch(value: object) -> float | None:
-    when = _when(value)
-    return when.timestamp() if when else None
-
-
 def summary(status: dict[str, Any]) -> dict[str, Any]:
-    """The run's metrics as the dashboard stores them, from the status alone (the same keys the
-    live mirror writes: backend/experiment/dashboard.py `dashboard_summary`)."""
-    probes = list(status.get("metrics") or [])
-    out: dict[str, Any] = {
-        "probes": probes,
-        "results": list(status.get("results") or []),
-        "message": str(status.get("message") or ""),
-        "backfilled": True,
-    }
-    for key, field in (("fault_started_at", "faultStartTime"), ("fault_ended_at", "faultEndTime")):
-        if (t := _epoch(status.get(field))) is not None:
-            out[key] = t
-    if status.get("verdict") == "Aborted" and (t := _epoch(status.get("endTime"))) is not None:
-        out["aborted_at"] = t
-    if probes:
-        first = probes[0]
-        out.update({
-            "baseline_qps": first.get("baselineQps"), "baseline_low": first.get("baselineLow"),
-            "min_qps": first.get("minQps"), "dip_depth_pct": first.get("dipDepthPercent"),
-        })  # fmt: skip
-        ttr = first.get("timeToRecoverFromStartSeconds")
-        if ttr is not None and "fault_started_at" in out:
-            out["recovered_at"] = out["fault_started_at"] + ttr
-            out["time_to_recover_s"] = ttr
-    for key in ("faultsVerifiedTime", "abortTime", "faultsRemovedTime"):
-        if status.get(key):
-            out[key] = status[key]
-    return out
+    """The run's metrics from the status alone, marked as recorded by the backfill."""
+    return {**run_summary(status), "backfilled": True}
 
 
 def _experiment_row(session: Session, namespace: str, name: str, spec: dict[str, Any]) -> int:
@@ -105,7 +74,7 @@ def backfill(session: Session, obj: dict[str, Any]) -> Run | None:
         return None
     namespace, name = meta["namespace"], meta["name"]
     started, ended = _when(status.get("startTime")), _when(status.get("endTime"))
-    changes: dict[str, Any] = {"phase": TERMINAL[verdict], "verdict": VERDICT.get(verdict),
+    changes: dict[str, Any] = {"phase": TERMINAL[verdict], "verdict": verdict,
                                "metrics": summary(status), "finished_at": ended}  # fmt: skip
     run = None
     if isinstance(status.get("dashboardRunId"), int):

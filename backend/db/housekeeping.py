@@ -45,7 +45,7 @@ def downsample_observations(
     bucket_seconds: int,
     report: HousekeepingReport,
 ) -> None:
-    """Replaces raw points older than the cutoff by one point per bucket, run by run.
+    """Replaces raw points older than the cutoff by one point per bucket and probe, run by run.
 
     The cutoff is aligned down to a bucket boundary so only complete buckets are merged; a later
     pass never sees half of a bucket it already merged.
@@ -57,16 +57,21 @@ def downsample_observations(
         where = raw & (observations.c.run_id == run_id)
         rows = session.execute(
             select(
-                observations.c.ts, observations.c.qps, observations.c.error_rate,
-                observations.c.latency_p50_ms, observations.c.latency_p99_ms,
+                observations.c.probe, observations.c.ts, observations.c.qps,
+                observations.c.error_rate, observations.c.latency_p50_ms,
+                observations.c.latency_p99_ms,
             ).where(where)
         ).all()  # fmt: skip
-        merged = downsample((Point(*row) for row in rows), bucket_seconds)
+        series: dict[str, list[Point]] = {}
+        for probe, *values in rows:
+            series.setdefault(probe, []).append(Point(*values))
+        merged = [
+            {**vars(p), "probe": probe, "run_id": run_id, "bucket_seconds": bucket_seconds}
+            for probe, points in series.items()
+            for p in downsample(points, bucket_seconds)
+        ]
         session.execute(delete(observations).where(where))
-        session.execute(
-            insert(observations),
-            [{**vars(p), "run_id": run_id, "bucket_seconds": bucket_seconds} for p in merged],
-        )
+        session.execute(insert(observations), merged)
         session.commit()  # one transaction per run: a crash never loses a run's data
         report.observations_merged += len(rows)
         report.buckets_written += len(merged)

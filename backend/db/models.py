@@ -88,7 +88,7 @@ class Experiment(Base):
     spec: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(20), default="idle", index=True)
     verdict: Mapped[str | None] = mapped_column(String(20), index=True)
-    """Verdict of the latest finished run."""
+    """Verdict of the latest finished run: Passed, Failed, Aborted or Error."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -118,7 +118,7 @@ class Run(Base):
 
 
 class Observation(Base):
-    """One sample of the service's KPIs; `ts` is Unix seconds so bulk inserts stay cheap."""
+    """One sample of one probe's KPIs; `ts` is Unix seconds so bulk inserts stay cheap."""
 
     __tablename__ = "observations"
     __table_args__ = (Index("ix_observations_run_ts", "run_id", "ts"),)
@@ -127,6 +127,8 @@ class Observation(Base):
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
     )
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    probe: Mapped[str] = mapped_column(String(253), default="")
+    """The experiment probe that took the sample (a name from its hypothesis's probes)."""
     ts: Mapped[float] = mapped_column(Float)
     qps: Mapped[float] = mapped_column(Float)
     error_rate: Mapped[float | None] = mapped_column(Float)

@@ -8,7 +8,8 @@ dashboard being up, so every failure here is logged and the run carries on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -21,7 +22,6 @@ from backend.spec.experiment import CriterionResult, ExperimentSpec, ProbeMetric
 
 API = "/api/v1"
 TERMINAL = {"Passed": "Finished", "Failed": "Finished", "Aborted": "Aborted", "Error": "Failed"}
-VERDICT = {"Passed": "passed", "Failed": "failed", "Error": "inconclusive"}
 
 
 class Dashboard:
@@ -31,7 +31,8 @@ class Dashboard:
         )
         self.log = logger
         self.run_id: int | None = None
-        self.sent_until = 0.0
+        self.sent_until: dict[str, float] = {}
+        """Per probe: the time of the latest sample the API holds."""
 
     async def _call(self, method: str, path: str, **kw: Any) -> Any:
         try:
@@ -98,24 +99,31 @@ class Dashboard:
         made = same[0] if same else await self._call("POST", "/hypotheses", json=body)
         return None if made is None else int(made["id"])
 
-    async def observations(self, samples: Sequence[Sample]) -> None:
-        new = [s for s in samples if s.t > self.sent_until]
+    async def observations(self, series: Mapping[str, Sequence[Sample]]) -> None:
+        """Sends every probe's samples that the API does not hold yet, in one batch."""
+        new = {
+            probe: fresh
+            for probe, samples in series.items()
+            if (fresh := [s for s in samples if s.t > self.sent_until.get(probe, 0.0)])
+        }
         if self.run_id is None or not new:
             return
         points = [
             {
+                "probe": probe,
                 "ts": s.t,
                 "qps": s.qps,
                 "error_rate": min(max(s.error_rate, 0.0), 1.0),
                 "latency_p50_ms": s.latency_p50_ms,
                 "latency_p99_ms": s.latency_p99_ms,
             }
-            for s in new
+            for probe, fresh in new.items()
+            for s in fresh
         ]
         if await self._call(
             "POST", f"/runs/{self.run_id}/observations:batch", json={"points": points}
         ):
-            self.sent_until = new[-1].t
+            self.sent_until.update({probe: fresh[-1].t for probe, fresh in new.items()})
 
     async def phase(
         self, phase: str, verdict: str | None = None, metrics: dict[str, Any] | None = None
@@ -123,8 +131,8 @@ class Dashboard:
         if self.run_id is None:
             return
         body: dict[str, Any] = {"phase": TERMINAL.get(verdict or "", phase)}
-        if verdict in VERDICT:
-            body["verdict"] = VERDICT[verdict or ""]
+        if verdict is not None:
+            body["verdict"] = verdict
         if metrics is not None:
             body["metrics"] = metrics
         await self._call("PATCH", f"/runs/{self.run_id}", json=body)
@@ -141,38 +149,56 @@ def live_marks(st: RunState) -> dict[str, Any] | None:
     return known or None
 
 
+def _epoch(value: object) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _iso(t: float | None) -> str | None:
+    return None if t is None else datetime.fromtimestamp(t, UTC).isoformat()
+
+
+def run_summary(status: dict[str, Any]) -> dict[str, Any]:
+    """A run's metrics as the dashboard stores them, from the Experiment's status: every probe's
+    measurements (`probes`, the status's `metrics`), every criterion's result (the evidence
+    behind the verdict), and the fault window and abort instant in Unix seconds for the chart
+    (web/src/lib/series.ts). One source for the live mirror and the backfill, so a run reads
+    the same whichever recorded it."""
+    out: dict[str, Any] = {
+        "probes": list(status.get("metrics") or []),
+        "results": list(status.get("results") or []),
+        "message": str(status.get("message") or ""),
+    }
+    for key, field in (("fault_started_at", "faultStartTime"), ("fault_ended_at", "faultEndTime")):
+        if (t := _epoch(status.get(field))) is not None:
+            out[key] = t
+    if status.get("verdict") == "Aborted" and (t := _epoch(status.get("endTime"))) is not None:
+        out["aborted_at"] = t
+    for key in ("faultsVerifiedTime", "abortTime", "faultsRemovedTime"):
+        if status.get(key):
+            out[key] = status[key]
+    return out
+
+
 def dashboard_summary(
     st: RunState,
     metrics: Sequence[ProbeMetrics],
     results: Sequence[CriterionResult],
     status: dict[str, Any],
 ) -> dict[str, Any]:
-    """The run's metrics as the dashboard stores them: every probe's measurements, every
-    criterion's result (the evidence behind the verdict), and the keys the chart reads for the
-    fault window and the recovery marker (Unix seconds; web/src/lib/series.ts)."""
-    out: dict[str, Any] = {
-        "probes": [m.model_dump(mode="json", exclude_none=True) for m in metrics],
+    """`run_summary` of the status the engine is about to write for the finished run `st`."""
+    final = {
+        **status,
+        "metrics": [m.model_dump(mode="json", exclude_none=True) for m in metrics],
         "results": [r.model_dump(mode="json", exclude_none=True) for r in results],
         "message": st.message,
+        "verdict": st.verdict,
+        "faultStartTime": _iso(st.fault_start),
+        "faultEndTime": _iso(st.fault_end),
+        "endTime": _iso(st.end),
     }
-    out.update(live_marks(st) or {})
-    if st.verdict == "Aborted" and st.end is not None:
-        out["aborted_at"] = st.end
-    if metrics:
-        first = metrics[0]
-        out.update(
-            {
-                "baseline_qps": first.baselineQps,
-                "baseline_low": first.baselineLow,
-                "min_qps": first.minQps,
-                "dip_depth_pct": first.dipDepthPercent,
-            }
-        )
-        ttr = first.timeToRecoverFromStartSeconds
-        if ttr is not None and st.fault_start is not None:
-            out["recovered_at"] = st.fault_start + ttr
-            out["time_to_recover_s"] = ttr
-    for key in ("faultsVerifiedTime", "abortTime", "faultsRemovedTime"):
-        if status.get(key):
-            out[key] = status[key]
-    return out
+    return run_summary(final)

@@ -308,8 +308,7 @@ class Run:
             st = new
             if self.dashboard is not None and now - last_push >= 2:
                 last_push = now
-                first = self.spec.hypothesis.probes[0].name
-                await self.dashboard.observations(series.get(first, []))
+                await self.dashboard.observations(series)
             await asyncio.sleep(self.cfg.tick_seconds)
 
     async def finish(self, st: RunState, series: dict[str, list[Sample]]) -> None:
@@ -331,8 +330,7 @@ class Run:
         daemon whose filter no longer matches), and a probe must never outlive its run."""
         await self.stop_probes()
         if self.dashboard is not None:
-            first = self.spec.hypothesis.probes[0].name
-            await self.dashboard.observations((series or {}).get(first, []))
+            await self.dashboard.observations(series or {})
             await self.dashboard.phase("Finished", st.verdict, summary)
         self.log.info("experiment %s/%s: %s", self.ref.namespace, self.ref.name, st.verdict)
         await self.tell(st)

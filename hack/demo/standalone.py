@@ -83,7 +83,10 @@ async def experiment(
 
     async def sink(batch: list[Observation]) -> None:
         observations.extend(batch)
-        points = [{k: v for k, v in o.as_dict().items() if k != "requests"} for o in batch]
+        points = [
+            {"probe": "web", **{k: v for k, v in o.as_dict().items() if k != "requests"}}
+            for o in batch
+        ]
         await asyncio.to_thread(board.observe, run, points)
         last = batch[-1]
         console.print(f"  QPS {last.qps:7.1f}  errors {last.error_rate:5.1%}", end="\r")
@@ -169,7 +172,7 @@ def report(
         metrics["recovered_at"] = t0 + m.recovered_at
         metrics["time_to_recover_s"] = round(m.time_to_recover_from_start or 0, 2)
         board.event(run, "Recovered", "QPS back to >= 90% of baseline", t0 + m.recovered_at)
-    board.finish(run, verdict="passed" if held else "failed", metrics=metrics)
+    board.finish(run, verdict="Passed" if held else "Failed", metrics=metrics)
     return held
 
 

@@ -99,7 +99,7 @@ def _seed(server: RunningServer, admin: httpx.Client) -> dict[str, dict[str, Any
         now = datetime.now(UTC).isoformat()
         events = {"events": [{"ts": now, "reason": f"Started-{ns}"}]}
         assert admin.post(f"/api/v1/runs/{run['id']}/events:batch", json=events).status_code == 201
-        finished = {"phase": "Finished", "verdict": "passed"}
+        finished = {"phase": "Finished", "verdict": "Passed"}
         assert admin.patch(f"/api/v1/runs/{run['id']}", json=finished).status_code == 200
         assert admin.post(f"/api/v1/runs/{run['id']}/archive").status_code == 200
         with server.app.state.sessions() as session:

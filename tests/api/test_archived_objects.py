@@ -18,7 +18,7 @@ def test_deleted_objects_are_archived_and_readable(
         "/api/v1/experiments", json={"namespace": "shop", "name": "kill-one", "spec": {}}
     ).json()
     finished = client.post(f"/api/v1/experiments/{experiment['id']}/runs", json={}).json()
-    client.patch(f"/api/v1/runs/{finished['id']}", json={"phase": "Finished", "verdict": "passed"})
+    client.patch(f"/api/v1/runs/{finished['id']}", json={"phase": "Finished", "verdict": "Passed"})
     running = client.post(f"/api/v1/experiments/{experiment['id']}/runs", json={}).json()
     with sessions() as session:
         mirror.upsert_chaos_object(

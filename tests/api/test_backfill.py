@@ -62,15 +62,17 @@ def test_a_finished_run_the_dashboard_missed_is_recorded_once(
         store(session, "Experiment", _experiment("missed"))  # a relist: still one run
     runs = _runs(client)
     assert [(r["experiment_name"], r["phase"], r["verdict"]) for r in runs] == [
-        ("missed", "Finished", "failed")
+        ("missed", "Finished", "Failed")
     ]
     run = runs[0]
     assert run["started_at"].startswith("2026-12-05T10:00:00")
     assert run["finished_at"].startswith("2026-12-05T10:01:10")
-    assert run["metrics"]["baseline_qps"] == 400.0 and run["metrics"]["time_to_recover_s"] == 41.5
+    (probe,) = run["metrics"]["probes"]
+    assert probe["baselineQps"] == 400.0 and probe["timeToRecoverFromStartSeconds"] == 41.5
+    assert run["metrics"]["fault_started_at"] < run["metrics"]["fault_ended_at"]
     assert run["metrics"]["results"][0]["passed"] is False and run["metrics"]["backfilled"]
     experiment = client.get(f"/api/v1/experiments/{run['experiment_id']}").json()
-    assert experiment["verdict"] == "failed"
+    assert experiment["verdict"] == "Failed"
     hypothesis = client.get(f"/api/v1/hypotheses/{experiment['hypothesis_id']}").json()
     assert hypothesis["title"] == "web recovers within 30 s"
     assert hypothesis["namespace"] == "shop"
@@ -83,12 +85,12 @@ def test_a_run_seen_starting_gets_its_end_and_a_finished_one_is_left_alone(
     made = client.post("/api/v1/experiments", json={"namespace": "shop", "name": "half"}).json()
     half = client.post(f"/api/v1/experiments/{made['id']}/runs", json={"phase": "Baseline"}).json()
     client.post(f"/api/v1/runs/{half['id']}/observations:batch",
-                json={"points": [{"ts": 1_800_000_000, "qps": 10.0}]})  # fmt: skip
+                json={"points": [{"probe": "web", "ts": 1_800_000_000, "qps": 10.0}]})  # fmt: skip
     with sessions() as session:
         store(session, "Experiment",
               _experiment("half", verdict="Passed", dashboardRunId=half["id"]))  # fmt: skip
     run = client.get(f"/api/v1/runs/{half['id']}").json()
-    assert (run["phase"], run["verdict"]) == ("Finished", "passed")
+    assert (run["phase"], run["verdict"]) == ("Finished", "Passed")
     points = client.get(f"/api/v1/runs/{half['id']}/observations").json()["points"]
     assert len(points) == 1  # the curve the live mirror sent is kept
     assert len(_runs(client)) == 1
@@ -97,7 +99,7 @@ def test_a_run_seen_starting_gets_its_end_and_a_finished_one_is_left_alone(
     with sessions() as session:
         store(session, "Experiment",
               _experiment("half", verdict="Failed", dashboardRunId=half["id"]))  # fmt: skip
-    assert client.get(f"/api/v1/runs/{half['id']}").json()["verdict"] == "passed"
+    assert client.get(f"/api/v1/runs/{half['id']}").json()["verdict"] == "Passed"
 
 
 def test_an_aborted_run_is_recorded_as_aborted(server: RunningServer, client: httpx.Client) -> None:

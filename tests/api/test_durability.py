@@ -65,7 +65,7 @@ def server_process(data_dir: Path) -> Iterator[tuple[subprocess.Popen[bytes], st
 
 def batch(i: int) -> list[dict[str, float]]:
     """Batch i holds timestamps i*BATCH .. i*BATCH+BATCH-1, so every point says its batch."""
-    return [{"ts": float(i * BATCH + j), "qps": float(i)} for j in range(BATCH)]
+    return [{"probe": "web", "ts": float(i * BATCH + j), "qps": float(i)} for j in range(BATCH)]
 
 
 def test_acknowledged_batches_survive_sigkill(tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def test_events_of_a_deleted_experiments_archived_run_keep_its_name(
     client: httpx.Client,
 ) -> None:
     cart, _ = _seed(client)
-    client.patch(f"/api/v1/runs/{cart['id']}", json={"phase": "Finished", "verdict": "passed"})
+    client.patch(f"/api/v1/runs/{cart['id']}", json={"phase": "Finished", "verdict": "Passed"})
     assert client.post(f"/api/v1/runs/{cart['id']}/archive").status_code == 200
     assert client.delete(f"/api/v1/experiments/{cart['experiment_id']}").status_code == 204
     kept = _list(client, namespace="shop")["items"]

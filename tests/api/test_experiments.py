@@ -64,7 +64,7 @@ def test_filters_and_pagination(client: httpx.Client) -> None:
     for i in range(7):
         make_experiment(client, "shop" if i % 2 == 0 else "payments", f"exp-{i}")
     # Finish a run on exp-0 (passed) and exp-2 (failed), leave exp-4 running.
-    outcomes = {0: ("Finished", "passed"), 2: ("Finished", "failed"), 4: ("Observing", None)}
+    outcomes = {0: ("Finished", "Passed"), 2: ("Finished", "Failed"), 4: ("Observing", None)}
     for i, (phase, verdict) in outcomes.items():
         run = client.post(f"/api/v1/experiments/{i + 1}/runs", json={}).json()
         body: dict[str, Any] = {"phase": phase}
@@ -79,8 +79,8 @@ def test_filters_and_pagination(client: httpx.Client) -> None:
     assert names(namespace="payments") == ["exp-1", "exp-3", "exp-5"]
     assert names(status="finished") == ["exp-0", "exp-2"]
     assert names(status="running") == ["exp-4"]
-    assert names(verdict="failed") == ["exp-2"]
-    assert names(namespace="shop", verdict="passed") == ["exp-0"]
+    assert names(verdict="Failed") == ["exp-2"]
+    assert names(namespace="shop", verdict="Passed") == ["exp-0"]
     assert names(namespace="shop", status="idle") == ["exp-6"]
 
     page = client.get("/api/v1/experiments", params={"limit": 3, "offset": 3}).json()

@@ -21,7 +21,7 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 def finished_run(client: httpx.Client, name: str) -> int:
     run = start_run(client, name=name)
-    client.patch(f"/api/v1/runs/{run['id']}", json={"phase": "Finished", "verdict": "passed"})
+    client.patch(f"/api/v1/runs/{run['id']}", json={"phase": "Finished", "verdict": "Passed"})
     return int(run["id"])
 
 
@@ -59,7 +59,7 @@ def test_downsampling_merges_only_complete_old_buckets(
     day_ago = NOW.timestamp() - 86400
     # 1 Hz samples from 60 s before the cutoff to 30 s after it.
     points = [
-        {"ts": day_ago - 60 + i, "qps": float(i), "error_rate": 0.0, "latency_p99_ms": float(i)}
+        {"probe": "web", "ts": day_ago - 60 + i, "qps": float(i), "error_rate": 0.0, "latency_p99_ms": float(i)}
         for i in range(90)
     ]
     client.post(f"/api/v1/runs/{run_id}/observations:batch", json={"points": points})
@@ -83,7 +83,7 @@ def test_scheduler_runs_the_housekeeping_job(server: RunningServer, client: http
     old = (datetime.now(UTC).timestamp() - 3 * 86400) // 10 * 10  # on a bucket boundary
     client.post(
         f"/api/v1/runs/{run_id}/observations:batch",
-        json={"points": [{"ts": old + i, "qps": 10.0} for i in range(20)]},
+        json={"points": [{"probe": "web", "ts": old + i, "qps": 10.0} for i in range(20)]},
     )
     settings: Settings = server.app.state.settings
     scheduler = jobs.make_scheduler(server.app.state.sessions, settings)

@@ -194,7 +194,7 @@ def test_nan_and_infinity_in_a_body_are_422_naming_the_field(tenants: Tenants) -
          '{"criteria": [{"metric": "qps", "min": NaN}]}}',
          ["body", "steady_state", "criteria", 0, "min"], "finite number"),
         ("POST", f"/api/v1/runs/{a['run']}/observations:batch",
-         '{"points": [{"ts": 1, "qps": Infinity}]}',
+         '{"points": [{"probe": "web", "ts": 1, "qps": Infinity}]}',
          ["body", "points", 0, "qps"], "finite number"),
         ("PATCH", f"/api/v1/runs/{a['run']}", '{"metrics": {"recovery_s": -Infinity}}',
          ["body", "metrics"], "recovery_s is NaN or Infinity"),

@@ -116,7 +116,7 @@ def seed_rows(dashboard: RunningServer, namespaces: tuple[str, str]) -> dict[str
                 session, [{"ts": run.started_at, "type": "Normal", "reason": f"Seen-{ns}",
                            "message": ""}], run_id=run.id,
             )  # fmt: skip
-            runs.update_run(session, run.id, {"phase": "Finished", "verdict": "passed"})
+            runs.update_run(session, run.id, {"phase": "Finished", "verdict": "Passed"})
             runs.archive_run(session, run.id)
             mirror.upsert_chaos_object(
                 session, kind="PodChaos", namespace=ns, name="gone", uid=f"gone-{ns}",

@@ -113,7 +113,7 @@ def _write_history(api: httpx.Client, ns: str) -> int:
     )
     run = ok(api.post(f"/experiments/{experiment['id']}/runs", json={"phase": "Baseline"}))
     points = [
-        {"ts": 1_800_000_000 + i, "qps": 100.0 - (40 if 10 <= i < 15 else 0), "error_rate": 0.0}
+        {"probe": "web", "ts": 1_800_000_000 + i, "qps": 100.0 - (40 if 10 <= i < 15 else 0), "error_rate": 0.0}
         for i in range(30)
     ]
     batch = ok(api.post(f"/runs/{run['id']}/observations:batch", json={"points": points}))
@@ -122,10 +122,10 @@ def _write_history(api: httpx.Client, ns: str) -> int:
     finished = ok(
         api.patch(
             f"/runs/{run['id']}",
-            json={"phase": "Finished", "verdict": "failed", "metrics": metrics},
+            json={"phase": "Finished", "verdict": "Failed", "metrics": metrics},
         )
     )
-    assert finished["verdict"] == "failed"
+    assert finished["verdict"] == "Failed"
     return int(run["id"])
 
 
@@ -159,7 +159,7 @@ def test_history_survives_pod_deletion_upgrade_and_reinstall(
     with _client(pod, writer_token) as api:
         run_id = _write_history(api, release.workloads)
         before = _read_history(api, run_id)
-    assert before["run"]["phase"] == "Finished" and before["run"]["verdict"] == "failed"
+    assert before["run"]["phase"] == "Finished" and before["run"]["verdict"] == "Failed"
     assert len(before["observations"]) == 30
     assert min(p["qps"] for p in before["observations"]) == 60.0
     assert before["hypothesis"]["title"] == HYPOTHESIS["title"]
@@ -255,8 +255,7 @@ def _run_while_the_dashboard_is_away(rel: Release, token: str) -> None:
 
         rel.cluster.wait_for("the missed run in the dashboard", recorded, timeout=120)
         (run,) = found
-        want = {"Passed": "passed", "Failed": "failed", "Error": "inconclusive"}[verdict]
-        assert (run["phase"], run["verdict"]) == ("Finished", want), run
+        assert (run["phase"], run["verdict"]) == ("Finished", verdict), run
         assert run["metrics"]["probes"][0]["baselineQps"] > 0
         experiment_row = api.get(f"/experiments/{run['experiment_id']}").json()
         hypothesis = api.get(f"/hypotheses/{experiment_row['hypothesis_id']}").json()
@@ -297,7 +296,7 @@ def test_an_external_database_holds_the_history_without_a_claim(
             (points,) = db.execute(
                 "SELECT count(*) FROM observations WHERE run_id = %s", (run_id,)
             ).fetchone() or (0,)
-        assert row == ("Finished", "failed") and points == 30
+        assert row == ("Finished", "Failed") and points == 30
 
         release.cluster.kubectl(
             "delete", "pod", "-n", release.namespace, pod["metadata"]["name"], "--wait=true"

@@ -119,7 +119,7 @@ def test_demo_pod_kill_passes(cluster: Cluster, demo_env: dict[str, str]) -> Non
     auth = {"Authorization": f"Bearer {token}"}
     exp_id = page.group(2).rsplit("/", 1)[1]
     runs = httpx.get(f"{page.group(1)}/api/v1/experiments/{exp_id}/runs", headers=auth).json()
-    assert [(r["phase"], r["verdict"]) for r in runs["items"]] == [("Finished", "passed")]
+    assert [(r["phase"], r["verdict"]) for r in runs["items"]] == [("Finished", "Passed")]
     assert _forwarders(ns), "the dashboard's port-forward loop is not found by its marker"
     html = httpx.get(page.group(1) + page.group(2))
     assert html.status_code == 200 and "<div id=" in html.text

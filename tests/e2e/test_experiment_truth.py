@@ -331,7 +331,7 @@ def test_unrealistic_hypothesis_fails_with_its_evidence_stored(
         points = api.get(f"/api/v1/runs/{run['id']}/observations").json()["points"]
     stored = run["metrics"]
     print("dashboard run metrics:", json.dumps(stored))
-    assert (run["phase"], run["verdict"]) == ("Finished", "failed")
+    assert (run["phase"], run["verdict"]) == ("Finished", "Failed")
     assert stored["results"] == status["results"]  # the criterion and what was observed
     for key in ("baselineQps", "minQps", "dipDepthPercent", "timeToRecoverFromStartSeconds"):
         assert stored["probes"][0][key] == pytest.approx(status["metrics"][0][key]), key

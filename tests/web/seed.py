@@ -56,6 +56,7 @@ def points(
         faulty = fault_start <= t and (fault_end is None or t < fault_end)
         out.append(
             {
+                "probe": "web",
                 "ts": t,
                 "qps": round(qps, 2),
                 "error_rate": 0.12 if faulty else 0.002,
@@ -145,7 +146,7 @@ def seed(api: httpx.Client, sessions: sessionmaker[Session]) -> Seeded:
         _run(
             api, finished, start, length=110, fault=(fs, fe),
             finish={
-                "phase": "Finished", "verdict": "passed", "finished_at": _iso(start + 110),
+                "phase": "Finished", "verdict": "Passed", "finished_at": _iso(start + 110),
                 "metrics": {
                     "fault_started_at": fs, "fault_ended_at": fe, "recovered_at": fe + ttr,
                     "baseline_qps": BASELINE_QPS, "baseline_low": 92.0, "baseline_high": 108.0,
@@ -164,7 +165,7 @@ def seed(api: httpx.Client, sessions: sessionmaker[Session]) -> Seeded:
     _run(
         api, aborted, start, length=60, fault=(start + 30, start + 40),
         finish={
-            "phase": "Aborted", "verdict": "failed", "finished_at": _iso(start + 60),
+            "phase": "Aborted", "verdict": "Failed", "finished_at": _iso(start + 60),
             "metrics": {"fault_started_at": start + 30, "aborted_at": start + 40,
                         "fault_ended_at": start + 40, "dip_depth_pct": 65.0},
         },
@@ -184,7 +185,7 @@ def seed(api: httpx.Client, sessions: sessionmaker[Session]) -> Seeded:
     old = _experiment(api, "legacy-io", "Legacy store survives slow disks")
     old_run, _ = _run(
         api, old, now - 86400, length=40, fault=(now - 86390, now - 86380),
-        finish={"phase": "Finished", "verdict": "inconclusive", "metrics": {}},
+        finish={"phase": "Finished", "verdict": "Error", "metrics": {}},
         events=[(now - 86390, "Normal", "FaultInjected", "IO latency 200ms")],
     )  # fmt: skip
     _ok(api.post(f"/api/v1/runs/{old_run}/archive"))

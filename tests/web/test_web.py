@@ -94,4 +94,4 @@ def test_dashboard_end_to_end(
     hypothesis = api.get(f"/api/v1/hypotheses/{made[0]['hypothesis_id']}").json()
     assert hypothesis["title"] == "Web keeps 70 % of its QPS under 30 % loss"
     live = api.get(f"/api/v1/runs/{seeded.live_run_id}").json()
-    assert (live["phase"], live["verdict"]) == ("Finished", "passed")
+    assert (live["phase"], live["verdict"]) == ("Finished", "Passed")

@@ -98,7 +98,8 @@ def archive_run(session: SessionDep, run_id: PathId) -> RunPublic:
 def ingest_observations(
     session: SessionDep, run_id: PathId, body: ObservationBatch
 ) -> IngestResult:
-    """Stores a batch of KPI samples (up to 100,000 per request) in one transaction."""
+    """Stores a batch of KPI samples (up to 100,000 per request, of any of the run's probes) in
+    one transaction."""
     # __dict__ of a validated model is its field values: cheaper than model_dump per point.
     points = [p.__dict__ for p in body.points]
     inserted = observation_repo.insert_observations(session, run_id, points)
@@ -111,10 +112,13 @@ def list_observations(
     run_id: PathId,
     since: Annotated[float | None, Query(ge=0, description="Unix seconds, inclusive")] = None,
     until: Annotated[float | None, Query(ge=0, description="Unix seconds, exclusive")] = None,
+    probe: Annotated[
+        str | None, Query(min_length=1, max_length=253, description="One probe's series only")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> ObservationSeries:
     rows = observation_repo.list_observations(
-        session, run_id, since=since, until=until, limit=limit
+        session, run_id, since=since, until=until, probe=probe, limit=limit
     )
     return ObservationSeries(
         run_id=run_id, points=[ObservationPublic.model_validate(r._asdict()) for r in rows]

@@ -17,9 +17,9 @@ from backend.api.schemas.common import (
     RefId,
     Strict,
 )
+from backend.spec.experiment import Verdict
 
 ExperimentStatus = Literal["idle", "running", "finished", "aborted", "failed"]
-Verdict = Literal["passed", "failed", "inconclusive"]
 Metric = Literal["qps", "error_rate", "latency_p50_ms", "latency_p99_ms"]
 
 

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, ConfigDict, Field
 
 from backend.api.schemas.common import JsonObject, NotNull, Page, Public, Strict
 from backend.api.schemas.experiments import Verdict
+from backend.spec.common import Name
 
 RunPhase = Literal[
     "Pending", "Baseline", "Injecting", "Observing", "Recovering", "Verdict",
@@ -59,6 +60,8 @@ class RunPage(Page[RunPublic]):
 class ObservationPoint(Strict):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
+    probe: Name
+    """The experiment probe that took the sample; a run holds one series per probe."""
     ts: NonNegative
     """Unix time in seconds (fractions allowed)."""
     qps: NonNegative

@@ -17,11 +17,11 @@ from backend.db.models import Base, Observation
 from backend.db.repositories.runs import get_run
 
 observations = Base.metadata.tables[Observation.__tablename__]
-COLUMNS = ("ts", "qps", "error_rate", "latency_p50_ms", "latency_p99_ms")
+COLUMNS = ("probe", "ts", "qps", "error_rate", "latency_p50_ms", "latency_p99_ms")
 
 
 def insert_observations(session: Session, run_id: int, points: Sequence[dict[str, Any]]) -> int:
-    """Stores raw points (dicts keyed by COLUMNS, ts in Unix seconds) for one run."""
+    """Stores raw points (dicts keyed by COLUMNS, ts in Unix seconds) of any of a run's probes."""
     run = get_run(session, run_id)
     if run.archived:
         raise Conflict(f"run {run_id} is archived and takes no more observations")
@@ -30,6 +30,7 @@ def insert_observations(session: Session, run_id: int, points: Sequence[dict[str
     rows = [
         {
             "run_id": run_id,
+            "probe": p["probe"],
             "ts": p["ts"],
             "qps": p["qps"],
             "error_rate": p.get("error_rate"),
@@ -50,6 +51,7 @@ def list_observations(
     *,
     since: float | None = None,
     until: float | None = None,
+    probe: str | None = None,
     limit: int = 10000,
 ) -> list[Row[Any]]:
     get_run(session, run_id)
@@ -63,4 +65,6 @@ def list_observations(
         stmt = stmt.where(observations.c.ts >= since)
     if until is not None:
         stmt = stmt.where(observations.c.ts < until)
+    if probe is not None:
+        stmt = stmt.where(observations.c.probe == probe)
     return list(session.execute(stmt))

@@ -41,12 +41,14 @@ def api(tmp_path: Path) -> Iterator[tuple[RunningServer, str]]:
 def test_a_run_with_its_observations_and_verdict_reaches_the_dashboard(api) -> None:
     server, token = api
     samples = [Sample(1_800_000_000 + i * 0.2, 40.0, 0.0, 3.0, 9.0, 8) for i in range(10)]
+    reads = [Sample(1_800_000_000 + i * 0.2, 90.0, 0.0, 1.0, 2.0, 18) for i in range(7)]
 
     async def mirror() -> int | None:
         dash = Dashboard(server.base_url, token, LOG)
         run_id = await dash.open_run("shop", "kill-one", {"timing": {}}, None)
-        await dash.observations(samples[:6])
-        await dash.observations(samples)  # only the 4 new points are sent
+        await dash.observations({"writes": samples[:6], "reads": reads[:2]})
+        # Only the new points of each probe are sent.
+        await dash.observations({"writes": samples, "reads": reads})
         await dash.phase("Observing")
         await dash.phase("Finished", "Passed", {"probes": [{"probe": "web"}]})
         await dash.close()
@@ -57,12 +59,17 @@ def test_a_run_with_its_observations_and_verdict_reaches_the_dashboard(api) -> N
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=server.base_url, headers=headers) as c:
         run = c.get(f"/api/v1/runs/{run_id}").json()
-        assert (run["phase"], run["verdict"]) == ("Finished", "passed")
+        assert (run["phase"], run["verdict"]) == ("Finished", "Passed")
         assert run["experiment_name"] == "kill-one" and run["namespace"] == "shop"
         points = c.get(f"/api/v1/runs/{run_id}/observations").json()["points"]
-        assert [p["ts"] for p in points] == pytest.approx([s.t for s in samples])
+        assert len(points) == len(samples) + len(reads)  # every probe's series, once
+        for probe, sent in (("writes", samples), ("reads", reads)):
+            url, params = f"/api/v1/runs/{run_id}/observations", {"probe": probe}
+            series = c.get(url, params=params).json()["points"]
+            assert [p["ts"] for p in series] == pytest.approx([s.t for s in sent])
+            assert {(p["probe"], p["qps"]) for p in series} == {(probe, sent[0].qps)}
         exp = c.get("/api/v1/experiments", params={"namespace": "shop"}).json()["items"]
-        assert [(e["name"], e["verdict"]) for e in exp] == [("kill-one", "passed")]
+        assert [(e["name"], e["verdict"]) for e in exp] == [("kill-one", "Passed")]
 
 
 def test_the_fault_window_reaches_the_dashboard_while_the_run_goes_on(api) -> None:
@@ -97,7 +104,7 @@ def test_a_dashboard_that_is_down_never_breaks_the_run(caplog) -> None:
     async def mirror() -> int | None:
         dash = Dashboard(f"http://127.0.0.1:{port}", "t", LOG)
         run_id = await dash.open_run("ns", "x", {}, None)
-        await dash.observations([Sample(1.0, 1.0)])
+        await dash.observations({"web": [Sample(1.0, 1.0)]})
         await dash.phase("Finished", "Failed")
         await dash.close()
         return run_id

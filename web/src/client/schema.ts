@@ -451,7 +451,8 @@ export interface paths {
         put?: never;
         /**
          * Ingest Observations
-         * @description Stores a batch of KPI samples (up to 100,000 per request) in one transaction.
+         * @description Stores a batch of KPI samples (up to 100,000 per request, of any of the run's probes) in
+         *     one transaction.
          */
         post: operations["runs-ingest_observations"];
         delete?: never;
@@ -855,7 +856,7 @@ export interface components {
              */
             updated_at: string;
             /** Verdict */
-            verdict: ("passed" | "failed" | "inconclusive") | null;
+            verdict: ("Passed" | "Failed" | "Aborted" | "Error") | null;
         };
         /** ExperimentUpdate */
         ExperimentUpdate: {
@@ -957,6 +958,8 @@ export interface components {
             latency_p50_ms?: number | null;
             /** Latency P99 Ms */
             latency_p99_ms?: number | null;
+            /** Probe */
+            probe: string;
             /** Qps */
             qps: number;
             /** Ts */
@@ -972,6 +975,8 @@ export interface components {
             latency_p50_ms?: number | null;
             /** Latency P99 Ms */
             latency_p99_ms?: number | null;
+            /** Probe */
+            probe: string;
             /** Qps */
             qps: number;
             /** Ts */
@@ -1089,7 +1094,7 @@ export interface components {
             /** Started At */
             started_at: string | null;
             /** Verdict */
-            verdict: ("passed" | "failed" | "inconclusive") | null;
+            verdict: ("Passed" | "Failed" | "Aborted" | "Error") | null;
         };
         /** RunUpdate */
         RunUpdate: {
@@ -1102,7 +1107,7 @@ export interface components {
             /** Phase */
             phase?: ("Pending" | "Baseline" | "Injecting" | "Observing" | "Recovering" | "Verdict" | "Finished" | "Aborted" | "Failed") | null;
             /** Verdict */
-            verdict?: ("passed" | "failed" | "inconclusive") | null;
+            verdict?: ("Passed" | "Failed" | "Aborted" | "Error") | null;
         };
         /** ScheduleCreate */
         ScheduleCreate: {
@@ -2244,7 +2249,7 @@ export interface operations {
             query?: {
                 namespace?: string | null;
                 status?: ("idle" | "running" | "finished" | "aborted" | "failed") | null;
-                verdict?: ("passed" | "failed" | "inconclusive") | null;
+                verdict?: ("Passed" | "Failed" | "Aborted" | "Error") | null;
                 limit?: number;
                 offset?: number;
             };
@@ -3485,6 +3490,8 @@ export interface operations {
                 since?: number | null;
                 /** @description Unix seconds, exclusive */
                 until?: number | null;
+                /** @description One probe's series only */
+                probe?: string | null;
                 limit?: number;
             };
             header?: never;
