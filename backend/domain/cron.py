@@ -1,78 +1,60 @@
-"""Cron maths for Schedule: when does it fire next, and which run did we miss?
+"""When a Schedule runs: its next run after a given time, and the run that is due now.
 
-The expressions themselves (5 or 6 fields, macros, `@every <duration>`) are parsed by
-backend.spec.cron. As in Vixie cron, when both day-of-month and day-of-week are restricted a day
-matching either one fires. Times are UTC-aware datetimes; a naive datetime is taken as UTC.
+The expressions (5 or 6 fields, macros, `@every <duration>`) are parsed by backend.spec.cron;
+cron fire times come from cronsim (Vixie cron's rules). `@every` runs are aligned on an anchor,
+the Schedule's creation, so the operator computes the same times before and after a restart.
+Times are UTC-aware datetimes; a naive datetime is taken as UTC.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from cronsim import CronSim
+
 # The grammar lives in spec so the offline validator refuses what the operator cannot run.
 from backend.spec.cron import Cron, CronError, Every, parse
 
-__all__ = ["Cron", "CronError", "Every", "last_missed", "next_fire", "parse", "should_start"]
-
-_SEARCH_DAYS = 366 * 5  # long enough for any satisfiable day/month pair, incl. Feb 29
+__all__ = ["Cron", "CronError", "Every", "due_run", "next_run", "parse"]
 
 
 def _utc(t: datetime) -> datetime:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
-def next_fire(expr: str | Cron | Every, after: datetime) -> datetime:
-    """The first fire time strictly after `after` (for @every: `after` + the interval)."""
-    sched = parse(expr) if isinstance(expr, str) else expr
-    after = _utc(after)
+def _fire(sched: Cron, start: datetime, *, reverse: bool = False) -> datetime | None:
+    """cronsim's first fire time strictly after (or before) `start`; None if there is none
+    within the 50 years it searches."""
+    try:
+        return next(CronSim(sched.expr, start, reverse=reverse))
+    except StopIteration:
+        return None
+
+
+def next_run(sched: Cron | Every, anchor: datetime, after: datetime) -> datetime:
+    """The first run strictly after `after`; `@every` runs are anchor + n * interval."""
+    anchor, after = _utc(anchor), _utc(after)
     if isinstance(sched, Every):
-        return after + sched.interval
-    start = after.replace(microsecond=0) + timedelta(seconds=1)
-    day = start.date()
-    for _ in range(_SEARCH_DAYS):
-        if sched.day_matches(day):
-            first = start if day == start.date() else None
-            for h in sorted(sched.hours):
-                if first and h < first.hour:
-                    continue
-                for m in sorted(sched.minutes):
-                    if first and (h, m) < (first.hour, first.minute):
-                        continue
-                    for s in sorted(sched.seconds):
-                        t = datetime(day.year, day.month, day.day, h, m, s, tzinfo=UTC)
-                        if t >= start:
-                            return t
-        day += timedelta(days=1)
-    raise CronError(f"schedule: {expr!r} never fires")
+        if after < anchor:
+            return anchor + sched.interval
+        done = (after - anchor) // sched.interval
+        return anchor + sched.interval * (done + 1)
+    fire = _fire(sched, after)
+    if fire is None:
+        raise CronError(f"schedule: {sched.expr!r} never fires")
+    return fire
 
 
-def last_missed(expr: str, last: datetime, now: datetime) -> datetime | None:
-    """The latest fire time in (last, now], i.e. the run that is due now, if any."""
-    sched = parse(expr)
-    last, now = _utc(last), _utc(now)
-    # Look back over growing windows so a long outage does not walk through every missed run.
-    for window in (
-        timedelta(minutes=1),
-        timedelta(hours=1),
-        timedelta(days=1),
-        timedelta(days=400),
-    ):
-        due, t = None, next_fire(sched, max(last, now - window))
-        while t <= now:
-            due, t = t, next_fire(sched, t)
-        if due is not None or now - window <= last:
-            return due
-    due, t = None, next_fire(sched, last)
-    while t <= now:
-        due, t = t, next_fire(sched, t)
-    return due
-
-
-def should_start(
-    due: datetime, now: datetime, starting_deadline_seconds: int | None, active: int, policy: str
-) -> bool:
-    """Start the due run? Not if it is past its deadline, nor while one runs under Forbid."""
-    late = (_utc(now) - _utc(due)).total_seconds()
-    if starting_deadline_seconds is not None and late > starting_deadline_seconds:
-        return False
-    return not (policy == "Forbid" and active > 0)
+def due_run(
+    sched: Cron | Every, anchor: datetime, last: datetime | None, now: datetime
+) -> datetime | None:
+    """The latest run time in (last run, now], never at or before `anchor`: the run to start
+    now, if any. Older missed runs are superseded by it, as with a CronJob."""
+    anchor, now = _utc(anchor), _utc(now)
+    after = max(_utc(last), anchor) if last else anchor
+    if isinstance(sched, Every):
+        latest: datetime | None = next_run(sched, anchor, now) - sched.interval
+    else:
+        # Backwards from just after `now`, so that a run at `now` itself counts.
+        latest = _fire(sched, now.replace(microsecond=0) + timedelta(seconds=1), reverse=True)
+    return latest if latest is not None and latest > after else None

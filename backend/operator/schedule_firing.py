@@ -1,16 +1,16 @@
-"""When a Schedule's run is due and whether it starts: pure decisions, no I/O.
+"""Whether a Schedule's due run starts: pure decisions, no I/O. Which run is due is
+backend.domain.cron's.
 
-Kept apart from the wake-up so the run maths (missed runs, deadlines, Forbid, pause) can be
-unit-tested without an API server (tests/unit/schedule).
+Kept apart from the wake-up so the decisions (deadlines, Forbid, pause, the emergency stop) can
+be unit-tested without an API server (tests/unit/schedule).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
-from backend.domain import cron
 from backend.spec.emergency import EmergencyStop
 
 
@@ -20,41 +20,6 @@ def parse_time(text: str | None) -> datetime | None:
 
 def iso(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def next_run(sched: cron.Cron | cron.Every, anchor: datetime, after: datetime) -> datetime:
-    """The first run strictly after `after`. `@every` runs are aligned on `anchor` (the
-    Schedule's creation), so the operator computes the same times before and after a restart."""
-    if isinstance(sched, cron.Every):
-        if after < anchor:
-            return anchor + sched.interval
-        done = (after - anchor) // sched.interval
-        return anchor + sched.interval * (done + 1)
-    return cron.next_fire(sched, after)
-
-
-def due_run(
-    sched: cron.Cron | cron.Every, anchor: datetime, last: datetime | None, now: datetime
-) -> datetime | None:
-    """The latest run time in (last run, now]: the run to start now, if any. Older missed runs
-    are superseded by it, as with a CronJob."""
-    after = max(last, anchor) if last else anchor
-    if isinstance(sched, cron.Every):
-        latest = next_run(sched, anchor, now) - sched.interval
-        return latest if latest > after else None
-    due, t = None, cron.next_fire(sched, after)
-    if t > now:
-        return None
-    # Skip ahead in big steps after a long outage instead of walking every missed run.
-    for back in (timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)):
-        if now - back > t:
-            probe = cron.next_fire(sched, now - back)
-            if probe <= now:
-                t = probe
-                break
-    while t <= now:
-        due, t = t, cron.next_fire(sched, t)
-    return due
 
 
 Action = Literal["wait", "start", "skip"]

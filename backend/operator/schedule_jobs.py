@@ -14,7 +14,6 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from backend.domain import cron
-from backend.operator.schedule_firing import next_run
 
 
 class ScheduleTrigger(BaseTrigger):  # type: ignore[misc]
@@ -31,7 +30,7 @@ class ScheduleTrigger(BaseTrigger):  # type: ignore[misc]
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
         after = max(previous_fire_time, now) if previous_fire_time else now
-        return next_run(self.sched, self.anchor, after.astimezone(UTC))
+        return cron.next_run(self.sched, self.anchor, after.astimezone(UTC))
 
 
 _scheduler: BackgroundScheduler | None = None

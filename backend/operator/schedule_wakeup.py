@@ -28,14 +28,7 @@ from backend.operator.schedule_children import (
     list_children,
     to_prune,
 )
-from backend.operator.schedule_firing import (
-    decide,
-    due_run,
-    iso,
-    next_run,
-    parse_time,
-    skip_message,
-)
+from backend.operator.schedule_firing import decide, iso, parse_time, skip_message
 from backend.operator.schedule_history import history_length, merge_history, skipped_run
 from backend.operator.schedule_jobs import forget
 from backend.spec import GROUP, VERSION
@@ -173,7 +166,7 @@ def _sync(
     valid = conditions.get("Valid", {}).get("status") != "False"
     message = status.get("message", "") if valid else ""
 
-    due = due_run(sched, anchor, last, now)
+    due = cron.due_run(sched, anchor, last, now)
     decision = decide(
         due if fire else None,
         now,
@@ -207,7 +200,7 @@ def _sync(
 
     new_status: dict[str, Any] = {
         "active": [_ref(c) for c in active],
-        "nextScheduleTime": iso(next_run(sched, anchor, now)),
+        "nextScheduleTime": iso(cron.next_run(sched, anchor, now)),
         "history": merge_history(
             status.get("history") or [],
             [*children, *created],

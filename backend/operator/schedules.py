@@ -3,7 +3,7 @@ creates a child chaos object (PodChaos / NetworkChaos / IOChaos) from the embedd
 
 kopf only tracks the Schedule's lifecycle (create / resume / update / delete) and keeps one
 APScheduler job per Schedule; this module holds those handlers. The rest is split by concern:
-- schedule_firing: when a run is due and whether it starts (pure);
+- schedule_firing: whether a due run starts (pure; which run is due: backend.domain.cron);
 - schedule_children: the run's chaos object, its name, listing and pruning;
 - schedule_history: `status.history`;
 - schedule_jobs: the background scheduler and its cron trigger;

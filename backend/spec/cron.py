@@ -2,17 +2,24 @@
 
 It lives in spec, not domain, because `validate_manifest` (the CLI, the dashboard API and the
 admission webhook) must refuse the same expressions the operator cannot run, and spec imports
-nothing above it. backend.domain.cron builds the fire-time maths on this one parser.
+nothing above it. backend.domain.cron computes the fire times from what `parse` returns.
 
-Supports what Chaos Mesh's Schedule accepts: 5 fields (minute hour day-of-month month
-day-of-week), 6 fields (seconds first), macros (@hourly, @daily, ...) and `@every <duration>`.
+Cron fields are cronsim's, which follows Vixie (Debian) cron: 5 fields (minute hour
+day-of-month month day-of-week) or 6 (seconds first), names (jan, mon), lists, ranges, steps,
+`L`/`LW` in day-of-month and `5L`/`5#2` in day-of-week. When day-of-month and day-of-week are
+both restricted (neither starts with `*`), a day matching either fires. This layer adds what
+Chaos Mesh's Schedule accepts and cronsim does not: the macros (@hourly, @daily, ...), `?` for
+`*`, and `@every <duration>`; and errors that name the field and the part of it at fault, where
+cronsim only says "Bad minute".
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
+
+from cronsim import CronSim, CronSimError
 
 from chaosd.duration import parse_duration
 
@@ -36,54 +43,23 @@ _MACROS = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
-_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
-# name, lowest, highest, names for values (from lowest)
+# cronsim's fields, seconds first: name, the numbers it takes, the other forms it takes.
 _FIELDS = [
-    ("second", 0, 59, None),
-    ("minute", 0, 59, None),
-    ("hour", 0, 23, None),
-    ("day-of-month", 1, 31, None),
-    ("month", 1, 12, _MONTHS),
-    ("day-of-week", 0, 7, _DAYS),
+    ("second", range(60), ""),
+    ("minute", range(60), ""),
+    ("hour", range(24), ""),
+    ("day-of-month", range(1, 32), ", L (last day), LW (last weekday)"),
+    ("month", range(1, 13), ", jan-dec"),
+    ("day-of-week", range(8), " (0 and 7 are Sunday), sun-sat, 5L (last Friday), 5#2"),
 ]
-_LEAP_YEAR = 2024  # month lengths with February 29, which some year always has
+# cronsim checks an expression when it is built, from any start time.
+_ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class Cron:
-    seconds: frozenset[int]
-    minutes: frozenset[int]
-    hours: frozenset[int]
-    days: frozenset[int]
-    months: frozenset[int]
-    weekdays: frozenset[int]
-    """0 = Sunday."""
-    days_restricted: bool
-    weekdays_restricted: bool
-
-    def day_matches(self, d: date) -> bool:
-        """As in Vixie cron: when both day fields are restricted, a day matching either fires."""
-        if d.month not in self.months:
-            return False
-        in_month, in_week = d.day in self.days, (d.isoweekday() % 7) in self.weekdays
-        if self.days_restricted and self.weekdays_restricted:
-            return in_month or in_week
-        return in_month and in_week
-
-    def can_fire(self) -> bool:
-        """False when no calendar day matches (e.g. February 30)."""
-        if self.weekdays_restricted and self.days_restricted:
-            return True  # either field may match, and every weekday occurs in every month
-        return any(_fits(day, month) for month in self.months for day in self.days)
-
-
-def _fits(day: int, month: int) -> bool:
-    try:
-        date(_LEAP_YEAR, month, day)
-    except ValueError:
-        return False
-    return True
+    expr: str
+    """Six fields, seconds first, as cronsim reads them."""
 
 
 @dataclass(frozen=True)
@@ -91,31 +67,31 @@ class Every:
     interval: timedelta
 
 
-def _value(text: str, name: str, low: int, names: list[str] | None) -> int:
-    if names and text.lower() in names:
-        return names.index(text.lower()) + (low if name == "month" else 0)
-    if not text.isascii() or not text.isdigit():
-        raise CronError(f"{name}: {text!r} is not a number")
-    return int(text)
+def _refusal(fields: list[str]) -> CronSimError | None:
+    try:
+        CronSim(" ".join(fields), _ANY_TIME)
+    except CronSimError as e:
+        return e
+    return None
 
 
-def _field(text: str, name: str, low: int, high: int, names: list[str] | None) -> set[int]:
-    out: set[int] = set()
-    for part in text.split(","):
-        m = re.fullmatch(r"(\*|\?|[^-/]+)(?:-([^/]+))?(?:/(\d+))?", part)
-        if not m:
-            raise CronError(f"{name}: cannot parse {part!r}")
-        start_s, end_s, step_s = m.groups()
-        if start_s in ("*", "?"):
-            start, end = low, high
-        else:
-            start = _value(start_s, name, low, names)
-            end = _value(end_s, name, low, names) if end_s else (high if step_s else start)
-        step = int(step_s) if step_s else 1
-        if step < 1 or not (low <= start <= high and low <= end <= high) or start > end:
-            raise CronError(f"{name}: {part!r} is outside {low}-{high}")
-        out.update(range(start, end + 1, step))
-    return out
+def _explain(fields: list[str]) -> CronError:
+    """Which part of which field cronsim refused, and what that field takes."""
+    for i, (name, numbers, forms) in enumerate(_FIELDS):
+        alone = ["*"] * 6
+        for part in fields[i].split(","):
+            alone[i] = part
+            if _refusal(alone) is None:
+                continue
+            values = [int(n) for n in re.findall(r"\d+", re.split("[/#]", part)[0])]
+            if any(v not in numbers for v in values):
+                return CronError(f"{name}: {part!r} is outside {numbers[0]}-{numbers[-1]}")
+            return CronError(
+                f"{name}: cannot parse {part!r}: it takes {numbers[0]}-{numbers[-1]}{forms}, "
+                "lists (1,5), ranges in order (1-5) and steps (*/5, 1-30/5)"
+            )
+    # Every part is valid on its own: the days asked for exist in none of the months.
+    return CronError(f"never fires: no month in {fields[4]!r} has the day {fields[3]!r}")
 
 
 def _every(text: str) -> Every:
@@ -137,23 +113,11 @@ def parse(expr: str) -> Cron | Every:
     text = expr.strip()
     if text.startswith("@every "):
         return _every(text[len("@every ") :].strip())
-    text = _MACROS.get(text, text)
-    parts = text.split()
-    if len(parts) == 5:
-        parts = ["0", *parts]
-    if len(parts) != 6:
+    fields = _MACROS.get(text, text).replace("?", "*").split()
+    if len(fields) == 5:
+        fields = ["0", *fields]
+    if len(fields) != 6:
         raise CronError("needs 5 or 6 fields, a macro such as @hourly, or @every <duration>")
-    sets = [_field(p, *spec) for p, spec in zip(parts, _FIELDS, strict=True)]
-    sched = Cron(
-        seconds=frozenset(sets[0]),
-        minutes=frozenset(sets[1]),
-        hours=frozenset(sets[2]),
-        days=frozenset(sets[3]),
-        months=frozenset(sets[4]),
-        weekdays=frozenset(d % 7 for d in sets[5]),
-        days_restricted=parts[3] not in ("*", "?"),
-        weekdays_restricted=parts[5] not in ("*", "?"),
-    )
-    if not sched.can_fire():
-        raise CronError("never fires: no month has that day")
-    return sched
+    if _refusal(fields) is not None:
+        raise _explain(fields)
+    return Cron(" ".join(fields))

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from backend.domain import cron
+from backend.domain.cron import due_run, next_run
 from backend.operator.schedule_children import (
     SCHEDULE_LABEL,
     child_manifest,
@@ -16,7 +17,7 @@ from backend.operator.schedule_children import (
     label_value,
     to_prune,
 )
-from backend.operator.schedule_firing import decide, due_run, next_run
+from backend.operator.schedule_firing import decide
 from backend.operator.schedule_jobs import ScheduleTrigger
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
