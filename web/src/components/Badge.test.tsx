@@ -4,14 +4,16 @@ import { VerdictBadge } from "./Badge";
 
 describe("VerdictBadge", () => {
   it("shows the verdict when there is one", () => {
-    render(<VerdictBadge verdict="failed" phase="Finished" />);
-    expect(screen.getByTestId("verdict").textContent).toBe("failed");
+    render(<VerdictBadge verdict="Error" phase="Finished" />);
+    const badge = screen.getByTestId("verdict");
+    expect(badge.textContent).toBe("Error"); // as kubectl shows it
+    expect(badge.className).toContain("verdict-error");
   });
 
-  it("shows an aborted run as aborted, not pending", () => {
+  it("shows an aborted run as Aborted, not pending", () => {
     render(<VerdictBadge verdict={null} phase="Aborted" />);
     const badge = screen.getByTestId("verdict");
-    expect(badge.textContent).toBe("aborted");
+    expect(badge.textContent).toBe("Aborted");
     expect(badge.className).toContain("verdict-aborted");
   });
 

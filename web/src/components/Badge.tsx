@@ -1,5 +1,6 @@
 // Verdict and status badges: colour plus a word, so colour-blind users read the same thing.
-// An aborted run has no verdict of its own: its phase (or its experiment's status) says so.
+// Verdicts read as kubectl shows them (Passed, Failed, Aborted, Error); a run without one yet is
+// pending, and an aborted one recorded before verdicts were respelled says so by its phase.
 export function VerdictBadge({
   verdict,
   phase,
@@ -7,9 +8,9 @@ export function VerdictBadge({
   verdict: string | null | undefined;
   phase?: string | null;
 }) {
-  const v = verdict ?? (phase?.toLowerCase() === "aborted" ? "aborted" : "pending");
+  const v = verdict ?? (phase?.toLowerCase() === "aborted" ? "Aborted" : "pending");
   return (
-    <span className={`badge verdict-${v}`} data-testid="verdict">
+    <span className={`badge verdict-${v.toLowerCase()}`} data-testid="verdict">
       {v}
     </span>
   );

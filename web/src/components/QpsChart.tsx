@@ -69,6 +69,7 @@ function options(model: ChartModel, width: number): uPlot.Options {
     axes: [
       {},
       { scale: "qps", label: "QPS" },
+      { scale: "pct", side: 1, label: "errors %", grid: { show: false } },
       { scale: "ms", side: 1, label: "p99 ms", grid: { show: false } },
     ],
     hooks: { draw: [drawMarks(model)] },
@@ -81,7 +82,7 @@ function data(model: ChartModel): uPlot.AlignedData {
   return [model.x, model.qps, flat(band?.low), flat(band?.high), model.errorPct, model.p99];
 }
 
-export function QpsChart({ model }: { model: ChartModel }) {
+export function QpsChart({ model, probe }: { model: ChartModel; probe?: string }) {
   const box = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
   useEffect(() => {
@@ -108,13 +109,21 @@ export function QpsChart({ model }: { model: ChartModel }) {
   const summary =
     model.x.length === 0
       ? "No observations yet."
-      : `${model.x.length} samples; latest ${model.qps[model.qps.length - 1]!.toFixed(1)} QPS` +
+      : (probe ? `Probe ${probe}: ` : "") +
+        `${model.x.length} samples; latest ${model.qps[model.qps.length - 1]!.toFixed(1)} QPS` +
         (model.baseline ? `; baseline ${model.baseline.median.toFixed(1)} QPS` : "") +
-        (dip ? `; lowest ${dip.qps.toFixed(1)} QPS after the fault started` : "") +
+        (dip
+          ? `; lowest sample ${dip.qps.toFixed(1)} QPS, ${(dip.ts - (model.faultStart ?? dip.ts)).toFixed(1)} s after the fault started`
+          : "") +
         (model.abortAt !== null ? "; aborted" : "") +
         (model.recoveredAt !== null ? "; recovered" : "");
   return (
-    <figure className="chart" data-points={model.x.length} aria-label="QPS over time">
+    <figure
+      className="chart"
+      data-points={model.x.length}
+      data-probe={probe}
+      aria-label={probe ? `QPS of probe ${probe} over time` : "QPS over time"}
+    >
       <div ref={box} className="chart-canvas" />
       <figcaption>
         {summary}

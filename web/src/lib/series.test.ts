@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { FaultlineEvent, Observation } from "./api";
-import { baselineOf, chartModel, dipOf, metric, probeSummary } from "./series";
+import { baselineOf, chartModel, dipOf, metric, probeSummary, probesOf } from "./series";
 
-const obs = (ts: number, qps: number, error_rate: number | null = null): Observation => ({
+const obs = (
+  ts: number,
+  qps: number,
+  error_rate: number | null = null,
+  probe = "web",
+): Observation => ({
+  probe,
   ts,
   qps,
   error_rate,
@@ -18,6 +24,41 @@ const event = (ts: number, reason: string): FaultlineEvent => ({
   type: "Normal",
   reason,
   message: "",
+});
+
+describe("every probe", () => {
+  const points = [
+    obs(1, 100, null, "writes"),
+    obs(1, 40, null, "reads"),
+    obs(2, 90, null, "writes"),
+    obs(2, 42, null, "reads"),
+  ];
+  const metrics = {
+    fault_started_at: 1.5,
+    probes: [
+      { probe: "writes", baselineQps: 100, baselineLow: 95, timeToRecoverFromStartSeconds: 3 },
+      { probe: "reads", baselineQps: 40, baselineLow: 38, timeToRecoverFromStartSeconds: 1 },
+    ],
+  };
+
+  it("lists the engine's probes in its order, then any other with samples", () => {
+    expect(probesOf(points, metrics)).toEqual(["writes", "reads"]);
+    expect(
+      probesOf([...points, obs(3, 1, null, "extra")], { probes: [{ probe: "reads" }] }),
+    ).toEqual(["reads", "writes", "extra"]);
+  });
+
+  it("charts one probe's series with its own baseline and recovery", () => {
+    const reads = chartModel(points, metrics, [], "reads");
+    expect(reads.qps).toEqual([40, 42]);
+    expect(reads.baseline).toEqual({ median: 40, low: 38, high: 42 });
+    expect(reads.recoveredAt).toBe(2.5);
+    const writes = chartModel(points, metrics, [], "writes");
+    expect(writes.qps).toEqual([100, 90]);
+    expect(writes.recoveredAt).toBe(4.5);
+    expect(metric(metrics, "baselineMedian", "reads")).toBe(40);
+    expect(probeSummary(metrics, "nope")).toEqual(metrics.probes[0]);
+  });
 });
 
 describe("chartModel", () => {

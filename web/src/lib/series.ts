@@ -34,7 +34,7 @@ export const METRIC_KEYS = {
 } as const;
 
 /** The engine's names for the same figures: a run the operator reports carries its summary as
- * `metrics.probes` (one entry per probe; the first one is the charted one). */
+ * `metrics.probes`, one entry per probe. */
 const ENGINE_KEYS: Partial<Record<keyof typeof METRIC_KEYS, string>> = {
   baselineMedian: "baselineQps",
   baselineLow: "baselineLow",
@@ -42,21 +42,40 @@ const ENGINE_KEYS: Partial<Record<keyof typeof METRIC_KEYS, string>> = {
   dipDepth: "dipDepthPercent",
 };
 
-/** The first probe's summary of a run reported by the engine, or {}. */
-export function probeSummary(metrics: Record<string, unknown>): Record<string, unknown> {
+function summaries(metrics: Record<string, unknown>): Record<string, unknown>[] {
   const probes = metrics.probes;
-  const first: unknown = Array.isArray(probes) ? probes[0] : undefined;
-  return first && typeof first === "object" ? (first as Record<string, unknown>) : {};
+  return Array.isArray(probes)
+    ? probes.filter((p): p is Record<string, unknown> => !!p && typeof p === "object")
+    : [];
 }
 
-/** A run metric by its dashboard key, else by the engine's name for it. */
+/** One probe's summary of a run reported by the engine (the first probe's when `probe` is not
+ * given or not found), or {}. */
+export function probeSummary(
+  metrics: Record<string, unknown>,
+  probe?: string,
+): Record<string, unknown> {
+  const all = summaries(metrics);
+  return all.find((p) => p.probe === probe) ?? all[0] ?? {};
+}
+
+/** The probes of a run: those the engine summarised, in its order, then any other probe that
+ * has samples. */
+export function probesOf(points: Observation[], metrics: Record<string, unknown>): string[] {
+  const names = summaries(metrics).map((p) => String(p.probe ?? ""));
+  for (const p of points) if (!names.includes(p.probe)) names.push(p.probe);
+  return names;
+}
+
+/** A run metric by its dashboard key, else by the engine's name for it (of `probe`). */
 export function metric(
   metrics: Record<string, unknown>,
   key: keyof typeof METRIC_KEYS,
+  probe?: string,
 ): number | null {
   const own = num(metrics[METRIC_KEYS[key]]);
   const engine = ENGINE_KEYS[key];
-  return own ?? (engine ? num(probeSummary(metrics)[engine]) : null);
+  return own ?? (engine ? num(probeSummary(metrics, probe)[engine]) : null);
 }
 
 /** Event reasons that stand in for missing metric keys. */
@@ -86,12 +105,15 @@ export function baselineOf(values: number[]): Band | null {
   return { median: m, low: Math.max(0, m - half), high: m + half };
 }
 
+/** What the chart draws for one probe's series (`probe`; every sample when not given). */
 export function chartModel(
   points: Observation[],
   metrics: Record<string, unknown>,
   events: FaultlineEvent[] = [],
+  probe?: string,
 ): ChartModel {
-  const sorted = [...points].sort((a, b) => a.ts - b.ts);
+  const mine = probe === undefined ? points : points.filter((p) => p.probe === probe);
+  const sorted = [...mine].sort((a, b) => a.ts - b.ts);
   const marks = {
     faultStart: num(metrics[METRIC_KEYS.faultStart]),
     faultEnd: num(metrics[METRIC_KEYS.faultEnd]),
@@ -102,10 +124,13 @@ export function chartModel(
     const key = EVENT_REASONS[e.reason];
     if (key && marks[key] === null) marks[key] = Date.parse(e.ts) / 1000;
   }
-  const median = metric(metrics, "baselineMedian");
+  // The engine measures each probe's recovery: its marker is this probe's.
+  const ttr = num(probeSummary(metrics, probe).timeToRecoverFromStartSeconds);
+  if (ttr !== null && marks.faultStart !== null) marks.recoveredAt = marks.faultStart + ttr;
+  const median = metric(metrics, "baselineMedian", probe);
   let baseline: Band | null = null;
   if (median !== null) {
-    const low = metric(metrics, "baselineLow");
+    const low = metric(metrics, "baselineLow", probe);
     baseline = {
       median,
       low: low ?? median * 0.95,
@@ -126,7 +151,8 @@ export function chartModel(
   };
 }
 
-/** Lowest QPS after the fault started, for the chart's text summary. */
+/** Lowest raw QPS sample after the fault started, for the chart's text summary (the engine's
+ * `minQps` is the lowest of the 1-second averages it judges, so it can be higher). */
 export function dipOf(model: ChartModel): { qps: number; ts: number } | null {
   let best: { qps: number; ts: number } | null = null;
   model.x.forEach((ts, i) => {

@@ -4,8 +4,14 @@ import { describe, expect, it, vi } from "vitest";
 import { renderPage, stubApi } from "../test/render";
 import { ExperimentDetail } from "./ExperimentDetail";
 
-// uPlot needs a real layout engine (matchMedia, canvas); this page has no run to chart anyway.
-vi.mock("../components/QpsChart", () => ({ QpsChart: () => null }));
+// uPlot needs a real layout engine (matchMedia, canvas): the stand-in shows what it was given.
+vi.mock("../components/QpsChart", () => ({
+  QpsChart: ({ model, probe }: { model: { qps: number[] }; probe?: string }) => (
+    <div data-testid="chart" data-probe={probe}>
+      {model.qps.join(",")}
+    </div>
+  ),
+}));
 
 const experiment = {
   id: 1,
@@ -91,5 +97,65 @@ describe("Hypothesis card", () => {
     expect(items).toContain("probe writes: qps falls at most 10 % below baseline");
     expect(items).toContain("probe reads: error_rate stays ≤ 0.01");
     expect(items).toContain("qps stays ≥ 5");
+  });
+});
+
+describe("Every probe", () => {
+  const run = {
+    id: 3,
+    experiment_id: 1,
+    namespace: "shop",
+    experiment_name: "checkout",
+    phase: "Finished",
+    verdict: "Passed",
+    started_at: "2026-01-01T00:00:00Z",
+    finished_at: "2026-01-01T00:02:00Z",
+    archived: false,
+    archived_at: null,
+    created_at: "2026-01-01T00:00:00Z",
+    metrics: {
+      fault_started_at: 1_800_000_010,
+      probes: [
+        { probe: "writes", baselineQps: 100, minQps: 0 },
+        { probe: "reads", baselineQps: 40, minQps: 35 },
+      ],
+    },
+  };
+  const point = (probe: string, ts: number, qps: number) => ({
+    probe,
+    ts,
+    qps,
+    error_rate: 0,
+    latency_p50_ms: null,
+    latency_p99_ms: null,
+    bucket_seconds: 0,
+  });
+
+  it("charts each probe on demand, with that probe's figures", async () => {
+    stubApi((_method, url) => {
+      if (url.pathname === "/api/v1/experiments/1") return { status: 200, body: experiment };
+      if (url.pathname === "/api/v1/experiments/1/runs")
+        return { status: 200, body: { ...empty, items: [run], total: 1 } };
+      if (url.pathname === "/api/v1/runs/3/observations")
+        return {
+          status: 200,
+          body: {
+            run_id: 3,
+            points: [point("writes", 1, 100), point("reads", 1, 40), point("writes", 2, 0)],
+          },
+        };
+      return { status: 200, body: empty };
+    });
+    renderPage(<ExperimentDetail />, { path: "/experiments/:id", route: "/experiments/1" });
+    const chart = await screen.findByTestId("chart");
+    await waitFor(() => expect(chart.textContent).toBe("100,0"));
+    expect(chart.dataset.probe).toBe("writes");
+    const figures = () => screen.getByTestId("figures").textContent;
+    expect(figures()).toContain("Baseline100 req/s");
+    await userEvent.click(screen.getByRole("button", { name: "reads" }));
+    await waitFor(() => expect(screen.getByTestId("chart").textContent).toBe("40"));
+    expect(screen.getByTestId("chart").dataset.probe).toBe("reads");
+    expect(figures()).toContain("Baseline40.0 req/s");
+    expect(screen.getByRole("button", { name: "reads" }).getAttribute("aria-pressed")).toBe("true");
   });
 });

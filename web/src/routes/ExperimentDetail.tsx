@@ -11,12 +11,20 @@ import { Trend } from "../components/Trend";
 import { call, client, type Hypothesis, type Run } from "../lib/api";
 import { seconds, when } from "../lib/format";
 import { isLive, useRunEvents, useRuns } from "../lib/queries";
-import { chartModel, metric, probeSummary } from "../lib/series";
+import { runFigures } from "../lib/figures";
+import { chartModel, metric, probesOf } from "../lib/series";
 
-function HypothesisCard({ hypothesis, run }: { hypothesis: Hypothesis | undefined; run?: Run }) {
+function HypothesisCard({
+  hypothesis,
+  run,
+  probe,
+}: {
+  hypothesis: Hypothesis | undefined;
+  run?: Run;
+  probe?: string;
+}) {
   // A run reported by the engine keeps its figures per probe: show the charted probe's.
-  const all = { ...(run?.metrics ?? {}), ...probeSummary(run?.metrics ?? {}) };
-  const metrics = Object.entries(all).filter(([, v]) => typeof v !== "object");
+  const figures = runFigures(run?.metrics ?? {}, probe);
   return (
     <section className="card" aria-labelledby="hyp-h">
       <h2 id="hyp-h">
@@ -50,19 +58,18 @@ function HypothesisCard({ hypothesis, run }: { hypothesis: Hypothesis | undefine
           </li>
         </ul>
       ) : null}
-      {metrics.length ? (
-        <dl className="metrics">
-          {metrics.map(([k, v]) => (
-            <div key={k}>
-              <dt>{k}</dt>
-              <dd>
-                {typeof v === "number" && k.endsWith("_at")
-                  ? when(new Date(v * 1000).toISOString())
-                  : String(v)}
-              </dd>
-            </div>
-          ))}
-        </dl>
+      {figures.length ? (
+        <>
+          <h3>{probe ? `Figures of probe ${probe}` : "Figures"}</h3>
+          <dl className="metrics" data-testid="figures">
+            {figures.map((f) => (
+              <div key={f.label} title={f.hint}>
+                <dt>{f.label}</dt>
+                <dd>{f.value}</dd>
+              </div>
+            ))}
+          </dl>
+        </>
       ) : null}
     </section>
   );
@@ -170,9 +177,21 @@ export function ExperimentDetail() {
     refetchInterval: live ? 2000 : false,
   });
   const events = useRunEvents(run?.id, live);
+  const probes = useMemo(
+    () => probesOf(observations.data?.points ?? [], run?.metrics ?? {}),
+    [observations.data, run?.metrics],
+  );
+  const [chosen, setChosen] = useState<string | undefined>();
+  const probe = chosen !== undefined && probes.includes(chosen) ? chosen : probes[0];
   const model = useMemo(
-    () => chartModel(observations.data?.points ?? [], run?.metrics ?? {}, events.data?.items ?? []),
-    [observations.data, run?.metrics, events.data],
+    () =>
+      chartModel(
+        observations.data?.points ?? [],
+        run?.metrics ?? {},
+        events.data?.items ?? [],
+        probe,
+      ),
+    [observations.data, run?.metrics, events.data, probe],
   );
   const start = useMutation({
     mutationFn: () =>
@@ -221,13 +240,23 @@ export function ExperimentDetail() {
       ) : (
         <h1>Experiment #{id}</h1>
       )}
-      <HypothesisCard hypothesis={hypothesis.data} run={run} />
+      <HypothesisCard hypothesis={hypothesis.data} run={run} probe={probe} />
       <section className="card" aria-labelledby="chart-h">
         <h2 id="chart-h">
           {run ? `Run #${run.id}: ${run.phase}` : "No runs yet"}{" "}
           {live ? <span className="live">live</span> : null}
         </h2>
-        {run ? <QpsChart model={model} /> : null}
+        {probes.length > 1 ? (
+          <div className="row" role="group" aria-label="Probe">
+            Probe:
+            {probes.map((p) => (
+              <button key={p} type="button" aria-pressed={p === probe} onClick={() => setChosen(p)}>
+                {p}
+              </button>
+            ))}
+          </div>
+        ) : null}
+        {run ? <QpsChart model={model} probe={probe} /> : null}
         {run && run.phase === "Finished" && !run.archived ? (
           <ConfirmButton
             label="Archive run"

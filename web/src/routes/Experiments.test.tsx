@@ -12,7 +12,7 @@ const experiment = {
   hypothesis_id: null,
   spec: {},
   status: "finished",
-  verdict: "passed",
+  verdict: "Passed",
   created_at: "2026-01-01T00:00:00Z",
   updated_at: "2026-01-01T00:00:00Z",
 };
@@ -25,14 +25,14 @@ describe("Experiments", () => {
     }));
     renderPage(<Experiments />, { path: "/experiments", route: "/experiments?namespace=shop" });
     expect(await screen.findByRole("link", { name: "checkout" })).toBeTruthy();
-    expect(screen.getByTestId("verdict").textContent).toBe("passed");
+    expect(screen.getByTestId("verdict").textContent).toBe("Passed");
     await userEvent.selectOptions(screen.getByLabelText("Status"), "finished");
-    await userEvent.selectOptions(screen.getByLabelText("Verdict"), "passed");
+    await userEvent.selectOptions(screen.getByLabelText("Verdict"), "Passed");
     await waitFor(() => {
       const q = requests[requests.length - 1]!.url.searchParams;
       expect([q.get("status"), q.get("verdict"), q.get("namespace")]).toEqual([
         "finished",
-        "passed",
+        "Passed",
         "shop",
       ]);
     });

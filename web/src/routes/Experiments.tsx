@@ -7,7 +7,7 @@ import { when } from "../lib/format";
 import { useExperiments, type ExperimentFilters } from "../lib/queries";
 
 const STATUSES = ["idle", "running", "finished", "aborted", "failed"] as const;
-const VERDICTS = ["passed", "failed", "inconclusive"] as const;
+const VERDICTS = ["Passed", "Failed", "Aborted", "Error"] as const;
 
 export function Experiments() {
   const [params, setParams] = useSearchParams();
