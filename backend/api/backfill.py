@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 
 from backend.db.models import Experiment, Hypothesis, Run
 from backend.db.repositories.runs import create_run, update_run
-from backend.experiment.dashboard import TERMINAL, run_summary
-from backend.experiment.hypothesis import hypothesis_body
+from backend.experiment.dashboard import TERMINAL, claim_of, run_summary
 from backend.spec.experiment import ExperimentSpec
 
 log = logging.getLogger("faultline.api.backfill")
@@ -51,7 +50,7 @@ def _experiment_row(session: Session, namespace: str, name: str, spec: dict[str,
         return found
     hypothesis_id = None
     try:
-        body = hypothesis_body(ExperimentSpec.model_validate(spec))
+        body = claim_of(ExperimentSpec.model_validate(spec))
     except ValidationError:
         body = None
     if body is not None:

@@ -68,8 +68,8 @@ class Hypothesis(Base):
     """Only experiments of this namespace may use it; RBAC on experiments there guards it."""
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    steady_state: Mapped[dict[str, Any]]
-    """{"criteria": [...], "recovery_deadline_seconds": ...}, validated by the API models."""
+    tolerances: Mapped[list[dict[str, Any]]] = mapped_column(JSONValue)
+    """The Experiment resource's `spec.hypothesis.tolerances`, validated by the API models."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -222,7 +222,8 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _describe(tol: Tolerance) -> str:
+def describe(tol: Tolerance) -> str:
+    """The tolerance in words, e.g. "web qps >= 50% of baseline during fault"."""
     what = f"{tol.probe} {tol.metric}"
     if tol.recoverTo is not None:
         pct = _fmt(tol.recoverTo)
@@ -246,7 +247,7 @@ def _recovery_outcome(tol: Tolerance, res: ProbeResult) -> Outcome:
     took = m.time_to_recover_from_start if tol.from_ == "faultStart" else m.time_to_recover_from_end
     observed = "never recovered" if took is None else f"recovered after {took:.1f}s"
     return Outcome(
-        _describe(tol), tol.probe, f"<= {within:g}s", observed, took is not None and took <= within
+        describe(tol), tol.probe, f"<= {within:g}s", observed, took is not None and took <= within
     )
 
 
@@ -256,7 +257,7 @@ def evaluate_one(
     if tol.recoverTo is not None:
         return _recovery_outcome(tol, res)
     window = _window(samples, tol, tl, res)
-    name = _describe(tol)
+    name = describe(tol)
     if not window:
         why = "never recovered" if tol.during == "afterRecovery" else "no samples in the window"
         return Outcome(name, tol.probe, name.split(" ", 2)[2], why, False)

@@ -16,12 +16,29 @@ import httpx
 from pydantic import ValidationError
 
 from backend.domain.recovery import Sample
-from backend.experiment.hypothesis import hypothesis_body, same_hypothesis
 from backend.experiment.machine import RunState
-from backend.spec.experiment import CriterionResult, ExperimentSpec, ProbeMetrics
+from backend.spec.experiment import Claim, CriterionResult, ExperimentSpec, ProbeMetrics
 
 API = "/api/v1"
 TERMINAL = {"Passed": "Finished", "Failed": "Finished", "Aborted": "Aborted", "Error": "Failed"}
+
+
+def claim_of(spec: ExperimentSpec) -> dict[str, Any] | None:
+    """The body of `POST /hypotheses` for the spec's hypothesis (its title, description and
+    tolerances, as they are); None without tolerances (the API requires one)."""
+    return spec.hypothesis.claim() if spec.hypothesis.tolerances else None
+
+
+def same_claim(stored: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Whether a hypothesis the API returned says exactly what `body` says."""
+    try:
+        ours, theirs = (
+            Claim.model_validate({k: d[k] for k in Claim.model_fields if k in d})
+            for d in (body, stored)
+        )
+    except ValidationError:
+        return False
+    return ours == theirs
 
 
 class Dashboard:
@@ -86,7 +103,7 @@ class Dashboard:
         namespace) saying what the spec's hypothesis says: an identical one if the API holds
         one (only identical content is safe to share, never a title alone), else a new one."""
         try:
-            body = hypothesis_body(ExperimentSpec.model_validate(spec))
+            body = claim_of(ExperimentSpec.model_validate(spec))
         except ValidationError as e:
             self.log.warning("dashboard: no hypothesis for an invalid spec: %s", e)
             return None
@@ -94,7 +111,7 @@ class Dashboard:
             return None
         params = {"namespace": namespace, "limit": 500}
         page = await self._call("GET", "/hypotheses", params=params)
-        same = [h for h in (page or {}).get("items", []) if same_hypothesis(h, body)]
+        same = [h for h in (page or {}).get("items", []) if same_claim(h, body)]
         body = {**body, "namespace": namespace}
         made = same[0] if same else await self._call("POST", "/hypotheses", json=body)
         return None if made is None else int(made["id"])

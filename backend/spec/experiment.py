@@ -213,11 +213,29 @@ class Abort(SpecModel):
     for Prometheus); a load probe's failed requests count as errors, not as a probe error."""
 
 
-class Hypothesis(SpecModel):
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    description: Annotated[str, Field(max_length=4096)] = ""
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+Description = Annotated[str, Field(max_length=4096)]
+Tolerances = Annotated[list[Tolerance], Field(max_length=20)]
+
+
+class Claim(SpecModel):
+    """What a hypothesis says, apart from how it is measured: its title, its description and the
+    tolerances that must hold. The dashboard keeps claims (an experiment of the same namespace
+    uses one); an Experiment embeds one beside its probes."""
+
+    title: Title
+    description: Description = ""
+    tolerances: Tolerances = []
+
+    def claim(self) -> dict[str, Any]:
+        """This claim as JSON, as the dashboard API takes and returns it."""
+        return self.model_dump(
+            mode="json", by_alias=True, exclude_none=True, include=set(Claim.model_fields)
+        )
+
+
+class Hypothesis(Claim):
     probes: Annotated[list[Probe], _list_map("name", 10, 1), _unique("name")]
-    tolerances: Annotated[list[Tolerance], Field(max_length=20)] = []
 
 
 class Timing(SpecModel):

@@ -92,11 +92,9 @@ class Dashboard:
                     "namespace": "standalone",
                     "title": title,
                     "description": description,
-                    "steady_state": {
-                        "criteria": [{"metric": "qps", "max_drop_percent": 10}],
-                        "baseline_seconds": 10,
-                        "recovery_deadline_seconds": 10,
-                    },
+                    "tolerances": [
+                        {"probe": "web", "recoverTo": 90, "within": "10s", "from": "faultEnd"}
+                    ],
                 },
             )
             exp = self._call(

@@ -83,10 +83,10 @@ class Tenants:
 
 def _seed(server: RunningServer, admin: httpx.Client) -> dict[str, dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
-    steady = {"criteria": [{"metric": "qps", "min": 1}]}
+    tolerances = [{"probe": "web", "atLeast": 1}]
     for ns in (A, B):
         h = admin.post(
-            "/api/v1/hypotheses", json={"namespace": ns, "title": ns, "steady_state": steady}
+            "/api/v1/hypotheses", json={"namespace": ns, "title": ns, "tolerances": tolerances}
         )
         assert h.status_code == 201, h.text
         e = admin.post(

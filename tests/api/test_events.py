@@ -104,7 +104,7 @@ def test_start_in_local_mode_is_503_naming_the_cluster(
         json={
             "namespace": "shop",
             "title": "t",
-            "steady_state": {"criteria": [{"metric": "qps", "max_drop_percent": 30}]},
+            "tolerances": [{"probe": "web", "recoverTo": 70, "within": "60s"}],
         },
     ).json()
     spec = {"probes": [{"name": "web", "type": "load", "url": "http://web/"}]}
@@ -121,41 +121,6 @@ def test_start_in_local_mode_is_503_naming_the_cluster(
     assert "spec.probes is empty" in r.json()["detail"]
 
 
-def test_hypothesis_becomes_tolerances_of_a_valid_experiment() -> None:
-    hypothesis = {
-        "title": "QPS back to 70 % within 45 s",
-        "steady_state": {
-            "baseline_seconds": 20,
-            "recovery_deadline_seconds": 45,
-            "criteria": [
-                {"metric": "qps", "max_drop_percent": 30},
-                {"metric": "error_rate", "max": 0.05},
-                {"metric": "latency_p99_ms", "max_increase_percent": 50},
-            ],
-        },
-    }
-    kill = {"action": "pod-kill", "mode": "one", "selector": {"labelSelectors": {"app": "web"}}}
-    fault = {"name": "f", "type": "PodChaos", "podChaos": kill}
-    spec = {
-        "probes": [{"name": "web", "type": "load", "url": "http://web/"}],
-        "faults": [fault],
-        "timing": {"faultDuration": "10s"},
-    }
-    out = experiment_spec("shop/s", spec, hypothesis)
-    assert out["hypothesis"]["tolerances"] == [
-        {"probe": "web", "recoverTo": 70, "within": "45s"},
-        {"probe": "web", "metric": "errorRate", "during": "afterRecovery", "atMost": 0.05},
-        {"probe": "web", "metric": "latencyP99", "during": "afterRecovery",
-         "atMostPercentOfBaseline": 150},
-    ]  # fmt: skip
-    assert out["timing"] == {"baseline": "20s", "recoveryDeadline": "45s", "faultDuration": "10s"}
-    manifest = {
-        "apiVersion": API_VERSION, "kind": "Experiment",
-        "metadata": {"name": "s", "namespace": "shop"}, "spec": out,
-    }  # fmt: skip
-    assert validate_manifest(manifest) == []
-
-
 def _two_probe_spec() -> dict[str, Any]:
     kill = {"action": "pod-kill", "mode": "one", "selector": {"labelSelectors": {"app": "kv"}}}
     return {
@@ -164,28 +129,24 @@ def _two_probe_spec() -> dict[str, Any]:
             {"name": "reads", "type": "load", "url": "http://kv/get"},
         ],
         "faults": [{"name": "f", "type": "PodChaos", "podChaos": kill}],
-        "timing": {"faultDuration": "10s"},
+        "timing": {"faultDuration": "10s", "baseline": "20s"},
     }
 
 
-def test_each_criterion_judges_the_probe_it_names() -> None:
-    hypothesis = {
-        "title": "a member down: writes back within 30 s, reads never fail",
-        "steady_state": {
-            "recovery_deadline_seconds": 30,
-            "criteria": [
-                {"metric": "qps", "probe": "writes", "max_drop_percent": 20},
-                {"metric": "error_rate", "probe": "reads", "max": 0.01},
-                {"metric": "qps", "max_drop_percent": 50},  # no probe: the first one
-            ],
-        },
-    }
-    out = experiment_spec("kv/s", _two_probe_spec(), hypothesis)
-    assert out["hypothesis"]["tolerances"] == [
-        {"probe": "writes", "recoverTo": 80, "within": "30s"},
+def test_the_hypothesis_is_the_resources_as_it_is() -> None:
+    """The dashboard's hypothesis and the resource's are one model: a start composes the
+    hypothesis with the experiment's probes, faults and timing, and translates nothing."""
+    tolerances = [
+        {"probe": "writes", "recoverTo": 80, "within": "30s", "from": "faultStart"},
         {"probe": "reads", "metric": "errorRate", "during": "afterRecovery", "atMost": 0.01},
-        {"probe": "writes", "recoverTo": 50, "within": "30s"},
+        {"probe": "reads", "metric": "latencyP99", "atMostPercentOfBaseline": 150},
     ]
+    hypothesis = {"title": "a member down", "description": "d", "tolerances": tolerances}
+    spec = _two_probe_spec()
+    out = experiment_spec("kv/s", spec, hypothesis)
+    assert out["hypothesis"] == {**hypothesis, "probes": spec["probes"]}
+    assert out["timing"] == spec["timing"] and out["faults"] == spec["faults"]
+    assert "probes" not in out
     manifest = {
         "apiVersion": API_VERSION, "kind": "Experiment",
         "metadata": {"name": "s", "namespace": "kv"}, "spec": out,
@@ -193,21 +154,15 @@ def test_each_criterion_judges_the_probe_it_names() -> None:
     assert validate_manifest(manifest) == []
 
 
-def test_start_refuses_a_criterion_naming_a_probe_the_experiment_lacks(
+def test_start_refuses_a_tolerance_naming_a_probe_the_experiment_lacks(
     client: httpx.Client,
 ) -> None:
-    criteria = [{"metric": "qps", "probe": "writes"}, {"metric": "qps", "probe": "wirtes"}]
-    for c in criteria:
-        c["max_drop_percent"] = 20
+    tolerances = [{"probe": p, "maxDropPercent": 20} for p in ("writes", "wirtes")]
     hypothesis = client.post(
-        "/api/v1/hypotheses",
-        json={"namespace": "kv", "title": "t", "steady_state": {"criteria": criteria}},
+        "/api/v1/hypotheses", json={"namespace": "kv", "title": "t", "tolerances": tolerances}
     )
     assert hypothesis.status_code == 201, hypothesis.text
-    assert [c["probe"] for c in hypothesis.json()["steady_state"]["criteria"]] == [
-        "writes",
-        "wirtes",
-    ]
+    assert [t["probe"] for t in hypothesis.json()["tolerances"]] == ["writes", "wirtes"]
     exp = client.post(
         "/api/v1/experiments",
         json={
@@ -220,14 +175,11 @@ def test_start_refuses_a_criterion_naming_a_probe_the_experiment_lacks(
     r = client.post(f"/api/v1/experiments/{exp['id']}/start")
     assert r.status_code == 422, r.text
     detail = r.json()["detail"]
-    assert "steady_state.criteria[1].probe names 'wirtes'" in detail, detail
+    assert "tolerances[1].probe names 'wirtes'" in detail, detail
     assert "(writes, reads)" in detail, detail
-    empty_probe = {"metric": "qps", "probe": "", "max": 1}
+    empty_probe = {"probe": "", "atMost": 1}
     bad = client.post(
-        "/api/v1/hypotheses",
-        json={"namespace": "kv", "title": "t", "steady_state": {"criteria": [empty_probe]}},
+        "/api/v1/hypotheses", json={"namespace": "kv", "title": "t", "tolerances": [empty_probe]}
     )
     assert bad.status_code == 422
-    assert [e["loc"] for e in bad.json()["detail"]] == [
-        ["body", "steady_state", "criteria", 0, "probe"]
-    ]
+    assert [e["loc"] for e in bad.json()["detail"]] == [["body", "tolerances", 0, "probe"]]

@@ -9,13 +9,10 @@ import httpx
 HYPOTHESIS = {
     "namespace": "shop",
     "title": "one replica dies, QPS dips and is back within 60 s",
-    "steady_state": {
-        "criteria": [
-            {"metric": "qps", "max_drop_percent": 20},
-            {"metric": "latency_p99_ms", "max": 250},
-        ],
-        "recovery_deadline_seconds": 60,
-    },
+    "tolerances": [
+        {"probe": "web", "recoverTo": 80, "within": "60s"},
+        {"probe": "web", "metric": "latencyP99", "atMost": 250, "during": "afterRecovery"},
+    ],
 }
 
 
@@ -113,35 +110,49 @@ def test_validation_errors_name_the_field(client: httpx.Client) -> None:
     assert _locs(r) == [["body", "spec"]]
 
 
-def test_hypothesis_validation_points_into_the_criteria(client: httpx.Client) -> None:
-    bad = {
+def test_hypothesis_validation_points_into_the_tolerances(client: httpx.Client) -> None:
+    """The API checks a tolerance with the Experiment resource's own model and rules."""
+    bad: dict[str, Any] = {
         "namespace": "shop",
         "title": "t",
-        "steady_state": {
-            "criteria": [{"metric": "qps", "max_drop_percent": 20}, {"metric": "qps"}]
-        },
+        "tolerances": [{"probe": "web", "maxDropPercent": 20}, {"probe": "web"}],
     }
     r = client.post("/api/v1/hypotheses", json=bad)
-    assert _locs(r) == [["body", "steady_state", "criteria", 1]]
-    assert "needs at least one of" in r.json()["detail"][0]["msg"]
-    bad["steady_state"] = {"criteria": [{"metric": "rps", "min": 1}]}
+    assert _locs(r) == [["body", "tolerances", 1]]
+    assert "give exactly one of atLeastPercentOfBaseline" in r.json()["detail"][0]["msg"]
+    bad["tolerances"] = [{"probe": "web", "metric": "rps", "atLeast": 1}]
     assert _locs(client.post("/api/v1/hypotheses", json=bad)) == [
-        ["body", "steady_state", "criteria", 0, "metric"]
+        ["body", "tolerances", 0, "metric"]
     ]
+    bad["tolerances"] = [{"probe": "web", "recoverTo": 90}]
+    r = client.post("/api/v1/hypotheses", json=bad)
+    assert "within is required when recoverTo is set" in r.json()["detail"][0]["msg"]
+    bad["tolerances"] = []
+    assert _locs(client.post("/api/v1/hypotheses", json=bad)) == [["body", "tolerances"]]
+    assert client.get("/api/v1/hypotheses").json()["total"] == 0  # nothing was stored
 
 
 def test_hypothesis_crud_and_detach_on_delete(client: httpx.Client) -> None:
     h = client.post("/api/v1/hypotheses", json=HYPOTHESIS)
     assert h.status_code == 201
     hid = h.json()["id"]
-    assert h.json()["steady_state"]["baseline_seconds"] == 30  # default filled in
+    # Defaults filled in, as the resource's schema fills them; each tolerance also in words.
+    assert h.json()["tolerances"][0] == {
+        "probe": "web", "metric": "qps", "during": "fault", "recoverTo": 80.0, "within": "60s",
+        "from": "faultEnd", "atLeastPercentOfBaseline": None, "atMostPercentOfBaseline": None,
+        "atLeast": None, "atMost": None, "maxDropPercent": None,
+    }  # fmt: skip
+    assert h.json()["statements"] == [
+        "web qps back to 80% of baseline within 60s of faultEnd",
+        "web latencyP99 <= 250 during afterRecovery",
+    ]
     exp = make_experiment(client, "shop", "with-h", hypothesis_id=hid)
     r = client.patch(f"/api/v1/hypotheses/{hid}", json={"title": "renamed"})
     assert r.json()["title"] == "renamed"
-    assert r.json()["steady_state"]["criteria"][1] == {
-        "metric": "latency_p99_ms", "probe": None, "max_drop_percent": None,
-        "max_increase_percent": None, "min": None, "max": 250.0,
-    }  # fmt: skip
+    assert r.json()["tolerances"][1]["atMost"] == 250.0
+    r = client.patch(f"/api/v1/hypotheses/{hid}", json={"tolerances": [{"probe": "web"}]})
+    assert r.status_code == 422 and _locs(r) == [["body", "tolerances", 0]]
+    assert len(client.get(f"/api/v1/hypotheses/{hid}").json()["tolerances"]) == 2  # unchanged
     assert client.get("/api/v1/hypotheses").json()["total"] == 1
     assert client.delete(f"/api/v1/hypotheses/{hid}").status_code == 204
     assert client.get(f"/api/v1/hypotheses/{hid}").status_code == 404

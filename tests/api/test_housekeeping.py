@@ -59,7 +59,13 @@ def test_downsampling_merges_only_complete_old_buckets(
     day_ago = NOW.timestamp() - 86400
     # 1 Hz samples from 60 s before the cutoff to 30 s after it.
     points = [
-        {"probe": "web", "ts": day_ago - 60 + i, "qps": float(i), "error_rate": 0.0, "latency_p99_ms": float(i)}
+        {
+            "probe": "web",
+            "ts": day_ago - 60 + i,
+            "qps": float(i),
+            "error_rate": 0.0,
+            "latency_p99_ms": float(i),
+        }
         for i in range(90)
     ]
     client.post(f"/api/v1/runs/{run_id}/observations:batch", json={"points": points})

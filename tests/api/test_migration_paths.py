@@ -29,13 +29,15 @@ def schema_diff(engine: Engine) -> list[object]:
 
 
 def seed_hypothesis(engine: Engine, title: str) -> None:
-    """A hypothesis row as the schema of the moment takes one (a namespace from 0003 on)."""
+    """A hypothesis row as the schema of the moment takes one (a namespace from 0003 on,
+    tolerances instead of steady-state criteria from 0005 on)."""
     columns = {c["name"] for c in inspect(engine).get_columns("hypotheses")}
     namespace = ("namespace, ", "'shop', ") if "namespace" in columns else ("", "")
+    claim = ("tolerances", "[]") if "tolerances" in columns else ("steady_state", "{}")
     with engine.begin() as connection:
         connection.execute(
-            text(f"INSERT INTO hypotheses ({namespace[0]}title, description, steady_state, "
-                 f"created_at, updated_at) VALUES ({namespace[1]}:t, '', '{{}}', "
+            text(f"INSERT INTO hypotheses ({namespace[0]}title, description, {claim[0]}, "
+                 f"created_at, updated_at) VALUES ({namespace[1]}:t, '', '{claim[1]}', "
                  "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
             {"t": title},
         )  # fmt: skip

@@ -33,8 +33,8 @@ def test_upgrade_twice_changes_nothing(engine: Engine) -> None:
     upgrade_to_head(engine)
     with engine.begin() as connection:
         connection.execute(
-            text("INSERT INTO hypotheses (namespace, title, description, steady_state, "
-                 "created_at, updated_at) VALUES ('shop', 't', '', '{}', CURRENT_TIMESTAMP, "
+            text("INSERT INTO hypotheses (namespace, title, description, tolerances, "
+                 "created_at, updated_at) VALUES ('shop', 't', '', '[]', CURRENT_TIMESTAMP, "
                  "CURRENT_TIMESTAMP)")
         )  # fmt: skip
     upgrade_to_head(engine)

@@ -52,7 +52,13 @@ def test_run_for_unknown_experiment_is_404(client: httpx.Client) -> None:
 def test_ingest_stores_every_point(client: httpx.Client, server: RunningServer) -> None:
     run = start_run(client)
     points = [
-        {"probe": "web", "ts": T0 + i * 0.5, "qps": 100.0 + i, "error_rate": 0.01, "latency_p99_ms": 20.0}
+        {
+            "probe": "web",
+            "ts": T0 + i * 0.5,
+            "qps": 100.0 + i,
+            "error_rate": 0.01,
+            "latency_p99_ms": 20.0,
+        }
         for i in range(5000)
     ]
     r = client.post(f"/api/v1/runs/{run['id']}/observations:batch", json={"points": points})
@@ -77,7 +83,10 @@ def test_ingest_stores_every_point(client: httpx.Client, server: RunningServer) 
 def test_ingest_validation_names_the_point_and_field(client: httpx.Client) -> None:
     run = start_run(client)
     url = f"/api/v1/runs/{run['id']}/observations:batch"
-    points: list[dict[str, Any]] = [{"probe": "web", "ts": T0, "qps": 1}, {"probe": "web", "ts": T0 + 1, "qps": -3}]
+    points: list[dict[str, Any]] = [
+        {"probe": "web", "ts": T0, "qps": 1},
+        {"probe": "web", "ts": T0 + 1, "qps": -3},
+    ]
     r = client.post(url, json={"points": points})
     assert r.status_code == 422
     assert [e["loc"] for e in r.json()["detail"]] == [["body", "points", 1, "qps"]]
@@ -90,7 +99,10 @@ def test_ingest_validation_names_the_point_and_field(client: httpx.Client) -> No
 
 
 def test_ingest_into_unknown_run_is_404(client: httpx.Client) -> None:
-    r = client.post("/api/v1/runs/999/observations:batch", json={"points": [{"probe": "web", "ts": T0, "qps": 1}]})
+    r = client.post(
+        "/api/v1/runs/999/observations:batch",
+        json={"points": [{"probe": "web", "ts": T0, "qps": 1}]},
+    )
     assert r.status_code == 404
     assert r.json()["detail"] == "run 999 not found"
 
@@ -130,7 +142,8 @@ def test_archived_runs_survive_experiment_deletion(client: httpx.Client) -> None
     assert "only finished runs" in r.json()["detail"]
     client.patch(f"/api/v1/runs/{kept['id']}", json={"phase": "Aborted"})
     client.post(
-        f"/api/v1/runs/{kept['id']}/observations:batch", json={"points": [{"probe": "web", "ts": T0, "qps": 9}]}
+        f"/api/v1/runs/{kept['id']}/observations:batch",
+        json={"points": [{"probe": "web", "ts": T0, "qps": 9}]},
     )
     archived = client.post(f"/api/v1/runs/{kept['id']}/archive").json()
     assert archived["archived"] is True and archived["archived_at"] is not None
@@ -146,7 +159,8 @@ def test_archived_runs_survive_experiment_deletion(client: httpx.Client) -> None
     archives = client.get("/api/v1/archives", params={"namespace": "shop"}).json()
     assert [a["id"] for a in archives["items"]] == [kept["id"]]
     r = client.post(
-        f"/api/v1/runs/{kept['id']}/observations:batch", json={"points": [{"probe": "web", "ts": T0, "qps": 1}]}
+        f"/api/v1/runs/{kept['id']}/observations:batch",
+        json={"points": [{"probe": "web", "ts": T0, "qps": 1}]},
     )
     assert r.status_code == 409
     assert client.delete(f"/api/v1/archives/{kept['id']}").status_code == 204

@@ -15,7 +15,7 @@ LISTS = [
     "/api/v1/experiments", "/api/v1/hypotheses", "/api/v1/archives", "/api/v1/archives/objects",
     "/api/v1/events", "/api/v1/chaos", "/api/v1/schedules",
 ]  # fmt: skip
-STEADY = {"criteria": [{"metric": "qps", "min": 1}]}
+TOLERANCES = [{"probe": "web", "atLeast": 1}]
 PROBES = {"probes": [{"name": "web", "type": "load", "url": "http://web/"}]}
 
 
@@ -80,7 +80,7 @@ def test_create_with_a_query_naming_another_namespace_is_400_and_creates_nothing
                         json={"namespace": B, "name": "sneaky"})  # fmt: skip
         assert r.status_code == 400 and r.json()["detail"] == two_namespaces(B, A)
         r = client.post("/api/v1/hypotheses", params={"namespace": A},
-                        json={"namespace": B, "title": "t", "steady_state": STEADY})  # fmt: skip
+                        json={"namespace": B, "title": "t", "tolerances": TOLERANCES})  # fmt: skip
         assert r.status_code == 400 and r.json()["detail"] == two_namespaces(B, A)
         r = client.post("/api/v1/schedules", params={"namespace": A},
                         json={"namespace": B, "name": "s", "schedule": "@every 1h",
@@ -162,7 +162,7 @@ def test_creates_in_the_callers_namespace_carry_the_creator(tenants: Tenants) ->
     r = tenants.alice.post("/api/v1/chaos", params={"namespace": A}, json=chaos_body(A))
     assert r.status_code == 202, r.text
     r = tenants.alice.post(
-        "/api/v1/hypotheses", json={"namespace": A, "title": "mine", "steady_state": STEADY}
+        "/api/v1/hypotheses", json={"namespace": A, "title": "mine", "tolerances": TOLERANCES}
     )
     assert r.status_code == 201 and r.json()["namespace"] == A
     r = tenants.alice.post(
@@ -190,9 +190,9 @@ def test_nan_and_infinity_in_a_body_are_422_naming_the_field(tenants: Tenants) -
          f'{{"kind": "PodChaos", "namespace": "{A}", "name": "n", "spec": {{"value": Infinity}}}}',
          ["body", "spec"], "value is NaN or Infinity"),
         ("POST", "/api/v1/hypotheses",
-         f'{{"namespace": "{A}", "title": "t", "steady_state": '
-         '{"criteria": [{"metric": "qps", "min": NaN}]}}',
-         ["body", "steady_state", "criteria", 0, "min"], "finite number"),
+         f'{{"namespace": "{A}", "title": "t", "tolerances": '
+         '[{"probe": "web", "atLeast": NaN}]}',
+         ["body", "tolerances", 0, "atLeast"], "finite number"),
         ("POST", f"/api/v1/runs/{a['run']}/observations:batch",
          '{"points": [{"probe": "web", "ts": 1, "qps": Infinity}]}',
          ["body", "points", 0, "qps"], "finite number"),

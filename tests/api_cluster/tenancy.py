@@ -26,7 +26,7 @@ from tests.api_cluster.helpers import loss_body, release_chaos_objects
 from tests.e2e.conftest import Cluster
 
 CHART = Path(__file__).resolve().parents[2] / "helm" / "faultline"
-STEADY = {"criteria": [{"metric": "qps", "min": 1}], "baseline_seconds": 30}
+TOLERANCES = [{"probe": "web", "atLeast": 1}]
 SELECT_NOTHING = {"labelSelectors": {"app": "nothing-here"}}
 EXPERIMENT_SPEC = {
     "probes": [{"name": "web", "type": "load", "url": "http://web/"}],
@@ -105,7 +105,7 @@ def seed_rows(dashboard: RunningServer, namespaces: tuple[str, str]) -> dict[str
     ids: dict[str, dict[str, int]] = {}
     with dashboard.app.state.sessions() as session:
         for ns in namespaces:
-            values = {"namespace": ns, "title": f"{ns} holds", "steady_state": STEADY}
+            values = {"namespace": ns, "title": f"{ns} holds", "tolerances": TOLERANCES}
             hypothesis = experiments.create_hypothesis(session, values)
             experiment = experiments.create_experiment(
                 session, {"namespace": ns, "name": "exp", "spec": EXPERIMENT_SPEC,

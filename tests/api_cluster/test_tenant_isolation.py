@@ -20,7 +20,7 @@ from tests.api.server import RunningServer
 from tests.api_cluster.helpers import api_client, get_object, loss_body
 from tests.api_cluster.tenancy import (  # noqa: F401
     EXPERIMENT_SPEC,
-    STEADY,
+    TOLERANCES,
     Tenancy,
     seed_rows,
     tenancy_fixture,
@@ -195,7 +195,7 @@ def test_the_same_user_does_everything_in_its_own_namespace(
         and paused["metadata"]["annotations"]["chaos.faultline.dev/pause"] == "true"
     )
 
-    body = {"namespace": t.a, "title": "web keeps serving", "steady_state": STEADY}
+    body = {"namespace": t.a, "title": "web keeps serving", "tolerances": TOLERANCES}
     hypothesis = alice.post("/api/v1/hypotheses", json=body)
     assert hypothesis.status_code == 201, hypothesis.text
     exp = alice.post("/api/v1/experiments", params={"namespace": t.a}, json={

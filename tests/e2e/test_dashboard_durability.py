@@ -42,11 +42,7 @@ WRITER = "history-writer"
 HYPOTHESIS = {
     "title": "QPS dips by at most 30 % and is back within 20 s",
     "description": "written by test_dashboard_durability",
-    "steady_state": {
-        "criteria": [{"metric": "qps", "max_drop_percent": 30}],
-        "baseline_seconds": 10,
-        "recovery_deadline_seconds": 20,
-    },
+    "tolerances": [{"probe": "web", "recoverTo": 70, "within": "20s"}],
 }
 
 
@@ -113,7 +109,12 @@ def _write_history(api: httpx.Client, ns: str) -> int:
     )
     run = ok(api.post(f"/experiments/{experiment['id']}/runs", json={"phase": "Baseline"}))
     points = [
-        {"probe": "web", "ts": 1_800_000_000 + i, "qps": 100.0 - (40 if 10 <= i < 15 else 0), "error_rate": 0.0}
+        {
+            "probe": "web",
+            "ts": 1_800_000_000 + i,
+            "qps": 100.0 - (40 if 10 <= i < 15 else 0),
+            "error_rate": 0.0,
+        }
         for i in range(30)
     ]
     batch = ok(api.post(f"/runs/{run['id']}/observations:batch", json={"points": points}))

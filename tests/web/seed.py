@@ -81,14 +81,11 @@ def _experiment(api: httpx.Client, name: str, title: str) -> int:
                 "namespace": "shop",
                 "title": title,
                 "description": "Users keep checking out while one replica is gone.",
-                "steady_state": {
-                    "criteria": [
-                        {"metric": "qps", "max_drop_percent": 70},
-                        {"metric": "error_rate", "max": 0.2},
-                    ],
-                    "baseline_seconds": 30,
-                    "recovery_deadline_seconds": 60,
-                },
+                "tolerances": [
+                    {"probe": "web", "recoverTo": 30, "within": "60s"},
+                    {"probe": "web", "metric": "errorRate", "atMost": 0.2,
+                     "during": "afterRecovery"},
+                ],
             },
         )
     )

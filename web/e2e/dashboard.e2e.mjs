@@ -150,6 +150,7 @@ try {
   assert.match(await page.getByTestId("verdict").first().innerText(), /pending/);
   const last = seed.live_fault_start + 20;
   const recovery = Array.from({ length: 10 }, (_, i) => ({
+    probe: "web",
     ts: last + i,
     qps: 60 + 4 * i,
     error_rate: 0.01,
@@ -161,7 +162,7 @@ try {
     .waitFor(NO_LIMIT);
   await api("PATCH", `/api/v1/runs/${seed.live_run_id}`, {
     phase: "Finished",
-    verdict: "passed",
+    verdict: "Passed",
     metrics: {
       fault_started_at: seed.live_fault_start,
       fault_ended_at: last,
@@ -169,7 +170,7 @@ try {
       time_to_recover_s: 9,
     },
   });
-  await page.locator("#hyp-h [data-testid=verdict]", { hasText: "passed" }).waitFor(NO_LIMIT);
+  await page.locator("#hyp-h [data-testid=verdict]", { hasText: "Passed" }).waitFor(NO_LIMIT);
   await page.getByRole("heading", { name: /Run #\d+: Finished/ }).waitFor(NO_LIMIT);
   await page.getByText("FaultInjected").first().waitFor(NO_LIMIT);
   await shot("experiment-live");
@@ -219,19 +220,17 @@ try {
     "the name from the YAML",
   );
   // A typo only the server knows about comes back as a field error.
-  await yaml.fill(
-    (await yaml.inputValue()).replace("recovery_deadline_seconds:", "recovery_deadline_second:"),
-  );
+  await yaml.fill((await yaml.inputValue()).replace("within:", "withn:"));
   await page.getByRole("button", { name: "Create experiment" }).click();
   const other = page.getByRole("alert", { name: "Other errors" });
   await other.waitFor(NO_LIMIT);
-  assert.match(await other.innerText(), /hypothesis\.steady_state\.recovery_deadline_second/);
+  assert.match(await other.innerText(), /hypothesis\.tolerances\.0\.withn/);
   assert.match(await other.innerText(), /Extra inputs are not permitted/);
   await shot("new-experiment-errors");
   // Editing the form rebuilds the YAML from the form (the typo is gone), then it submits.
   await page.getByLabel("Name", { exact: true }).fill("web-loss");
   await until(
-    async () => !/recovery_deadline_second:/.test(await yaml.inputValue()),
+    async () => !/withn:/.test(await yaml.inputValue()),
     "the YAML rebuilt from the form",
   );
   await shot("new-experiment");

@@ -67,7 +67,7 @@ try {
   await page
     .getByLabel("Hypothesis title")
     .fill("Killing the web pod: QPS is back to 50 % in 60 s");
-  await page.getByLabel("Max drop % 1").fill("50");
+  await page.getByLabel("Value 1").fill("50");
   const yaml = page.getByRole("textbox", { name: "YAML" });
   assert.match(await yaml.inputValue(), new RegExp(`url: ${service.replace(/[./]/g, "\\$&")}`));
   await shot("form");
@@ -106,7 +106,7 @@ try {
   const badge = page.locator("#hyp-h [data-testid=verdict]");
   if (phase !== "Aborted") await badge.filter({ hasNotText: "pending" }).waitFor(NO_LIMIT);
   const verdict = (await badge.innerText()).trim();
-  const figures = page.locator("section[aria-labelledby=hyp-h] dt", { hasText: "baselineQps" });
+  const figures = page.locator("section[aria-labelledby=hyp-h] dt", { hasText: "Baseline" });
   if (phase === "Finished") await figures.waitFor(NO_LIMIT);
   const points = await chartPoints();
   await shot("verdict");

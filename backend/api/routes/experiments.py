@@ -24,7 +24,7 @@ from backend.api.schemas.experiments import (
     ExperimentPublic,
     ExperimentStatus,
     ExperimentUpdate,
-    HypothesisPublic,
+    HypothesisBase,
     Verdict,
 )
 from backend.db.repositories import experiments as repo
@@ -113,13 +113,13 @@ def start_experiment(
     gateway: GatewayDep,
     experiment_id: PathId,
 ) -> Accepted:
-    """Creates the experiment's Experiment custom resource (spec + hypothesis as tolerances).
+    """Creates the experiment's Experiment custom resource (its spec, with its hypothesis).
     The operator runs it and reports the run, its observations and the verdict back here.
     When the object of an earlier run is still there and that run has ended, it is replaced
     (which also needs `delete` on experiments); one still running is a 409."""
     row = repo.get_experiment(session, experiment_id)
     hypothesis = (
-        HypothesisPublic.model_validate(row.hypothesis).model_dump(mode="json")
+        HypothesisBase.model_validate(row.hypothesis, from_attributes=True).claim()
         if row.hypothesis is not None
         else None
     )

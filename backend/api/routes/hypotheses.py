@@ -1,4 +1,5 @@
-"""Hypotheses: what a service's steady state is and how fast it must come back."""
+"""Hypotheses: the tolerances a service's probes must stay within while a fault is in force and
+how fast they must come back, stated as the Experiment resource states them."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def create_hypothesis(
 ) -> HypothesisPublic:
     """Experiments of the hypothesis' namespace may use it."""
     acting_in(request, body.namespace)
-    return HypothesisPublic.model_validate(repo.create_hypothesis(session, body.model_dump()))
+    values = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return HypothesisPublic.model_validate(repo.create_hypothesis(session, values))
 
 
 @router.get("/{hypothesis_id}", response_model=HypothesisPublic, responses=NOT_FOUND)
@@ -64,7 +66,7 @@ def get_hypothesis(session: SessionDep, hypothesis_id: PathId) -> HypothesisPubl
 def update_hypothesis(
     session: SessionDep, hypothesis_id: PathId, body: HypothesisUpdate
 ) -> HypothesisPublic:
-    changes = body.model_dump(exclude_unset=True)
+    changes = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
     return HypothesisPublic.model_validate(repo.update_hypothesis(session, hypothesis_id, changes))
 
 

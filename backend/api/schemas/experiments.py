@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, computed_field
 
 from backend.api.schemas.common import (
     JsonObject,
@@ -17,49 +17,18 @@ from backend.api.schemas.common import (
     RefId,
     Strict,
 )
-from backend.spec.experiment import Verdict
+from backend.domain.verdict import describe
+from backend.spec.experiment import Claim, Description, Title, Tolerance, Verdict
 
 ExperimentStatus = Literal["idle", "running", "finished", "aborted", "failed"]
-Metric = Literal["qps", "error_rate", "latency_p50_ms", "latency_p99_ms"]
 
 
-class SteadyStateCriterion(Strict):
-    """One KPI bound: relative to the baseline measured before injection, or absolute."""
+class HypothesisBase(Claim):
+    """A hypothesis as the Experiment resource states it (`spec.hypothesis` without its probes):
+    the same model, so a hypothesis reads the same in the dashboard, in YAML and in kubectl."""
 
-    metric: Metric
-    probe: Annotated[str, Field(min_length=1, max_length=253)] | None = None
-    """The probe whose series this criterion judges (a name from the experiment's probes);
-    unset: the experiment's first probe."""
-    max_drop_percent: Annotated[float, Field(ge=0, le=100)] | None = None
-    """Largest allowed fall below the baseline, e.g. 20 for "QPS stays above 80 %"."""
-    max_increase_percent: Annotated[float, Field(ge=0)] | None = None
-    """Largest allowed rise above the baseline (latency, error rate)."""
-    min: float | None = None
-    max: float | None = None
-
-    @model_validator(mode="after")
-    def _has_bound(self) -> SteadyStateCriterion:
-        bounds = (self.max_drop_percent, self.max_increase_percent, self.min, self.max)
-        if all(b is None for b in bounds):
-            raise ValueError(
-                "a criterion needs at least one of max_drop_percent, max_increase_percent, min, max"
-            )
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
-        return self
-
-
-class SteadyState(Strict):
-    criteria: Annotated[list[SteadyStateCriterion], Field(min_length=1)]
-    baseline_seconds: Annotated[float, Field(gt=0, le=3600)] = 30
-    recovery_deadline_seconds: Annotated[float, Field(gt=0, le=86400)] = 60
-    """After the fault ends, every criterion must hold again within this many seconds."""
-
-
-class HypothesisBase(Strict):
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    description: str = ""
-    steady_state: SteadyState
+    tolerances: Annotated[list[Tolerance], Field(min_length=1, max_length=20)]
+    """Each a bound on a probe's metric; the probe is one of the experiment's `spec.probes`."""
 
 
 class HypothesisCreate(HypothesisBase):
@@ -68,9 +37,11 @@ class HypothesisCreate(HypothesisBase):
 
 
 class HypothesisUpdate(Strict):
-    title: Annotated[Annotated[str, Field(min_length=1, max_length=200)] | None, NotNull] = None
-    description: Annotated[str | None, NotNull] = None
-    steady_state: Annotated[SteadyState | None, NotNull] = None
+    title: Annotated[Title | None, NotNull] = None
+    description: Annotated[Description | None, NotNull] = None
+    tolerances: Annotated[
+        Annotated[list[Tolerance], Field(min_length=1, max_length=20)] | None, NotNull
+    ] = None
 
 
 class HypothesisPublic(HypothesisBase, Public):
@@ -78,6 +49,12 @@ class HypothesisPublic(HypothesisBase, Public):
     namespace: str
     created_at: datetime
     updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def statements(self) -> list[str]:
+        """Each tolerance in words, as the verdict's results name it."""
+        return [describe(t) for t in self.tolerances]
 
 
 class HypothesisPage(Page[HypothesisPublic]):

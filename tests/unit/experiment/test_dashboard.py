@@ -13,13 +13,12 @@ import httpx
 import pytest
 
 from backend.api.app import create_app
-from backend.api.experiment_manifest import tolerances
+from backend.api.experiment_manifest import experiment_spec
 from backend.domain.recovery import Sample
-from backend.experiment.dashboard import Dashboard, live_marks
-from backend.experiment.hypothesis import hypothesis_body
+from backend.experiment.dashboard import Dashboard, claim_of, live_marks, same_claim
 from backend.experiment.machine import RunState
 from backend.settings import Settings
-from backend.spec.experiment import ExperimentSpec
+from backend.spec.experiment import ExperimentSpec, Tolerance
 from tests.api.server import RunningServer, serve
 
 LOG = logging.getLogger("test.dashboard")
@@ -123,7 +122,7 @@ SPEC = {
             {"probe": "web", "recoverTo": 90, "within": "20s"},
             {"probe": "web", "metric": "errorRate", "atMost": 0.01, "during": "afterRecovery"},
             {"probe": "web", "metric": "latencyP99", "atMostPercentOfBaseline": 300},
-            {"probe": "web", "atLeastPercentOfBaseline": 120},  # no dashboard equivalent
+            {"probe": "web", "atLeastPercentOfBaseline": 120},  # had no dashboard equivalent
         ],
     },
     "faults": [
@@ -135,11 +134,11 @@ SPEC = {
     ],
     "timing": {"baseline": "30s", "faultDuration": "10s"},
 }
-CRITERIA = [
-    {"probe": "web", "metric": "qps", "max_drop_percent": 10.0},
-    {"probe": "web", "metric": "error_rate", "max": 0.01},
-    {"probe": "web", "metric": "latency_p99_ms", "max_increase_percent": 200.0},
+TOLERANCES = [
+    Tolerance.model_validate(t).model_dump(mode="json", by_alias=True, exclude_none=True)
+    for t in SPEC["hypothesis"]["tolerances"]
 ]
+"""Every tolerance as written, with the resource's defaults filled in: nothing dropped."""
 
 
 def _open(server: RunningServer, token: str, namespace: str, name: str) -> int | None:
@@ -153,8 +152,8 @@ def _open(server: RunningServer, token: str, namespace: str, name: str) -> int |
     return asyncio.run(go())
 
 
-def _plain(criteria: list[dict]) -> list[dict]:
-    return [{k: v for k, v in c.items() if v is not None} for c in criteria]
+def _plain(tolerances: list[dict]) -> list[dict]:
+    return [{k: v for k, v in t.items() if v is not None} for t in tolerances]
 
 
 def test_the_hypothesis_reaches_the_dashboard_and_is_shared_not_copied(api) -> None:
@@ -165,9 +164,7 @@ def test_the_hypothesis_reaches_the_dashboard_and_is_shared_not_copied(api) -> N
         [hyp] = c.get("/api/v1/hypotheses").json()["items"]
         assert hyp["title"] == "checkout survives losing a pod"
         assert hyp["description"] == "QPS back within 20 s, errors stay low"
-        assert _plain(hyp["steady_state"]["criteria"]) == CRITERIA
-        assert hyp["steady_state"]["baseline_seconds"] == 30
-        assert hyp["steady_state"]["recovery_deadline_seconds"] == 20
+        assert _plain(hyp["tolerances"]) == TOLERANCES
         [exp] = c.get("/api/v1/experiments", params={"namespace": "shop"}).json()["items"]
         assert exp["hypothesis_id"] == hyp["id"]
         assert hyp["namespace"] == "shop"
@@ -186,7 +183,7 @@ def test_the_hypothesis_reaches_the_dashboard_and_is_shared_not_copied(api) -> N
         [other] = c.get("/api/v1/experiments", params={"namespace": "other"}).json()["items"]
         theirs = c.get(f"/api/v1/hypotheses/{other['hypothesis_id']}").json()
         assert other["hypothesis_id"] != hyp["id"] and theirs["namespace"] == "other"
-        assert _plain(theirs["steady_state"]["criteria"]) == CRITERIA
+        assert _plain(theirs["tolerances"]) == TOLERANCES
 
 
 def test_an_experiment_row_without_a_hypothesis_gets_one(api) -> None:
@@ -202,7 +199,7 @@ def test_an_experiment_row_without_a_hypothesis_gets_one(api) -> None:
             json={
                 "namespace": "shop",
                 "title": "mine",
-                "steady_state": {"criteria": [{"metric": "qps", "min": 1}]},
+                "tolerances": [{"probe": "web", "atLeast": 1}],
             },
         ).json()
         kept = {"namespace": "shop", "name": "kept", "hypothesis_id": mine["id"]}
@@ -212,29 +209,21 @@ def test_an_experiment_row_without_a_hypothesis_gets_one(api) -> None:
         rows = {e["name"]: e for e in c.get("/api/v1/experiments").json()["items"]}
         made = c.get(f"/api/v1/hypotheses/{rows['bare']['hypothesis_id']}").json()
         assert made["title"] == "checkout survives losing a pod"
-        assert _plain(made["steady_state"]["criteria"]) == CRITERIA
+        assert _plain(made["tolerances"]) == TOLERANCES
         assert rows["kept"]["hypothesis_id"] == mine["id"]
 
 
-def test_the_criteria_go_back_to_the_same_tolerances_when_the_dashboard_starts_a_run() -> None:
-    """The dashboard turns criteria into tolerances again to start a run from the dashboard:
-    the recovery target and the bounds survive the round trip."""
-    body = hypothesis_body(ExperimentSpec.model_validate(SPEC))
-    assert body is not None
-    again = tolerances(body["steady_state"]["criteria"], "web", 20)
-    assert again[0] == {"probe": "web", "recoverTo": 90.0, "within": "20s"}
-    assert again[1]["atMost"] == 0.01 and again[2]["atMostPercentOfBaseline"] == 300.0
-    assert (
-        hypothesis_body(
-            ExperimentSpec.model_validate(
-                {
-                    **SPEC,
-                    "hypothesis": {
-                        **SPEC["hypothesis"],
-                        "tolerances": SPEC["hypothesis"]["tolerances"][3:],
-                    },
-                }
-            )
-        )
-        is None
-    )
+def test_the_hypothesis_goes_back_to_the_cluster_as_it_came() -> None:
+    """A hypothesis mirrored from a resource starts a run from the dashboard with the very same
+    tolerances; a spec without tolerances has no hypothesis to mirror."""
+    spec = ExperimentSpec.model_validate(SPEC)
+    body = claim_of(spec)
+    assert body is not None and _plain(body["tolerances"]) == TOLERANCES
+    stored = {**body, "id": 1, "namespace": "shop", "statements": []}
+    assert same_claim(stored, body)
+    assert not same_claim({**stored, "tolerances": stored["tolerances"][:1]}, body)
+    probes_only = {**SPEC, "hypothesis": {"probes": SPEC["hypothesis"]["probes"]}}
+    out = experiment_spec("shop/kill-one", probes_only, body)
+    assert ExperimentSpec.model_validate(out) == spec
+    bare = {**SPEC, "hypothesis": {**SPEC["hypothesis"], "tolerances": []}}
+    assert claim_of(ExperimentSpec.model_validate(bare)) is None

@@ -293,7 +293,7 @@ export interface paths {
         put?: never;
         /**
          * Start Experiment
-         * @description Creates the experiment's Experiment custom resource (spec + hypothesis as tolerances).
+         * @description Creates the experiment's Experiment custom resource (its spec, with its hypothesis).
          *     The operator runs it and reports the run, its observations and the verdict back here.
          *     When the object of an earlier run is still there and that run has ended, it is replaced
          *     (which also needs `delete` on experiments); one still running is a 409.
@@ -888,11 +888,18 @@ export interface components {
              * @default
              */
             description: string;
-            /** Namespace */
+            /**
+             * Namespace
+             * @description Experiments of this namespace may use it; RBAC on experiments there guards it.
+             */
             namespace: string;
-            steady_state: components["schemas"]["SteadyState"];
             /** Title */
             title: string;
+            /**
+             * Tolerances
+             * @description Each a bound on a probe's metric; the probe is one of the experiment's `spec.probes`.
+             */
+            tolerances: components["schemas"]["Tolerance"][];
         };
         /** HypothesisPage */
         HypothesisPage: {
@@ -921,9 +928,18 @@ export interface components {
             id: number;
             /** Namespace */
             namespace: string;
-            steady_state: components["schemas"]["SteadyState"];
+            /**
+             * Statements
+             * @description Each tolerance in words, as the verdict's results name it.
+             */
+            readonly statements: string[];
             /** Title */
             title: string;
+            /**
+             * Tolerances
+             * @description Each a bound on a probe's metric; the probe is one of the experiment's `spec.probes`.
+             */
+            tolerances: components["schemas"]["Tolerance"][];
             /**
              * Updated At
              * Format: date-time
@@ -934,9 +950,10 @@ export interface components {
         HypothesisUpdate: {
             /** Description */
             description?: string | null;
-            steady_state?: components["schemas"]["SteadyState"] | null;
             /** Title */
             title?: string | null;
+            /** Tolerances */
+            tolerances?: components["schemas"]["Tolerance"][] | null;
         };
         /** IngestResult */
         IngestResult: {
@@ -1168,41 +1185,58 @@ export interface components {
              */
             updated_at: string;
         };
-        /** SteadyState */
-        SteadyState: {
-            /**
-             * Baseline Seconds
-             * @default 30
-             */
-            baseline_seconds: number;
-            /** Criteria */
-            criteria: components["schemas"]["SteadyStateCriterion"][];
-            /**
-             * Recovery Deadline Seconds
-             * @default 60
-             */
-            recovery_deadline_seconds: number;
-        };
         /**
-         * SteadyStateCriterion
-         * @description One KPI bound: relative to the baseline measured before injection, or absolute.
+         * Tolerance
+         * @description One criterion of the hypothesis: a bound on a probe's metric over a window, relative to
+         *     the probe's baseline or absolute, or a recovery target with a deadline. Examples:
+         *     `{probe: web, metric: qps, during: fault, atLeastPercentOfBaseline: 50}`,
+         *     `{probe: web, recoverTo: 90, within: 60s, from: faultStart}`,
+         *     `{probe: web, metric: errorRate, atMost: 0.01, during: afterRecovery}`.
          */
-        SteadyStateCriterion: {
-            /** Max */
-            max?: number | null;
-            /** Max Drop Percent */
-            max_drop_percent?: number | null;
-            /** Max Increase Percent */
-            max_increase_percent?: number | null;
+        Tolerance: {
+            /** Atleast */
+            atLeast?: number | null;
+            /** Atleastpercentofbaseline */
+            atLeastPercentOfBaseline?: number | null;
+            /** Atmost */
+            atMost?: number | null;
+            /** Atmostpercentofbaseline */
+            atMostPercentOfBaseline?: number | null;
             /**
-             * Metric
+             * During
+             * @description fault: from injection (+ timing.observeAfter) until the faults are removed;
+             *     afterRecovery: from the moment the probe recovered until the end; whole: fault start to end.
+             * @default fault
              * @enum {string}
              */
-            metric: "qps" | "error_rate" | "latency_p50_ms" | "latency_p99_ms";
-            /** Min */
-            min?: number | null;
+            during: "fault" | "afterRecovery" | "whole";
+            /**
+             * From
+             * @description Where the `within` deadline of recoverTo is counted from.
+             * @default faultEnd
+             * @enum {string}
+             */
+            from: "faultStart" | "faultEnd";
+            /**
+             * Maxdroppercent
+             * @description Shorthand: the value may fall at most this many percent below its baseline.
+             */
+            maxDropPercent?: number | null;
+            /**
+             * Metric
+             * @default qps
+             * @enum {string}
+             */
+            metric: "qps" | "errorRate" | "latencyP50" | "latencyP99";
             /** Probe */
-            probe?: string | null;
+            probe: string;
+            /**
+             * Recoverto
+             * @description QPS must be back at this percent of baseline (and stay there) `within` the deadline.
+             */
+            recoverTo?: number | null;
+            /** Within */
+            within?: string | null;
         };
         /** ValidationError */
         ValidationError: {

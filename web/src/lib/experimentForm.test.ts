@@ -18,9 +18,9 @@ const good: FormState = {
   param: "30",
   labels: "app=web, tier=front",
   hypothesisTitle: "QPS stays above 70 %",
-  criteria: [
-    { metric: "qps", max_drop_percent: "30", max_increase_percent: "" },
-    { metric: "latency_p99_ms", max_drop_percent: "", max_increase_percent: "200" },
+  tolerances: [
+    { metric: "qps", bound: "recoverTo", value: "70", during: "fault" },
+    { metric: "latencyP99", bound: "atMostPercentOfBaseline", value: "300", during: "whole" },
   ],
 };
 
@@ -35,9 +35,15 @@ describe("document and YAML", () => {
       loss: { loss: "30" },
       selector: { namespaces: ["default"], labelSelectors: { app: "web", tier: "front" } },
     });
-    expect(doc.hypothesis!.steady_state).toMatchObject({
-      baseline_seconds: 60,
-      recovery_deadline_seconds: 60,
+    // The hypothesis as the Experiment resource states it, on the form's probe.
+    expect(doc.hypothesis!.tolerances).toEqual([
+      { probe: "service", recoverTo: 70, within: "60s" },
+      { probe: "service", metric: "latencyP99", during: "whole", atMostPercentOfBaseline: 300 },
+    ]);
+    expect(doc.spec!.timing).toEqual({
+      baseline: "60s",
+      faultDuration: "30s",
+      recoveryDeadline: "60s",
     });
   });
 
@@ -53,9 +59,10 @@ describe("document and YAML", () => {
     expect(fromYaml(toYaml(toDocument(io))).form).toEqual(io);
   });
 
-  it("leaves empty optional numbers out of the YAML", () => {
-    expect(toYaml(toDocument(good))).not.toMatch(/max_increase_percent: *\n/);
-    expect(toYaml(toDocument(good))).toMatch(/max_increase_percent: 200/);
+  it("writes only the bound each tolerance has", () => {
+    const yaml = toYaml(toDocument(good));
+    expect(yaml).toMatch(/recoverTo: 70/);
+    expect(yaml).not.toMatch(/maxDropPercent|atLeast:/);
   });
 
   it("keeps keys the form does not know in the parsed document", () => {
@@ -82,16 +89,23 @@ describe("validate", () => {
       mode: "fixed-percent",
       value: "150",
       hypothesisTitle: " ",
-      criteria: [{ metric: "qps", max_drop_percent: "", max_increase_percent: "" }],
+      tolerances: [
+        { metric: "qps", bound: "maxDropPercent", value: "", during: "fault" },
+        { metric: "errorRate", bound: "recoverTo", value: "150", during: "fault" },
+      ],
     });
     expect(Object.keys(errors).sort()).toEqual([
       "experiment.name",
       "fault.param",
       "fault.value",
-      "hypothesis.steady_state.criteria.0",
       "hypothesis.title",
+      "hypothesis.tolerances.0.maxDropPercent",
+      "hypothesis.tolerances.1.metric",
+      "hypothesis.tolerances.1.recoverTo",
       "spec.timing.faultDuration",
     ]);
+    expect(errors["hypothesis.tolerances.1.recoverTo"]).toBe("from 0 to 100");
+    expect(validate({ ...good, tolerances: [] })["hypothesis.tolerances"]).toMatch(/at least one/);
     expect(errors["fault.param"]).toMatch(/Loss % is required/);
   });
 
@@ -117,11 +131,11 @@ describe("serverErrors", () => {
   it("maps FastAPI's loc to the inputs' error paths", () => {
     expect(
       serverErrors("hypothesis", [
-        { loc: ["body", "steady_state", "criteria", 0, "max_drop_percent"], msg: "too big" },
+        { loc: ["body", "tolerances", 0, "maxDropPercent"], msg: "too big" },
         { loc: ["body", "title"], msg: "empty" },
       ]),
     ).toEqual({
-      "hypothesis.steady_state.criteria.0.max_drop_percent": "too big",
+      "hypothesis.tolerances.0.maxDropPercent": "too big",
       "hypothesis.title": "empty",
     });
     expect(serverErrors("experiment", [{ loc: ["body", "name"], msg: "bad" }])).toEqual({

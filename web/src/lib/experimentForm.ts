@@ -1,12 +1,21 @@
 // The new-experiment form as data: form fields <-> the request document (shown as YAML), and the
 // checks run before submitting. Pure functions, so the YAML round trip and every check are unit
-// tested. Error keys are dotted paths ("experiment.name", "hypothesis.steady_state.criteria.0.
-// max_drop_percent") so client checks and the API's 422 `loc` land next to the same input.
+// tested. Error keys are dotted paths ("experiment.name", "hypothesis.tolerances.0.recoverTo")
+// so client checks and the API's 422 `loc` land next to the same input. The hypothesis is
+// written as the Experiment resource states it: tolerances on the form's probe.
 import { parse, stringify } from "yaml";
 import type { FieldError } from "./api";
 
 export type Kind = "PodChaos" | "NetworkChaos" | "IOChaos";
-export type Metric = "qps" | "error_rate" | "latency_p50_ms" | "latency_p99_ms";
+export type Metric = "qps" | "errorRate" | "latencyP50" | "latencyP99";
+export type Bound =
+  | "recoverTo"
+  | "maxDropPercent"
+  | "atLeastPercentOfBaseline"
+  | "atMostPercentOfBaseline"
+  | "atLeast"
+  | "atMost";
+export type Window = "fault" | "afterRecovery" | "whole";
 export const KINDS: Kind[] = ["PodChaos", "NetworkChaos", "IOChaos"];
 export const ACTIONS: Record<Kind, string[]> = {
   PodChaos: ["pod-kill", "pod-failure", "container-kill"],
@@ -14,17 +23,38 @@ export const ACTIONS: Record<Kind, string[]> = {
   IOChaos: ["latency", "fault"],
 };
 export const MODES = ["one", "all", "fixed", "fixed-percent", "random-max-percent"];
-export const METRICS: Metric[] = ["qps", "error_rate", "latency_p50_ms", "latency_p99_ms"];
+export const METRICS: Record<Metric, string> = {
+  qps: "QPS (req/s)",
+  errorRate: "error rate (0-1)",
+  latencyP50: "p50 latency (ms)",
+  latencyP99: "p99 latency (ms)",
+};
+/** The tolerance's bound, in words; the value goes where the blank is. */
+export const BOUNDS: Record<Bound, string> = {
+  recoverTo: "is back to __ % of baseline within the recovery deadline",
+  maxDropPercent: "falls at most __ % below baseline",
+  atLeastPercentOfBaseline: "stays at or above __ % of baseline",
+  atMostPercentOfBaseline: "stays at or below __ % of baseline",
+  atLeast: "stays at or above __",
+  atMost: "stays at or below __",
+};
+export const WINDOWS: Record<Window, string> = {
+  fault: "while the fault is in force",
+  afterRecovery: "after it recovered",
+  whole: "from the fault's start to the end",
+};
 const FIELD: Record<Kind, string> = {
   PodChaos: "podChaos",
   NetworkChaos: "networkChaos",
   IOChaos: "ioChaos",
 };
 
-export interface Criterion {
+/** One tolerance of the hypothesis, on the form's probe. */
+export interface ToleranceRow {
   metric: Metric;
-  max_drop_percent: string;
-  max_increase_percent: string;
+  bound: Bound;
+  value: string;
+  during: Window;
 }
 
 export interface FormState {
@@ -44,7 +74,7 @@ export interface FormState {
   faultDuration: string;
   recoveryDeadline: string;
   hypothesisTitle: string;
-  criteria: Criterion[];
+  tolerances: ToleranceRow[];
   /** The service URL the load probe measures; needed to start a run in the cluster. */
   probeUrl: string;
 }
@@ -65,7 +95,7 @@ export const EMPTY_FORM: FormState = {
   faultDuration: "30s",
   recoveryDeadline: "60s",
   hypothesisTitle: "",
-  criteria: [{ metric: "qps", max_drop_percent: "20", max_increase_percent: "" }],
+  tolerances: [{ metric: "qps", bound: "recoverTo", value: "80", during: "fault" }],
   probeUrl: "",
 };
 
@@ -166,15 +196,16 @@ export function toDocument(f: FormState): RequestDocument {
     description: f.description,
     hypothesis: {
       title: f.hypothesisTitle,
-      steady_state: {
-        baseline_seconds: durationSeconds(f.baseline) ?? f.baseline,
-        recovery_deadline_seconds: durationSeconds(f.recoveryDeadline) ?? f.recoveryDeadline,
-        criteria: f.criteria.map((c) => ({
-          metric: c.metric,
-          max_drop_percent: numberOrUndefined(c.max_drop_percent),
-          max_increase_percent: numberOrUndefined(c.max_increase_percent),
-        })),
-      },
+      tolerances: f.tolerances.map((t) =>
+        t.bound === "recoverTo"
+          ? { probe: PROBE_NAME, recoverTo: numberOrUndefined(t.value), within: f.recoveryDeadline }
+          : {
+              probe: PROBE_NAME,
+              metric: t.metric,
+              during: t.during,
+              [t.bound]: numberOrUndefined(t.value),
+            },
+      ),
     },
     spec: {
       probes: f.probeUrl.trim()
@@ -204,7 +235,6 @@ const obj = (v: unknown): Record<string, unknown> =>
 export function fromYaml(text: string): { doc: RequestDocument; form: FormState } {
   const doc = obj(parse(text)) as RequestDocument;
   const hyp = obj(doc.hypothesis);
-  const steady = obj(hyp.steady_state);
   const spec = obj(doc.spec);
   const timing = obj(spec.timing);
   const fault = obj(Array.isArray(spec.faults) ? spec.faults[0] : undefined);
@@ -218,14 +248,18 @@ export function fromYaml(text: string): { doc: RequestDocument; form: FormState 
     kind === "IOChaos"
       ? str(action === "latency" ? chaos.delay : chaos.errno)
       : str(block.loss ?? block.latency ?? block.duplicate ?? block.corrupt ?? block.rate);
-  const criteria = (Array.isArray(steady.criteria) ? steady.criteria : []).map((c) => {
-    const o = obj(c);
-    return {
-      metric: (METRICS.includes(o.metric as Metric) ? o.metric : "qps") as Metric,
-      max_drop_percent: str(o.max_drop_percent),
-      max_increase_percent: str(o.max_increase_percent),
-    };
-  });
+  const tolerances = (Array.isArray(hyp.tolerances) ? hyp.tolerances : []).map(
+    (t): ToleranceRow => {
+      const o = obj(t);
+      const bound = (Object.keys(BOUNDS) as Bound[]).find((b) => o[b] !== undefined) ?? "atLeast";
+      return {
+        metric: (o.metric as string) in METRICS ? (o.metric as Metric) : "qps",
+        bound,
+        value: str(o[bound]),
+        during: (o.during as string) in WINDOWS ? (o.during as Window) : "fault",
+      };
+    },
+  );
   const form: FormState = {
     name: str(doc.name),
     namespace: str(doc.namespace),
@@ -244,7 +278,7 @@ export function fromYaml(text: string): { doc: RequestDocument; form: FormState 
     faultDuration: str(timing.faultDuration),
     recoveryDeadline: str(timing.recoveryDeadline, "60s"),
     hypothesisTitle: str(hyp.title),
-    criteria,
+    tolerances,
     probeUrl: str(probe.url),
   };
   return { doc, form };
@@ -299,15 +333,24 @@ export function validate(f: FormState): Errors {
     e["spec.probes"] = "an http:// or https:// URL of the service, e.g. http://web.shop/";
   if (!f.hypothesisTitle.trim())
     e["hypothesis.title"] = "say what you expect, e.g. “QPS stays above 80 %”";
-  if (f.criteria.length === 0) e["hypothesis.steady_state.criteria"] = "add at least one criterion";
-  f.criteria.forEach((c, i) => {
-    const at = `hypothesis.steady_state.criteria.${i}`;
-    const drop = numberOrUndefined(c.max_drop_percent);
-    const rise = numberOrUndefined(c.max_increase_percent);
-    if (drop === undefined && rise === undefined)
-      e[at] = "give a maximum drop or a maximum increase";
-    if (drop !== undefined && !(drop >= 0 && drop <= 100)) e[`${at}.max_drop_percent`] = "0 to 100";
-    if (rise !== undefined && !(rise >= 0)) e[`${at}.max_increase_percent`] = "0 or more";
+  if (f.tolerances.length === 0)
+    e["hypothesis.tolerances"] = "add at least one tolerance: what must hold for the run to pass";
+  f.tolerances.forEach((t, i) => {
+    const at = `hypothesis.tolerances.${i}`;
+    const value = numberOrUndefined(t.value);
+    const [low, high] = {
+      recoverTo: [0, 100],
+      maxDropPercent: [0, 100],
+      atLeastPercentOfBaseline: [0, 1000],
+      atMostPercentOfBaseline: [0, Infinity],
+      atLeast: [-Infinity, Infinity],
+      atMost: [-Infinity, Infinity],
+    }[t.bound];
+    if (value === undefined || Number.isNaN(value)) e[`${at}.${t.bound}`] = "a number is required";
+    else if (!(value >= low! && value <= high!))
+      e[`${at}.${t.bound}`] = Number.isFinite(high) ? `from ${low} to ${high}` : `${low} or more`;
+    if (t.bound === "recoverTo" && t.metric !== "qps")
+      e[`${at}.metric`] = "recovery is measured on QPS: choose QPS";
   });
   return e;
 }

@@ -1,4 +1,4 @@
-import { screen, waitFor } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { renderPage, stubApi } from "../test/render";
@@ -68,20 +68,14 @@ describe("Start run", () => {
 });
 
 describe("Hypothesis card", () => {
-  it("says which probe each criterion judges", async () => {
+  it("shows each tolerance as stored, in the words the verdict uses", async () => {
     const hypothesis = {
       id: 7,
+      namespace: "shop",
       title: "writes and reads survive losing a member",
       description: "",
-      steady_state: {
-        criteria: [
-          { metric: "qps", probe: "writes", max_drop_percent: 10 },
-          { metric: "error_rate", probe: "reads", max: 0.01 },
-          { metric: "qps", min: 5 },
-        ],
-        baseline_seconds: 30,
-        recovery_deadline_seconds: 60,
-      },
+      tolerances: [{ probe: "writes", recoverTo: 90, within: "40s", from: "faultStart" }],
+      statements: ["writes qps back to 90% of baseline within 40s of faultStart"],
       created_at: "2026-01-01T00:00:00Z",
       updated_at: "2026-01-01T00:00:00Z",
     };
@@ -93,10 +87,10 @@ describe("Hypothesis card", () => {
     });
     renderPage(<ExperimentDetail />, { path: "/experiments/:id", route: "/experiments/1" });
     await screen.findByRole("heading", { name: /writes and reads survive/ });
-    const items = screen.getAllByRole("listitem").map((li) => li.textContent);
-    expect(items).toContain("probe writes: qps falls at most 10 % below baseline");
-    expect(items).toContain("probe reads: error_rate stays ≤ 0.01");
-    expect(items).toContain("qps stays ≥ 5");
+    const items = within(screen.getByRole("list", { name: "Tolerances" }))
+      .getAllByRole("listitem")
+      .map((li) => li.textContent);
+    expect(items).toEqual(["writes qps back to 90% of baseline within 40s of faultStart"]);
   });
 });
 

@@ -33,29 +33,10 @@ function HypothesisCard({
       </h2>
       {hypothesis?.description ? <p>{hypothesis.description}</p> : null}
       {hypothesis ? (
-        <ul>
-          {hypothesis.steady_state.criteria.map((c, i) => (
-            <li key={i}>
-              {c.probe ? (
-                <>
-                  probe <code>{c.probe}</code>:{" "}
-                </>
-              ) : null}
-              <code>{c.metric}</code>
-              {c.max_drop_percent != null
-                ? ` falls at most ${c.max_drop_percent} % below baseline`
-                : ""}
-              {c.max_increase_percent != null
-                ? ` rises at most ${c.max_increase_percent} % above baseline`
-                : ""}
-              {c.min != null ? ` stays ≥ ${c.min}` : ""}
-              {c.max != null ? ` stays ≤ ${c.max}` : ""}
-            </li>
+        <ul aria-label="Tolerances">
+          {hypothesis.statements.map((text, i) => (
+            <li key={i}>{text}</li>
           ))}
-          <li>
-            baseline {hypothesis.steady_state.baseline_seconds} s; back to steady state within{" "}
-            {hypothesis.steady_state.recovery_deadline_seconds} s
-          </li>
         </ul>
       ) : null}
       {figures.length ? (

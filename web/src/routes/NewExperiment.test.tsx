@@ -40,7 +40,7 @@ describe("NewExperiment", () => {
       body: {
         detail: [
           {
-            loc: ["body", "steady_state", "criteria", 0, "max_drop_percent"],
+            loc: ["body", "tolerances", 0, "recoverTo"],
             msg: "must be at most 100",
             type: "x",
           },
@@ -51,7 +51,7 @@ describe("NewExperiment", () => {
     await fillValid();
     await userEvent.click(screen.getByRole("button", { name: "Create experiment" }));
     await waitFor(() =>
-      expect(screen.getByLabelText("Max drop % 1").getAttribute("aria-invalid")).toBe("true"),
+      expect(screen.getByLabelText("Value 1").getAttribute("aria-invalid")).toBe("true"),
     );
     expect(screen.getByText("must be at most 100")).toBeTruthy();
     expect(requests.map((r) => r.url.pathname)).toEqual(["/api/v1/hypotheses"]);

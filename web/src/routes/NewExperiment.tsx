@@ -6,6 +6,7 @@ import { useNavigate } from "react-router-dom";
 import { ApiError, call, client, type Schemas } from "../lib/api";
 import {
   ACTIONS,
+  BOUNDS,
   EMPTY_FORM,
   fromYaml,
   KINDS,
@@ -16,11 +17,14 @@ import {
   toDocument,
   toYaml,
   validate,
+  WINDOWS,
+  type Bound,
   type Errors,
   type FormState,
   type Kind,
   type Metric,
   type RequestDocument,
+  type Window,
 } from "../lib/experimentForm";
 
 function Field(props: {
@@ -74,8 +78,8 @@ export function NewExperiment() {
       setYamlError(`YAML: ${(e as Error).message.split("\n")[0]}`);
     }
   };
-  const setCriterion = (i: number, changes: Partial<FormState["criteria"][number]>) =>
-    update({ criteria: form.criteria.map((c, j) => (i === j ? { ...c, ...changes } : c)) });
+  const setTolerance = (i: number, changes: Partial<FormState["tolerances"][number]>) =>
+    update({ tolerances: form.tolerances.map((t, j) => (i === j ? { ...t, ...changes } : t)) });
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -145,13 +149,14 @@ export function NewExperiment() {
     "spec.timing.faultDuration",
     "spec.timing.recoveryDeadline",
     "hypothesis.title",
-    "hypothesis.steady_state.criteria",
+    "hypothesis.tolerances",
   ]);
-  const other = Object.entries(errors).filter(
-    ([k]) =>
-      !known.has(k) &&
-      !/^hypothesis\.steady_state\.criteria\.\d+(\.max_(drop|increase)_percent)?$/.test(k),
-  );
+  const shown = (k: string) => {
+    const m = /^hypothesis\.tolerances\.(\d+)(?:\.(\w+))?$/.exec(k);
+    const row = m ? form.tolerances[Number(m[1])] : undefined;
+    return !!row && (m![2] === undefined || m![2] === "metric" || m![2] === row.bound);
+  };
+  const other = Object.entries(errors).filter(([k]) => !known.has(k) && !shown(k));
 
   return (
     <>
@@ -358,59 +363,83 @@ export function NewExperiment() {
                 />
               )}
             </Field>
-            {errors["hypothesis.steady_state.criteria"] ? (
+            {errors["hypothesis.tolerances"] ? (
               <p className="field-error" role="alert">
-                {errors["hypothesis.steady_state.criteria"]}
+                {errors["hypothesis.tolerances"]}
               </p>
             ) : null}
-            {form.criteria.map((c, i) => {
-              const at = `hypothesis.steady_state.criteria.${i}`;
+            {form.tolerances.map((t, i) => {
+              const at = `hypothesis.tolerances.${i}`;
               return (
-                <div className="criterion" key={i} role="group" aria-label={`Criterion ${i + 1}`}>
-                  <Field label={`Metric ${i + 1}`} error={errors[at]}>
+                <div className="criterion" key={i} role="group" aria-label={`Tolerance ${i + 1}`}>
+                  <Field label={`Metric ${i + 1}`} error={errors[`${at}.metric`] ?? errors[at]}>
                     {(id, aria) => (
                       <select
                         id={id}
                         {...aria}
-                        value={c.metric}
-                        onChange={(e) => setCriterion(i, { metric: e.target.value as Metric })}
+                        value={t.metric}
+                        onChange={(e) => setTolerance(i, { metric: e.target.value as Metric })}
                       >
-                        {METRICS.map((m) => (
-                          <option key={m}>{m}</option>
+                        {Object.entries(METRICS).map(([m, text]) => (
+                          <option key={m} value={m}>
+                            {text}
+                          </option>
                         ))}
                       </select>
                     )}
                   </Field>
-                  <Field label={`Max drop % ${i + 1}`} error={errors[`${at}.max_drop_percent`]}>
+                  <Field label={`Bound ${i + 1}`}>
+                    {(id, aria) => (
+                      <select
+                        id={id}
+                        {...aria}
+                        value={t.bound}
+                        onChange={(e) => setTolerance(i, { bound: e.target.value as Bound })}
+                      >
+                        {Object.entries(BOUNDS).map(([b, text]) => (
+                          <option key={b} value={b}>
+                            {text}
+                          </option>
+                        ))}
+                      </select>
+                    )}
+                  </Field>
+                  <Field label={`Value ${i + 1}`} error={errors[`${at}.${t.bound}`]}>
                     {(id, aria) => (
                       <input
                         id={id}
                         {...aria}
                         inputMode="decimal"
-                        value={c.max_drop_percent}
-                        onChange={(e) => setCriterion(i, { max_drop_percent: e.target.value })}
+                        value={t.value}
+                        onChange={(e) => setTolerance(i, { value: e.target.value })}
                       />
                     )}
                   </Field>
-                  <Field
-                    label={`Max increase % ${i + 1}`}
-                    error={errors[`${at}.max_increase_percent`]}
-                  >
-                    {(id, aria) => (
-                      <input
-                        id={id}
-                        {...aria}
-                        inputMode="decimal"
-                        value={c.max_increase_percent}
-                        onChange={(e) => setCriterion(i, { max_increase_percent: e.target.value })}
-                      />
-                    )}
-                  </Field>
+                  {t.bound === "recoverTo" ? null : (
+                    <Field label={`Window ${i + 1}`} error={errors[`${at}.during`]}>
+                      {(id, aria) => (
+                        <select
+                          id={id}
+                          {...aria}
+                          value={t.during}
+                          onChange={(e) => setTolerance(i, { during: e.target.value as Window })}
+                        >
+                          {Object.entries(WINDOWS).map(([w, text]) => (
+                            <option key={w} value={w}>
+                              {text}
+                            </option>
+                          ))}
+                        </select>
+                      )}
+                    </Field>
+                  )}
                   <button
                     type="button"
-                    onClick={() => update({ criteria: form.criteria.filter((_, j) => j !== i) })}
+                    onClick={() =>
+                      update({ tolerances: form.tolerances.filter((_, j) => j !== i) })
+                    }
                   >
-                    Remove criterion {i + 1}
+                    Remove tolerance {i + 1}
                   </button>
                 </div>
               );
@@ -419,14 +448,14 @@ export function NewExperiment() {
               type="button"
               onClick={() =>
                 update({
-                  criteria: [
-                    ...form.criteria,
-                    { metric: "error_rate", max_drop_percent: "", max_increase_percent: "50" },
+                  tolerances: [
+                    ...form.tolerances,
+                    { metric: "errorRate", bound: "atMost", value: "0.05", during: "fault" },
                   ],
                 })
               }
             >
-              Add criterion
+              Add tolerance
             </button>
           </fieldset>
           {other.length ? (
