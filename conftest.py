@@ -1,3 +1,8 @@
-"""Fixture modules shared across test folders (pytest only honours this at the rootdir)."""
+"""Loads the shared fixture modules of tests/support for every test folder (pytest honours
+`pytest_plugins` only in the rootdir's conftest)."""
 
-pytest_plugins = ["tests.e2e.operator_fixtures", "tests.e2e.operator_process"]
+pytest_plugins = [
+    "tests.support.cluster",
+    "tests.support.operator",
+    "tests.support.own_operator",
+]

@@ -37,7 +37,8 @@ from backend.db.engine import make_engine, make_sessionmaker
 from backend.db.migrate import upgrade_to_head
 from backend.db.models import Experiment, Run
 from backend.settings import Settings
-from tests.api.postgres import free_port, postgres_server, throwaway_database
+from tests.api.postgres import postgres_server, throwaway_database
+from tests.support.net import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 NAMESPACES = [f"team-{i}" for i in range(10)]

@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # engine_lab imports tests.support
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests/privileged/engine"))
 from engine_lab import CHAOSD, Daemon, Pod, inspect, start_pod, stop_pods
 

@@ -29,8 +29,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.e2e.operator_fixtures import Chaosd, free_port  # noqa: E402
-from tests.e2e.operator_process import OperatorProcess  # noqa: E402
+from tests.support.net import free_port  # noqa: E402
+from tests.support.operator import Chaosd, OperatorProcess  # noqa: E402
 
 KUBECTL = os.environ.get("KUBECTL", "/var/cache/faultline/bin/k8s-v1.33.13/kubectl")
 KUBECONFIG = os.environ.get("KUBECONFIG", "/var/lib/faultline-cluster/admin.kubeconfig")

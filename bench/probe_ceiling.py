@@ -18,7 +18,6 @@ import asyncio
 import logging
 import os
 import resource
-import socket
 import subprocess
 import sys
 import textwrap
@@ -31,6 +30,7 @@ import httpx
 
 from backend.probes.load import LoadConfig, run_load
 from backend.probes.series import IntervalAggregator, Observation
+from tests.support.net import free_port
 
 SERVER = textwrap.dedent(
     """
@@ -64,12 +64,6 @@ SERVER = textwrap.dedent(
     asyncio.run(main())
     """
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cpu() -> float:
@@ -117,7 +111,7 @@ def _sampling_cost(n: int = 200_000) -> tuple[float, float]:
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, str(port)], stdout=subprocess.PIPE, text=True
     )

@@ -11,7 +11,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -19,14 +18,10 @@ from pathlib import Path
 
 import psycopg
 
+from tests.support.net import free_port
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 SUPERUSER = "faultline"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _as_postgres(*args: str) -> None:

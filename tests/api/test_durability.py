@@ -22,7 +22,7 @@ import pytest
 
 from backend.api.admin import reset_admin_token
 from backend.settings import Settings
-from tests.api.postgres import free_port
+from tests.support.net import free_port
 
 pytestmark = pytest.mark.slow
 

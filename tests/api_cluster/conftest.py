@@ -11,24 +11,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.app import create_app
+from backend.db.engine import make_engine, make_sessionmaker
+from backend.db.migrate import upgrade_to_head
 from backend.settings import Settings
 from tests.api.server import RunningServer, serve
 from tests.api_cluster.helpers import TOKEN_HINT, release_chaos_objects
-
-# The e2e fixtures (and, when this folder runs alone, the hook that builds the dev cluster's
-# binaries outside any test timeout) are reused as they are.
-from tests.e2e.conftest import (  # noqa: F401
-    Cluster,
-    cluster,
-    namespace,
-    pytest_collection_finish,
-)
+from tests.support.cluster import Cluster
 
 
 @pytest.fixture
-def ns(cluster: Cluster, namespace: str) -> Iterator[str]:  # noqa: F811
+def ns(cluster: Cluster, namespace: str) -> Iterator[str]:
     """The throwaway namespace, emptied of Faultline objects before it is deleted."""
     try:
         yield namespace
@@ -37,8 +32,19 @@ def ns(cluster: Cluster, namespace: str) -> Iterator[str]:  # noqa: F811
 
 
 @pytest.fixture
+def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """The dashboard's database (SQLite, migrated) for a Watcher driven by the test itself."""
+    engine = make_engine(Settings(data_dir=tmp_path))
+    upgrade_to_head(engine)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
 def dashboard(
-    cluster: Cluster,  # noqa: F811
+    cluster: Cluster,
     crds: None,
     tmp_path: Path,
 ) -> Iterator[RunningServer]:

@@ -8,7 +8,7 @@ import httpx
 
 from backend.spec import GROUP, KINDS
 from tests.api.server import RunningServer
-from tests.e2e.conftest import Cluster
+from tests.support.cluster import Cluster
 
 TOKEN_HINT = "kubectl -n <namespace> create token <serviceaccount>"
 

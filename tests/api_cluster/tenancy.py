@@ -23,7 +23,7 @@ import yaml
 from backend.db.repositories import archived_objects, events, experiments, mirror, runs
 from tests.api.server import RunningServer
 from tests.api_cluster.helpers import loss_body, release_chaos_objects
-from tests.e2e.conftest import Cluster
+from tests.support.cluster import Cluster
 
 CHART = Path(__file__).resolve().parents[2] / "helm" / "faultline"
 TOLERANCES = [{"probe": "web", "atLeast": 1}]

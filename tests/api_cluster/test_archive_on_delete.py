@@ -12,7 +12,7 @@ from backend.spec import GROUP
 from tests.api.server import RunningServer
 from tests.api_cluster.helpers import api_client, get_object, service_account_token
 from tests.api_cluster.test_watcher import kubectl_apply, manifests
-from tests.e2e.conftest import Cluster
+from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.cluster
 

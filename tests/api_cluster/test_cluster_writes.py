@@ -16,7 +16,7 @@ from tests.api_cluster.helpers import (
     release_chaos_objects,
     service_account_token,
 )
-from tests.e2e.conftest import Cluster
+from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.cluster
 

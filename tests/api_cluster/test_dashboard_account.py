@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from kubernetes import client, config
@@ -15,14 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.api.errors import ClusterUnavailable
 from backend.api.kube_gateway import KubernetesGateway
 from backend.api.watcher import Watcher
-from backend.db.engine import make_engine, make_sessionmaker
-from backend.db.migrate import upgrade_to_head
 from backend.db.repositories import mirror
-from backend.settings import Settings
 from backend.spec import GROUP
 from backend.spec.creator import Creator
 from tests.api_cluster.helpers import get_object, loss_body, service_account_token
-from tests.e2e.conftest import Cluster
+from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.cluster
 
@@ -48,16 +44,6 @@ def powerless(cluster: Cluster, crds: None, ns: str) -> Iterator[client.ApiClien
         yield api
     finally:
         api.close()
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(Settings(data_dir=tmp_path))
-    upgrade_to_head(engine)
-    try:
-        yield make_sessionmaker(engine)
-    finally:
-        engine.dispose()
 
 
 def test_writes_without_rbac_are_503_naming_the_permission(

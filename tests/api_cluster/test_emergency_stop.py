@@ -11,7 +11,7 @@ import pytest
 
 from tests.api.server import RunningServer
 from tests.api_cluster.helpers import api_client, service_account_token
-from tests.e2e.conftest import Cluster
+from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.cluster
 URL = "/api/v1/emergency-stop"

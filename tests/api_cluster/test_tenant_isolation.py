@@ -25,7 +25,7 @@ from tests.api_cluster.tenancy import (  # noqa: F401
     seed_rows,
     tenancy_fixture,
 )
-from tests.e2e.conftest import Cluster
+from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.cluster
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,15 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.app import create_app
 from backend.api.watcher import MIRRORED_KINDS, Watcher
-from backend.db.engine import make_engine, make_sessionmaker
 from backend.db.errors import NotFound
-from backend.db.migrate import upgrade_to_head
 from backend.db.repositories import mirror
 from backend.settings import Settings
 from backend.spec import API_VERSION
 from tests.api.server import RunningServer, serve
 from tests.api_cluster.helpers import api_client, service_account_token
-from tests.e2e.conftest import Cluster
+from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.cluster
 
@@ -90,16 +87,6 @@ def test_kubectl_objects_appear_change_and_disappear_in_the_api(
         cluster.kubectl("-n", ns, "delete", "networkchaos.chaos.faultline.dev", "by-kubectl-1")
         cluster.wait_for("the deletion in the API", lambda: api.get(path).status_code == 404)
         assert ("PodChaos", "by-kubectl-0") in listed()
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(Settings(data_dir=tmp_path))
-    upgrade_to_head(engine)
-    try:
-        yield make_sessionmaker(engine)
-    finally:
-        engine.dispose()
 
 
 def test_an_expired_watch_relists_and_drops_what_was_deleted_meanwhile(

@@ -1,15 +1,10 @@
-"""The CLI tests use the e2e suite's cluster fixtures (a conftest only reaches its own folder)."""
+"""The CLI tests' own environment; the cluster and operator fixtures come from tests/support."""
 
 from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import (  # noqa: F401  (fixtures and the build hook, re-exported)
-    cluster,
-    namespace,
-    pytest_collection_finish,
-)
-from tests.e2e.operator_fixtures import free_port
+from tests.support.net import free_port
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -1,4 +1,5 @@
-"""Running the installed `faultline` entry point as a subprocess, the way users and CI do."""
+"""Running the installed `faultline` entry point as a subprocess, the way users and CI do, and
+the manifests the CLI tests hand it."""
 
 from __future__ import annotations
 
@@ -43,3 +44,22 @@ def dead_kubeconfig(folder: Path) -> Path:
         "users: [{name: nobody, user: {token: nothing}}]\n"
     )
     return path
+
+
+def partition(name: str, duration: str | None = None, app: str = "web") -> str:
+    """A NetworkChaos manifest cutting pods labelled `app` off from the `client` pods."""
+    lines = [
+        "apiVersion: chaos.faultline.dev/v1alpha1",
+        "kind: NetworkChaos",
+        "metadata:",
+        f"  name: {name}",
+        "spec:",
+        "  action: partition",
+        "  mode: all",
+        f"  selector: {{labelSelectors: {{app: {app}}}}}",
+        "  direction: both",
+        "  target: {mode: all, selector: {labelSelectors: {app: client}}}",
+    ]
+    if duration:
+        lines.append(f"  duration: {duration}")
+    return "\n".join(lines) + "\n"

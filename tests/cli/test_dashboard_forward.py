@@ -7,25 +7,18 @@ import json
 import signal
 import subprocess
 
-import httpx
 import pytest
 
 from tests.cli.helpers import FAULTLINE, cli_env
-from tests.cli.pods import ready_pod
-from tests.e2e.operator_fixtures import free_port
+from tests.support.net import free_port
+from tests.support.pods import start_demo_pod
+from tests.support.service import answers
 
 pytestmark = pytest.mark.cluster
 
 
-def _answers(url: str) -> bool:
-    try:
-        return '"pod"' in httpx.get(url, timeout=2).text
-    except httpx.HTTPError:
-        return False
-
-
 def test_dashboard_forwards_to_the_service(cluster, namespace) -> None:  # type: ignore[no-untyped-def]
-    ready_pod(cluster, namespace, "dash", "dash")  # demo-http stands in for the dashboard
+    start_demo_pod(cluster, namespace, "dash", "dash")  # demo-http stands in for the dashboard
     service = {
         "apiVersion": "v1",
         "kind": "Service",
@@ -46,7 +39,7 @@ def test_dashboard_forwards_to_the_service(cluster, namespace) -> None:  # type:
         def forwarded() -> bool:
             if proc.poll() is not None:
                 raise AssertionError(f"faultline dashboard exited with {proc.returncode}")
-            return _answers(url)
+            return answers(url)
 
         cluster.wait_for("dashboard forwarded", forwarded, timeout=120)
         proc.send_signal(signal.SIGTERM)
@@ -57,7 +50,7 @@ def test_dashboard_forwards_to_the_service(cluster, namespace) -> None:  # type:
             proc.wait()
     assert proc.returncode == 0
     assert f"dashboard: {url}" in out.decode()
-    assert not _answers(url)  # kubectl port-forward went away with it
+    assert not answers(url)  # kubectl port-forward went away with it
 
 
 def test_dashboard_without_a_service_is_an_error(cluster, namespace) -> None:  # type: ignore[no-untyped-def]

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from junitparser import JUnitXml, Properties, TestCase
 
-from tests.cli.helpers import FAULTLINE, cli, cli_env
-from tests.cli.pods import get, nft_tables, partition, ready_pod
+from tests.cli.helpers import FAULTLINE, cli, cli_env, partition
+from tests.support.kube import get
+from tests.support.pods import pod_nft_tables, start_demo_pod
 
 pytestmark = [pytest.mark.cluster, pytest.mark.privileged]
 
@@ -33,8 +34,8 @@ def _gone(cluster, ns: str, kind: str, name: str) -> bool:  # type: ignore[no-un
 def test_bounded_partition_passes_and_reports_junit(
     cluster, namespace, operator, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    web = ready_pod(cluster, namespace, "web", "web")
-    ready_pod(cluster, namespace, "client", "client")
+    web = start_demo_pod(cluster, namespace, "web", "web")
+    start_demo_pod(cluster, namespace, "client", "client")
     manifest = tmp_path / "cut.yaml"
     manifest.write_text(partition("cut", duration="15s"))
     report = tmp_path / "report.xml"
@@ -45,7 +46,7 @@ def test_bounded_partition_passes_and_reports_junit(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "phase Running, injected 1/1" in result.stdout  # it was seen in force
     assert "Passed: finished: 1 target(s) injected" in result.stdout
-    assert "faultline" not in nft_tables(web)  # Finished means recovered
+    assert "faultline" not in pod_nft_tables(web)  # Finished means recovered
 
     xml = JUnitXml.fromfile(str(report))
     [suite] = list(xml)
@@ -69,14 +70,14 @@ def test_bounded_partition_passes_and_reports_junit(
     assert "phase Running, injected 1/1" in again.stdout
     after = json.loads(cluster.kubectl("get", "-n", namespace, "networkchaos", "cut", "-o", "json"))
     assert after["metadata"]["uid"] != before["metadata"]["uid"]
-    assert "faultline" not in nft_tables(web)
+    assert "faultline" not in pod_nft_tables(web)
 
 
 def test_unbounded_partition_passes_once_injected_and_abort_recovers(
     cluster, namespace, operator, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    web = ready_pod(cluster, namespace, "web", "web")
-    ready_pod(cluster, namespace, "client", "client")
+    web = start_demo_pod(cluster, namespace, "web", "web")
+    start_demo_pod(cluster, namespace, "client", "client")
     manifest = tmp_path / "cut.yaml"
     manifest.write_text(partition("cut-open"))
     env = cli_env(cluster.kubeconfig)
@@ -88,7 +89,7 @@ def test_unbounded_partition_passes_once_injected_and_abort_recovers(
     assert report["result"] == "Passed" and report["exitCode"] == 0
     assert report["cases"][0]["name"] == f"{namespace}/web"
     assert report["cases"][0]["passed"] is True
-    assert "faultline" in nft_tables(web)  # left in force, as a plain apply would
+    assert "faultline" in pod_nft_tables(web)  # left in force, as a plain apply would
 
     listed = cli("get", "networkchaos", "-n", namespace, "-o", "json", env=env)
     assert json.loads(listed.stdout)[0]["status"]["injectedTargets"] == 1
@@ -97,14 +98,14 @@ def test_unbounded_partition_passes_once_injected_and_abort_recovers(
     assert again.returncode == 3
     assert f"NetworkChaos {namespace}/cut-open is still running (phase Running)" in again.stderr
     assert "faultline abort NetworkChaos cut-open" in again.stderr
-    assert "faultline" in nft_tables(web)
+    assert "faultline" in pod_nft_tables(web)
 
     paused = cli("pause", "networkchaos", "cut-open", "-n", namespace, env=env)
     assert paused.returncode == 0, paused.stderr
-    cluster.wait_for("fault withdrawn", lambda: "faultline" not in nft_tables(web), timeout=60)
+    cluster.wait_for("fault withdrawn", lambda: "faultline" not in pod_nft_tables(web), timeout=60)
     resumed = cli("resume", "NetworkChaos", "cut-open", "-n", namespace, env=env)
     assert resumed.returncode == 0, resumed.stderr
-    cluster.wait_for("fault back", lambda: "faultline" in nft_tables(web), timeout=60)
+    cluster.wait_for("fault back", lambda: "faultline" in pod_nft_tables(web), timeout=60)
 
     described = cli("describe", "flnet", "cut-open", "-n", namespace, env=env)
     assert f"{namespace}/web" in described.stdout and "Injected" in described.stdout
@@ -116,13 +117,13 @@ def test_unbounded_partition_passes_once_injected_and_abort_recovers(
     assert aborted.returncode == 0, aborted.stderr
     assert "stopped and recovered: NetworkChaos/cut-open" in aborted.stdout
     assert _gone(cluster, namespace, "networkchaos", "cut-open")
-    assert "faultline" not in nft_tables(web)
+    assert "faultline" not in pod_nft_tables(web)
 
 
 def test_selector_matching_nothing_times_out_with_error(
     cluster, namespace, operator, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    ready_pod(cluster, namespace, "client", "client")
+    start_demo_pod(cluster, namespace, "client", "client")
     manifest = tmp_path / "nothing.yaml"
     manifest.write_text(partition("aims-at-nothing", app="no-such-app"))
     report = tmp_path / "report.xml"
@@ -153,8 +154,8 @@ def test_manifest_the_api_server_rejects_is_invalid_input(
 def test_sigterm_stops_the_run_and_leaves_no_fault(
     cluster, namespace, operator, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    web = ready_pod(cluster, namespace, "web", "web")
-    ready_pod(cluster, namespace, "client", "client")
+    web = start_demo_pod(cluster, namespace, "web", "web")
+    start_demo_pod(cluster, namespace, "client", "client")
     manifest = tmp_path / "long.yaml"
     manifest.write_text(partition("long-cut", duration="10m"))
     args = [str(FAULTLINE), "run", str(manifest), "-n", namespace, "--wait"]
@@ -169,7 +170,7 @@ def test_sigterm_stops_the_run_and_leaves_no_fault(
             found = cluster.kubectl("get", "-n", namespace, "networkchaos", "-o", "json")
             items = json.loads(found)["items"]
             status = items[0].get("status", {}) if items else {}
-            return status.get("injectedTargets") == 1 and "faultline" in nft_tables(web)
+            return status.get("injectedTargets") == 1 and "faultline" in pod_nft_tables(web)
 
         cluster.wait_for("fault in force", injected, timeout=120)
         time.sleep(1)  # let the CLI see it too; the outcome must not depend on it
@@ -184,7 +185,7 @@ def test_sigterm_stops_the_run_and_leaves_no_fault(
     assert "cancelled by SIGTERM" in text
     assert "stopped and recovered: NetworkChaos/long-cut" in text
     assert _gone(cluster, namespace, "networkchaos", "long-cut")
-    assert "faultline" not in nft_tables(web)
+    assert "faultline" not in pod_nft_tables(web)
 
 
 def test_kubectl_plugin(cluster, namespace, crds, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

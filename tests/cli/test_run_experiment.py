@@ -14,7 +14,8 @@ import yaml
 from junitparser import JUnitXml, Properties
 
 from tests.cli.helpers import FAULTLINE, cli, cli_env
-from tests.cli.pods import nft_tables, node_source_address, web_pods, web_service
+from tests.support.pods import node_source_address, pod_nft_tables
+from tests.support.service import partition_from, pod_kill_one, web_pods, web_service
 
 pytestmark = [pytest.mark.cluster, pytest.mark.privileged, pytest.mark.slow]
 
@@ -39,20 +40,6 @@ def _experiment(name: str, url: str, fault: dict[str, Any], tolerances: list, **
     return yaml.safe_dump(doc)
 
 
-def _partition(ns: str, source: str) -> dict[str, Any]:
-    return {
-        "name": "cut",
-        "type": "NetworkChaos",
-        "networkChaos": {
-            "action": "partition",
-            "mode": "all",
-            "selector": {"namespaces": [ns], "labelSelectors": {"app": "web"}},
-            "direction": "both",
-            "externalTargets": [source],
-        },
-    }
-
-
 def _run(cluster, namespace: str, tmp_path: Path, manifest: str):  # type: ignore[no-untyped-def]
     path = tmp_path / "experiment.yaml"
     path.write_text(manifest)
@@ -69,15 +56,7 @@ def _props(case) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 def test_passed_experiment_exits_0(cluster, namespace, operator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     url = web_service(cluster, namespace)
-    kill = {
-        "name": "kill-one",
-        "type": "PodChaos",
-        "podChaos": {
-            "action": "pod-kill",
-            "mode": "one",
-            "selector": {"labelSelectors": {"app": "web"}},
-        },
-    }
+    kill = pod_kill_one()
     tolerances = [{"probe": "web", "recoverTo": 90, "within": "60s", "from": "faultStart"}]
     result, cases = _run(
         cluster, namespace, tmp_path, _experiment("survives", url, kill, tolerances)
@@ -100,7 +79,7 @@ def test_failed_hypothesis_exits_1(cluster, namespace, operator, tmp_path: Path)
     url = web_service(cluster, namespace)
     source = node_source_address(web_pods(cluster, namespace)[0]["status"]["podIP"])
     strict = [{"probe": "web", "atLeastPercentOfBaseline": 80, "during": "fault"}]
-    manifest = _experiment("strict", url, _partition(namespace, source), strict)
+    manifest = _experiment("strict", url, partition_from(namespace, source), strict)
     result, cases = _run(cluster, namespace, tmp_path, manifest)
 
     assert result.returncode == 1, result.stdout + result.stderr
@@ -112,7 +91,7 @@ def test_failed_hypothesis_exits_1(cluster, namespace, operator, tmp_path: Path)
     assert case.result[0].message == f"expected {props['expected']}, observed {props['observed']}"
     assert observed_qps < 40 * 0.8  # the partition really cut the probe off
     for pod in web_pods(cluster, namespace):
-        assert "faultline" not in nft_tables(pod)
+        assert "faultline" not in pod_nft_tables(pod)
 
 
 def test_aborted_experiment_exits_2(cluster, namespace, operator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -121,7 +100,7 @@ def test_aborted_experiment_exits_2(cluster, namespace, operator, tmp_path: Path
     manifest = _experiment(
         "abort",
         url,
-        _partition(namespace, source),
+        partition_from(namespace, source),
         [{"probe": "web", "recoverTo": 90, "within": "30s"}],
         abort={"conditions": [{"probe": "web", "belowPercent": 50, "for": "2s"}]},
     )
@@ -132,7 +111,7 @@ def test_aborted_experiment_exits_2(cluster, namespace, operator, tmp_path: Path
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Aborted: aborted:" in result.stdout and "below 50% of baseline" in result.stdout
     for pod in web_pods(cluster, namespace):
-        assert "faultline" not in nft_tables(pod)
+        assert "faultline" not in pod_nft_tables(pod)
 
 
 def test_sigterm_mid_experiment_removes_its_faults(
@@ -142,7 +121,9 @@ def test_sigterm_mid_experiment_removes_its_faults(
     [web] = web_pods(cluster, namespace)
     source = node_source_address(web["status"]["podIP"])
     doc = yaml.safe_load(
-        _experiment("long", url, _partition(namespace, source), [], abort={"onProbeError": False})
+        _experiment(
+            "long", url, partition_from(namespace, source), [], abort={"onProbeError": False}
+        )
     )
     doc["spec"]["timing"]["faultDuration"] = "10m"
     path = tmp_path / "long.yaml"
@@ -156,7 +137,7 @@ def test_sigterm_mid_experiment_removes_its_faults(
         def in_force() -> bool:
             if proc.poll() is not None:
                 raise AssertionError(f"faultline run exited early with {proc.returncode}")
-            return "faultline" in nft_tables(web)
+            return "faultline" in pod_nft_tables(web)
 
         cluster.wait_for("partition in force", in_force, timeout=180)
         proc.send_signal(signal.SIGTERM)
@@ -172,4 +153,4 @@ def test_sigterm_mid_experiment_removes_its_faults(
     assert "stopped and recovered: Experiment/long" in text
     assert "long" not in cluster.kubectl("get", "-n", namespace, "experiments", "-o", "name")
     assert "long-cut" not in cluster.kubectl("get", "-n", namespace, "networkchaos", "-o", "name")
-    assert "faultline" not in nft_tables(web)
+    assert "faultline" not in pod_nft_tables(web)

@@ -28,16 +28,24 @@ import yaml
 from localimages import catalog
 from localimages import faultline as faultline_image
 
-from chaosd.cri import container_main_pid
 from chaosd.journal import Journal
+from tests.support import kube
+from tests.support.kube import CHAOS_API
+from tests.support.pods import (
+    deployment,
+    nft_tables,
+    partition_web_from_client,
+    ready_pod,
+    reports_ready,
+    serves,
+    target_pid,
+)
 
 if TYPE_CHECKING:
-    from tests.e2e.conftest import Cluster
+    from tests.support.cluster import Cluster
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "helm" / "faultline"
-DEMO = catalog.DEMO_HTTP.tag
-CHAOS_API = "chaos.faultline.dev/v1alpha1"
 
 
 @dataclass
@@ -69,6 +77,17 @@ class Release:
     def installed(self) -> bool:
         out = self.helm("list", "-n", self.namespace, "-q", "--filter", f"^{self.name}$")
         return self.name in out.split()
+
+    def apply(self, doc: dict[str, Any]) -> None:
+        """kubectl apply in the workload namespace."""
+        kube.apply(self.cluster, self.workloads, doc)
+
+    def ready_pod(self, name: str) -> dict[str, Any]:
+        return ready_pod(self.cluster, self.workloads, name)
+
+    def serves(self, ip: str) -> bool:
+        """Whether the workload's `client` pod gets an answer from ip:8080."""
+        return serves(self.cluster, self.workloads, "client", ip)
 
 
 @pytest.fixture(scope="module", name="image")
@@ -152,11 +171,6 @@ def uninstall_anyway(rel: Release) -> None:
         raise
 
 
-def is_ready(pod: dict[str, Any]) -> bool:
-    conds = pod.get("status", {}).get("conditions", [])
-    return any(c["type"] == "Ready" and c["status"] == "True" for c in conds)
-
-
 def pods_of(rel: Release, namespace: str, selector: str) -> list[dict[str, Any]]:
     return list(rel.kubectl_json("get", "pods", "-n", namespace, "-l", selector)["items"])
 
@@ -185,7 +199,9 @@ def install(rel: Release, *, privileged: bool, extra: dict[str, Any] | None = No
         "dashboard": 1,
         "webhook": 1,
     }
-    assert all(is_ready(p) for p in pods), [p["metadata"]["name"] for p in pods if not is_ready(p)]
+    assert all(reports_ready(p) for p in pods), [
+        p["metadata"]["name"] for p in pods if not reports_ready(p)
+    ]
     restarts = {
         p["metadata"]["name"]: c["restartCount"]
         for p in pods
@@ -228,86 +244,18 @@ def install(rel: Release, *, privileged: bool, extra: dict[str, Any] | None = No
     assert json.loads(health) == {"status": "ok", "database": "ok"}
 
 
-def apply(rel: Release, doc: dict[str, Any]) -> None:
-    rel.cluster.kubectl("apply", "-n", rel.workloads, "-f", "-", stdin=json.dumps(doc))
-
-
-def demo_pod(name: str, app: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "labels": {"app": app}},
-        "spec": {
-            "terminationGracePeriodSeconds": 1,
-            "containers": [
-                {
-                    "name": "main",
-                    "image": DEMO,
-                    "imagePullPolicy": "Never",
-                    "env": [{"name": "POD_NAME", "value": name}],
-                }
-            ],
-        },
-    }
-
-
-def ready_pod(rel: Release, name: str) -> dict[str, Any]:
-    def get() -> dict[str, Any]:
-        return dict(rel.kubectl_json("get", "pod", "-n", rel.workloads, name))
-
-    rel.cluster.wait_for(f"pod {name} ready", lambda: is_ready(get()))
-    return get()
-
-
-def reachable(rel: Release, ip: str) -> bool:
-    """One HTTP request from the client pod, given up after 2 s (busybox nc -w)."""
-    request = f"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 {ip} 8080"
-    out = rel.cluster.kubectl(
-        "exec", "-n", rel.workloads, "client", "--", "sh", "-c", request, check=False
-    )
-    return '"pod"' in out
-
-
-def partition_chaos(name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": CHAOS_API,
-        "kind": "NetworkChaos",
-        "metadata": {"name": name},
-        "spec": {
-            "action": "partition",
-            "mode": "all",
-            "selector": {"labelSelectors": {"app": "web"}},
-            "direction": "both",
-            "target": {"mode": "all", "selector": {"labelSelectors": {"app": "client"}}},
-        },
-    }
-
-
 def chaos_status(rel: Release, kind: str, name: str) -> dict[str, Any]:
     obj = rel.kubectl_json("get", kind, "-n", rel.workloads, name)
     return dict(obj.get("status") or {})
 
 
-def target_pid(pod: dict[str, Any]) -> int:
-    return container_main_pid(pod["status"]["containerStatuses"][0]["containerID"]).pid
-
-
-def nft_tables(pid: int) -> str:
-    return subprocess.run(
-        ["nsenter", "-t", str(pid), "-n", "nft", "list", "tables"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-
-
 def partition_works(rel: Release, name: str) -> tuple[str, int]:
     """Partition web from client; observe requests failing. Returns (web IP, web PID)."""
-    web = ready_pod(rel, "web")
-    ready_pod(rel, "client")
+    web = rel.ready_pod("web")
+    rel.ready_pod("client")
     ip, pid = web["status"]["podIP"], target_pid(web)
-    rel.cluster.wait_for("web reachable before the fault", lambda: reachable(rel, ip), 60)
-    apply(rel, partition_chaos(name))
+    rel.cluster.wait_for("web reachable before the fault", lambda: rel.serves(ip), 60)
+    rel.apply(partition_web_from_client(name))
 
     def injected() -> bool:
         st = chaos_status(rel, "networkchaos", name)
@@ -315,8 +263,8 @@ def partition_works(rel: Release, name: str) -> tuple[str, int]:
 
     rel.cluster.wait_for(f"NetworkChaos {name} injected", injected, timeout=120)
     assert "faultline" in nft_tables(pid)
-    assert not reachable(rel, ip)
-    assert not reachable(rel, ip)  # not a one-off timeout: the partition holds
+    assert not rel.serves(ip)
+    assert not rel.serves(ip)  # not a one-off timeout: the partition holds
     return ip, pid
 
 
@@ -348,7 +296,7 @@ def uninstall_leaves_nothing(
     rel.helm("uninstall", rel.name, "-n", rel.namespace, "--wait", "--timeout=5m")
     assert "faultline" not in nft_tables(pid)
     assert delayers_in(pid) == []
-    rel.cluster.wait_for("web reachable after uninstall", lambda: reachable(rel, ip), 60)
+    rel.cluster.wait_for("web reachable after uninstall", lambda: rel.serves(ip), 60)
     assert rel.kubectl_json("get", "networkchaos", "-n", rel.workloads)["items"] == []
     # chaosd's journal on the node holds no target, and nothing is mounted from its state dir.
     journal = Journal(rel.state_dir)
@@ -381,29 +329,13 @@ def uninstall_leaves_nothing(
 
 
 def pod_kill_recreates(rel: Release) -> None:
-    deploy = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "victim"},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": "victim"}},
-            "template": {
-                "metadata": {"labels": {"app": "victim"}},
-                "spec": {
-                    "terminationGracePeriodSeconds": 1,
-                    "containers": [{"name": "main", "image": DEMO, "imagePullPolicy": "Never"}],
-                },
-            },
-        },
-    }
-    apply(rel, deploy)
+    rel.apply(deployment("victim", 1))
     rel.cluster.wait_for(
-        "victim ready", lambda: any(is_ready(p) for p in pods_of(rel, rel.workloads, "app=victim"))
+        "victim ready",
+        lambda: any(reports_ready(p) for p in pods_of(rel, rel.workloads, "app=victim")),
     )
     (before,) = pods_of(rel, rel.workloads, "app=victim")
-    apply(
-        rel,
+    rel.apply(
         {
             "apiVersion": CHAOS_API,
             "kind": "PodChaos",
@@ -419,7 +351,9 @@ def pod_kill_recreates(rel: Release) -> None:
 
     def replaced() -> bool:
         pods = pods_of(rel, rel.workloads, "app=victim")
-        return bool(pods) and all(p["metadata"]["uid"] != old_uid and is_ready(p) for p in pods)
+        return bool(pods) and all(
+            p["metadata"]["uid"] != old_uid and reports_ready(p) for p in pods
+        )
 
     rel.cluster.wait_for("killed pod replaced by a new Ready one", replaced, timeout=120)
     # (Not the record's pod name: on this shared cluster another test's cluster-wide operator
@@ -452,7 +386,7 @@ def upgrade_changes_values(rel: Release) -> None:
             for p in pods
             if not p["metadata"].get("deletionTimestamp")
         ]
-        return levels == ["DEBUG", "DEBUG"] and all(is_ready(p) for p in pods)
+        return levels == ["DEBUG", "DEBUG"] and all(reports_ready(p) for p in pods)
 
     rel.cluster.wait_for("operators rolled out with DEBUG logs", rolled_out, timeout=180)
     after = rel.kubectl_json(

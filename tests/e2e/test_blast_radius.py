@@ -24,7 +24,6 @@ import yaml
 
 from backend.spec.creator import CREATED_BY_ANNOTATION, Creator, recorded_creator
 from tests.cli.helpers import FAULTLINE, cli_env
-from tests.e2e.chaos_helpers import chaos, pod, ready_pod
 from tests.e2e.helm_release import (
     Release,
     image_fixture,  # noqa: F401 (fixture)
@@ -33,6 +32,8 @@ from tests.e2e.helm_release import (
     temporary_release,
 )
 from tests.e2e.kube_users import service_account_kubeconfig
+from tests.support.kube import apply, chaos
+from tests.support.pods import demo_pod, ready_pod
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(1500)]
 
@@ -92,7 +93,7 @@ def tenancy(
                 f"--serviceaccount={a}:tenant",
             )  # fmt: skip
             for ns, name in ((a, "victim-a"), (b, "victim-b1"), (b, "victim-b2")):
-                cluster.kubectl("apply", "-n", ns, "-f", "-", stdin=json.dumps(pod(name, "victim")))
+                apply(cluster, ns, demo_pod(name, "victim"))
             for ns, name in ((a, "victim-a"), (b, "victim-b1"), (b, "victim-b2")):
                 ready_pod(cluster, ns, name)
             path = service_account_kubeconfig(

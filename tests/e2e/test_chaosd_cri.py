@@ -10,7 +10,6 @@ chaosd may act on: the pod's process yes, a host process or a node agent never.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -24,11 +23,11 @@ from localimages import catalog
 
 from chaosd.cri import ContainerNotFound, cgroup_mentions, normalise_container_id
 from chaosd.cri_grpc import CRIClient, CRIError, find_socket, missing_socket_message
-from tests.e2e.chaos_helpers import pod
-from tests.e2e.operator_fixtures import free_port, wait_http
+from tests.support.net import free_port, wait_http
+from tests.support.pods import nft_tables, start_demo_pod
 
 if TYPE_CHECKING:
-    from tests.e2e.conftest import Cluster
+    from tests.support.cluster import Cluster
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
 CHAOSD = Path(sys.executable).parent / "chaosd"
@@ -38,10 +37,8 @@ CHAOSD = Path(sys.executable).parent / "chaosd"
 def container_id(cluster: Cluster, namespace: str) -> str:
     assert cluster.local, "the test talks to the dev cluster's containerd socket"
     catalog.ensure_imported(cluster.settings.containerd_socket, ["pause", "demo-http"])
-    cluster.kubectl("apply", "-n", namespace, "-f", "-", stdin=json.dumps(pod("web", "web")))
-    cluster.kubectl("wait", "-n", namespace, "--for=condition=Ready", "pod/web", "--timeout=120s")
-    status = json.loads(cluster.kubectl("get", "-n", namespace, "pod/web", "-o", "json"))
-    return str(status["status"]["containerStatuses"][0]["containerID"])
+    web = start_demo_pod(cluster, namespace, "web", "web")
+    return str(web["status"]["containerStatuses"][0]["containerID"])
 
 
 def test_cri_reports_the_container_main_pid(cluster: Cluster, container_id: str) -> None:
@@ -92,11 +89,6 @@ def _start_time(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
 
 
-def _nft_tables(pid: int) -> str:
-    argv = ["nsenter", f"--net=/proc/{pid}/ns/net", "--", "nft", "list", "tables"]
-    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-
-
 def test_kubernetes_mode_acts_on_pod_containers_only(
     cluster: Cluster, container_id: str, tmp_path: Path
 ) -> None:
@@ -130,7 +122,7 @@ def test_kubernetes_mode_acts_on_pod_containers_only(
                 assert "not in a running pod container on this node" in detail["msg"]
             time.sleep(0.5)  # a SIGTERM that had been sent would have ended sleep by now
             assert host_proc.poll() is None  # nothing was signalled
-            assert "inet faultline" not in _nft_tables(host_proc.pid)
+            assert "inet faultline" not in nft_tables(host_proc.pid)
             # Node agents: SIGCONT, harmless should the guard ever let it through.
             for agent in ("kubelet", "containerd"):
                 pgrep = subprocess.run(["pgrep", "-o", "-x", agent], capture_output=True)
@@ -144,9 +136,9 @@ def test_kubernetes_mode_acts_on_pod_containers_only(
             # The pod's own process, as the CRI names it, is a target like any other.
             r = c.put("/targets/pod-web", json={"pid": pod_pid, "faults": [loss]})
             assert r.status_code == 200, r.text
-            assert "inet faultline" in _nft_tables(pod_pid)
+            assert "inet faultline" in nft_tables(pod_pid)
             assert c.delete("/targets/pod-web").status_code == 204
-            assert "inet faultline" not in _nft_tables(pod_pid)
+            assert "inet faultline" not in nft_tables(pod_pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)

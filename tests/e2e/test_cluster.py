@@ -17,8 +17,10 @@ import pytest
 from kubernetes import client
 from localimages.catalog import DEMO_HTTP
 
+from tests.support.pods import start_sleeper
+
 if TYPE_CHECKING:
-    from tests.e2e.conftest import Cluster
+    from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.cluster
 
@@ -103,22 +105,7 @@ def test_replicated_service_answers_and_replicaset_replaces_pods(
     ip = svc.spec.cluster_ip
 
     # From another pod: a client pod of the same image asks the Service 30 times.
-    cluster.kubectl(
-        "-n",
-        namespace,
-        "run",
-        "client",
-        f"--image={DEMO_HTTP.tag}",
-        "--image-pull-policy=IfNotPresent",
-        "--restart=Never",
-        "--command",
-        "--",
-        "sleep",
-        "3600",
-    )
-    cluster.kubectl(
-        "-n", namespace, "wait", "--for=condition=Ready", "pod/client", "--timeout=240s"
-    )
+    start_sleeper(cluster, namespace, "client")
     out = cluster.kubectl(
         "-n", namespace, "exec", "client", "--", "/demo-http", "get", "-n", "30", f"http://{ip}/"
     )

@@ -14,7 +14,7 @@ import pytest
 from localimages.catalog import DEMO_HTTP
 
 if TYPE_CHECKING:
-    from tests.e2e.conftest import Cluster
+    from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.cluster
 

@@ -19,7 +19,7 @@ from backend.spec.kinds import KINDS
 from backend.spec.validate import validate_manifest
 
 if TYPE_CHECKING:
-    from tests.e2e.conftest import Cluster
+    from tests.support.cluster import Cluster
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "spec"))
 from spec_samples import (

@@ -26,15 +26,14 @@ from devcluster.settings import POD_CIDR
 from tests.api.postgres import postgres_server, throwaway_database
 from tests.e2e.helm_release import (
     Release,
-    apply,
     image_fixture,  # noqa: F401 (fixture)
     install,
-    is_ready,
     pods_of,
     release_fixture,  # noqa: F401 (fixture)
     upgrade_changes_values,
 )
-from tests.e2e.workloads import web_service
+from tests.support.pods import reports_ready
+from tests.support.service import web_service
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -54,7 +53,7 @@ def _serving_pod(rel: Release, *, not_uid: str = "") -> dict[str, Any]:
 
     def serving() -> bool:
         pods = pods_of(rel, rel.namespace, selector)
-        if len(pods) != 1 or pods[0]["metadata"]["uid"] == not_uid or not is_ready(pods[0]):
+        if len(pods) != 1 or pods[0]["metadata"]["uid"] == not_uid or not reports_ready(pods[0]):
             return False
         try:
             health = httpx.get(f"http://{pods[0]['status']['podIP']}:8080/healthz", timeout=3)
@@ -228,7 +227,7 @@ def _run_while_the_dashboard_is_away(rel: Release, token: str) -> None:
             "timing": {"baseline": "10s", "faultDuration": "10s", "recoveryDeadline": "30s"},
         },
     }  # fmt: skip
-    apply(rel, experiment)
+    rel.apply(experiment)
 
     def status() -> dict[str, Any]:
         obj = rel.kubectl_json("get", "experiment", "-n", rel.workloads, "while-away")

@@ -21,10 +21,10 @@ import httpx
 import pytest
 import yaml
 
-from tests.e2e.operator_fixtures import free_port
+from tests.support.net import free_port
 
 if TYPE_CHECKING:
-    from tests.e2e.conftest import Cluster
+    from tests.support.cluster import Cluster
 
 # A fresh release builds nothing when the images are cached; a cold image build takes minutes.
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(1500)]

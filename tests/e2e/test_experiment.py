@@ -10,7 +10,6 @@ traffic coming from the node's bridge address, which is what the partition cuts.
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,10 @@ import pytest
 
 from backend.api.app import create_app
 from backend.settings import Settings
-from chaosd.cri import container_main_pid
 from tests.api.server import serve
-from tests.e2e.workloads import answers as _answers
-from tests.e2e.workloads import web_service as _web
+from tests.support.kube import apply, get
+from tests.support.pods import node_source_address, pod_nft_tables
+from tests.support.service import answers, partition_from, pod_kill_one, web_pods, web_service
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -42,23 +41,6 @@ def dashboard(tmp_path: Path) -> Iterator[tuple[str, str]]:
     )
     with serve(create_app(settings)) as running:
         yield running.base_url, str(running.app.state.initial_admin_token)
-
-
-def _apply(cluster, ns: str, doc: dict) -> None:
-    cluster.kubectl("apply", "-n", ns, "-f", "-", stdin=json.dumps(doc))
-
-
-def _get(cluster, ns: str, kind: str, name: str = "") -> dict:
-    args = ["get", "-n", ns, kind] + ([name] if name else [])
-    return json.loads(cluster.kubectl(*args, "-o", "json"))
-
-
-def _pods(cluster, ns: str) -> list[dict]:
-    return [
-        p
-        for p in _get(cluster, ns, "pods")["items"]
-        if p["metadata"].get("labels", {}).get("app") == "web"
-    ]
 
 
 def _experiment(name: str, url: str, faults: list, tolerances: list, **extra: Any) -> dict:
@@ -81,68 +63,27 @@ def _experiment(name: str, url: str, faults: list, tolerances: list, **extra: An
 
 def _verdict(cluster, ns: str, name: str) -> dict:
     def done() -> bool:
-        return bool(_get(cluster, ns, "experiment", name).get("status", {}).get("verdict"))
+        return bool(get(cluster, ns, "experiment", name).get("status", {}).get("verdict"))
 
     cluster.wait_for(f"verdict of {name}", done, timeout=240)
     # The verdict is written first, the metrics a moment later with phase Finished.
     cluster.wait_for(
         "phase Finished",
-        lambda: _get(cluster, ns, "experiment", name)["status"].get("phase") == "Finished",
+        lambda: get(cluster, ns, "experiment", name)["status"].get("phase") == "Finished",
         timeout=60,
     )
-    return _get(cluster, ns, "experiment", name)["status"]
-
-
-def _bridge_address(pod_ip: str) -> str:
-    """The address the node uses towards pods (what they see as the probe's source)."""
-    out = subprocess.run(
-        ["ip", "-4", "route", "get", pod_ip], capture_output=True, text=True, check=True
-    ).stdout.split()
-    return out[out.index("src") + 1]
-
-
-def _faultline_tables(pod: dict) -> str:
-    cid = pod["status"]["containerStatuses"][0]["containerID"]
-    pid = container_main_pid(cid).pid
-    return subprocess.run(
-        ["nsenter", "-t", str(pid), "-n", "nft", "list", "tables"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-
-
-def _partition(ns: str, source: str) -> dict:
-    return {
-        "name": "cut",
-        "type": "NetworkChaos",
-        "networkChaos": {
-            "action": "partition",
-            "mode": "all",
-            "selector": {"namespaces": [ns], "labelSelectors": {"app": "web"}},
-            "direction": "both",
-            "externalTargets": [source],
-        },
-    }
+    return get(cluster, ns, "experiment", name)["status"]
 
 
 def test_pod_kill_dips_and_recovers_within_60s(cluster, namespace, operator) -> None:
-    url = _web(cluster, namespace)
-    before = {p["metadata"]["name"] for p in _pods(cluster, namespace)}
-    kill = {
-        "name": "kill-one",
-        "type": "PodChaos",
-        "podChaos": {
-            "action": "pod-kill",
-            "mode": "one",
-            "selector": {"labelSelectors": {"app": "web"}},
-        },
-    }
+    url = web_service(cluster, namespace)
+    before = {p["metadata"]["name"] for p in web_pods(cluster, namespace)}
+    kill = pod_kill_one()
     tolerances = [
         {"probe": "web", "recoverTo": 90, "within": "60s", "from": "faultStart"},
         {"probe": "web", "metric": "errorRate", "atMost": 0.05, "during": "afterRecovery"},
     ]
-    _apply(cluster, namespace, _experiment("kill-one", url, [kill], tolerances))
+    apply(cluster, namespace, _experiment("kill-one", url, [kill], tolerances))
     status = _verdict(cluster, namespace, "kill-one")
 
     print("pod-kill metrics:", json.dumps(status["metrics"]), json.dumps(status["results"]))
@@ -160,19 +101,19 @@ def test_pod_kill_dips_and_recovers_within_60s(cluster, namespace, operator) -> 
     # PodChaos; tests/e2e/test_operator_pod.py owns the mode semantics.)
     [ref] = status["faultObjects"]
     assert ref["kind"] == "PodChaos" and ref["name"] == "kill-one-kill-one"
-    after = {p["metadata"]["name"] for p in _pods(cluster, namespace)}
+    after = {p["metadata"]["name"] for p in web_pods(cluster, namespace)}
     assert len(before - after) >= 1
     # ... and the child chaos object is gone once the experiment has finished with it.
     assert "kill-one-kill-one" not in cluster.kubectl("get", "-n", namespace, "podchaos")
 
 
 def test_partition_fails_a_strict_hypothesis(cluster, namespace, operator) -> None:
-    url = _web(cluster, namespace)
-    source = _bridge_address(_pods(cluster, namespace)[0]["status"]["podIP"])
+    url = web_service(cluster, namespace)
+    source = node_source_address(web_pods(cluster, namespace)[0]["status"]["podIP"])
     strict = [{"probe": "web", "atLeastPercentOfBaseline": 80, "during": "fault"}]
-    doc = _experiment("strict", url, [_partition(namespace, source)], strict)
+    doc = _experiment("strict", url, [partition_from(namespace, source)], strict)
     doc["spec"]["timing"]["faultDuration"] = "5s"
-    _apply(cluster, namespace, doc)
+    apply(cluster, namespace, doc)
     status = _verdict(cluster, namespace, "strict")
 
     print("strict:", json.dumps(status["metrics"]), json.dumps(status["results"]))
@@ -181,22 +122,22 @@ def test_partition_fails_a_strict_hypothesis(cluster, namespace, operator) -> No
     assert not result["passed"] and result["observed"].startswith("worst ")
     assert float(result["observed"].split()[1]) < 0.8 * status["metrics"][0]["baselineQps"]
     assert status["metrics"][0]["dipDepthPercent"] > 50  # the partition cut the probe off
-    assert _answers(url)  # recovered after the fault window
+    assert answers(url)  # recovered after the fault window
 
 
 def test_abort_removes_the_partition_at_once(cluster, namespace, operator) -> None:
-    url = _web(cluster, namespace)
-    pods = _pods(cluster, namespace)
-    source = _bridge_address(pods[0]["status"]["podIP"])
+    url = web_service(cluster, namespace)
+    pods = web_pods(cluster, namespace)
+    source = node_source_address(pods[0]["status"]["podIP"])
     doc = _experiment(
         "abort",
         url,
-        [_partition(namespace, source)],
+        [partition_from(namespace, source)],
         [{"probe": "web", "recoverTo": 90, "within": "30s"}],
         abort={"conditions": [{"probe": "web", "belowPercent": 50, "for": "2s"}]},
     )
     doc["spec"]["timing"]["faultDuration"] = "10m"  # only the abort can end it in time
-    _apply(cluster, namespace, doc)
+    apply(cluster, namespace, doc)
     status = _verdict(cluster, namespace, "abort")
 
     print("abort:", status["message"], json.dumps(status.get("metrics")))
@@ -206,30 +147,22 @@ def test_abort_removes_the_partition_at_once(cluster, namespace, operator) -> No
     assert "faultEndTime" not in status  # it never ran to its planned end
     # The fault is really gone: no chaos object, no rules in any pod, traffic flows again.
     assert "cut" not in cluster.kubectl("get", "-n", namespace, "networkchaos")
-    for pod in _pods(cluster, namespace):
-        assert "faultline" not in _faultline_tables(pod)
-    assert _answers(url)
+    for pod in web_pods(cluster, namespace):
+        assert "faultline" not in pod_nft_tables(pod)
+    assert answers(url)
 
 
 def test_probe_runs_as_a_job_when_asked(cluster, namespace, operator) -> None:
-    url = _web(cluster, namespace)
-    kill = {
-        "name": "kill-one",
-        "type": "PodChaos",
-        "podChaos": {
-            "action": "pod-kill",
-            "mode": "one",
-            "selector": {"labelSelectors": {"app": "web"}},
-        },
-    }
+    url = web_service(cluster, namespace)
+    kill = pod_kill_one()
     doc = _experiment(
         "in-cluster", url, [kill], [{"probe": "web", "recoverTo": 90, "within": "60s"}]
     )
     doc["metadata"]["annotations"] = {"chaos.faultline.dev/probe-mode": "job"}
-    _apply(cluster, namespace, doc)
+    apply(cluster, namespace, doc)
 
     def job_running() -> bool:
-        jobs = _get(cluster, namespace, "jobs")["items"]
+        jobs = get(cluster, namespace, "jobs")["items"]
         return any(j["metadata"]["name"].startswith("in-cluster-probe-web-") for j in jobs)
 
     cluster.wait_for("probe Job", job_running, timeout=120)
@@ -250,20 +183,12 @@ def test_run_is_mirrored_to_the_dashboard(cluster, own_ns, start_operator, dashb
     start_operator(
         FAULTLINE_DASHBOARD_URL=url, FAULTLINE_DASHBOARD_TOKEN=token, FAULTLINE_PROBE_MODE="local"
     )
-    service = _web(cluster, own_ns)
-    kill = {
-        "name": "kill-one",
-        "type": "PodChaos",
-        "podChaos": {
-            "action": "pod-kill",
-            "mode": "one",
-            "selector": {"labelSelectors": {"app": "web"}},
-        },
-    }
+    service = web_service(cluster, own_ns)
+    kill = pod_kill_one()
     doc = _experiment(
         "mirrored", service, [kill], [{"probe": "web", "recoverTo": 90, "within": "60s"}]
     )
-    _apply(cluster, own_ns, doc)
+    apply(cluster, own_ns, doc)
     try:
         status = _verdict(cluster, own_ns, "mirrored")
         run_id = status["dashboardRunId"]

@@ -30,13 +30,14 @@ from kubernetes import client
 from backend.api.app import create_app
 from backend.settings import Settings
 from tests.api.server import serve
-from tests.e2e.operator_process import OWN_PREFIX, OperatorProcess
-from tests.e2e.test_experiment import _answers, _bridge_address, _faultline_tables
+from tests.support.kube import apply, pods
+from tests.support.operator import OWN_PREFIX, OperatorProcess
+from tests.support.pods import deployment, node_source_address, pod_nft_tables, service
+from tests.support.service import answers
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(600)]
 
 API = "chaos.faultline.dev/v1alpha1"
-IMAGE = "faultline.local/demo-http:0.1.0"
 NOBODY = "198.51.100.7"  # TEST-NET-2: no packet of any test goes there
 
 
@@ -119,8 +120,8 @@ def truth_ns(cluster) -> Iterator[str]:  # type: ignore[no-untyped-def]
             "service account",
             lambda: "default" in cluster.kubectl("get", "-n", name, "sa", "-o", "name"),
         )
-        _apply(cluster, name, _bystander())
-        _apply(cluster, name, _service())
+        apply(cluster, name, deployment("bystander", 1))
+        apply(cluster, name, service("bystander"))
         cluster.kubectl("rollout", "status", "-n", name, "deploy/bystander", "--timeout=180s")
         yield name
     finally:
@@ -173,37 +174,6 @@ def refuser() -> Iterator[Refuser]:
         yield server
     finally:
         server.close()
-
-
-def _apply(cluster, ns: str, doc: dict) -> None:  # type: ignore[no-untyped-def]
-    cluster.kubectl("apply", "-n", ns, "-f", "-", stdin=json.dumps(doc))
-
-
-def _bystander() -> dict:
-    labels = {"app": "bystander"}
-    container = {"name": "main", "image": IMAGE, "imagePullPolicy": "Never"}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "bystander"},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"terminationGracePeriodSeconds": 1, "containers": [container]},
-            },
-        },
-    }
-
-
-def _service() -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": "bystander"},
-        "spec": {"selector": {"app": "bystander"}, "ports": [{"port": 80, "targetPort": 8080}]},
-    }
 
 
 def _partition(name: str, source: str, app: str = "bystander") -> dict:
@@ -278,7 +248,7 @@ def test_time_to_recover_matches_a_known_outage(cluster, truth_ns, engine, refus
         [{"probe": "web", "recoverTo": 90, "within": "30s", "from": "faultStart"}],
         faultDuration=f"{T:g}s",
     )
-    _apply(cluster, truth_ns, doc)
+    apply(cluster, truth_ns, doc)
     # The command names the absolute end, fault start + T, so however late it arrives the
     # service is back at exactly T after the fault started.
     cluster.wait_for(
@@ -313,7 +283,7 @@ def test_unrealistic_hypothesis_fails_with_its_evidence_stored(
         [{"probe": "web", "atLeastPercentOfBaseline": 99, "during": "whole"}],
         faultDuration="3s",
     )
-    _apply(cluster, truth_ns, doc)
+    apply(cluster, truth_ns, doc)
     cluster.wait_for(
         "fault start", lambda: "faultStartTime" in _status(cluster, truth_ns, "never-below"), 120
     )
@@ -363,7 +333,7 @@ def test_ten_runs_without_a_fault_on_the_service_raise_no_false_alarm(
         for name in names:
             doc = _experiment(name, probe, [_partition("aside", NOBODY)], tolerances)
             doc["spec"]["timing"].update(baseline="4s", faultDuration="3s")
-            _apply(cluster, truth_ns, doc)
+            apply(cluster, truth_ns, doc)
         verdicts.update({n: _finished(cluster, truth_ns, n) for n in names})
     summary = {n: (s["verdict"], s.get("message", "")) for n, s in verdicts.items()}
     print("quiet runs:", json.dumps(summary))
@@ -379,10 +349,9 @@ def test_ten_runs_without_a_fault_on_the_service_raise_no_false_alarm(
 def test_abort_emits_an_event_and_removes_the_fault(cluster, truth_ns, engine) -> None:
     ip = json.loads(cluster.kubectl("get", "-n", truth_ns, "svc", "bystander", "-o", "json"))
     url = f"http://{ip['spec']['clusterIP']}/"
-    cluster.wait_for("bystander answers", lambda: _answers(url), timeout=60)
-    pods = json.loads(cluster.kubectl("get", "-n", truth_ns, "pods", "-o", "json"))["items"]
-    pods = [p for p in pods if p["metadata"]["labels"].get("app") == "bystander"]
-    source = _bridge_address(pods[0]["status"]["podIP"])
+    cluster.wait_for("bystander answers", lambda: answers(url), timeout=60)
+    bystanders = pods(cluster, truth_ns, "bystander")
+    source = node_source_address(bystanders[0]["status"]["podIP"])
     doc = _experiment(
         "cut-off",
         {"url": url, "workers": 2},
@@ -391,7 +360,7 @@ def test_abort_emits_an_event_and_removes_the_fault(cluster, truth_ns, engine) -
         faultDuration="10m",  # only the abort can end it in time
     )
     doc["spec"]["abort"] = {"conditions": [{"probe": "web", "belowPercent": 50, "for": "2s"}]}
-    _apply(cluster, truth_ns, doc)
+    apply(cluster, truth_ns, doc)
     status = _finished(cluster, truth_ns, "cut-off")
 
     assert status["verdict"] == "Aborted", status
@@ -405,9 +374,9 @@ def test_abort_emits_an_event_and_removes_the_fault(cluster, truth_ns, engine) -
     assert events[0].type == "Warning" and "qps below 50% of baseline" in events[0].message
     # Recovered for real: no chaos object, no rule in the pod, traffic flows again.
     assert "cut-off-cut" not in cluster.kubectl("get", "-n", truth_ns, "networkchaos")
-    for pod in pods:
-        assert "faultline" not in _faultline_tables(pod)
-    assert _answers(url)
+    for pod in bystanders:
+        assert "faultline" not in pod_nft_tables(pod)
+    assert answers(url)
 
 
 def test_a_fault_that_was_not_injected_is_an_error(cluster, truth_ns, engine, refuser) -> None:
@@ -429,7 +398,7 @@ def test_a_fault_that_was_not_injected_is_an_error(cluster, truth_ns, engine, re
     for name, fault in (("unmatched", nobody), ("refused", netem)):
         doc = _experiment(name, probe, [fault], tolerances, faultDuration="2s")
         doc["spec"]["timing"]["injectionTimeout"] = "8s"
-        _apply(cluster, truth_ns, doc)
+        apply(cluster, truth_ns, doc)
     unmatched = _finished(cluster, truth_ns, "unmatched")
     refused = _finished(cluster, truth_ns, "refused")
     print("not injected:", unmatched["message"], "|", refused["message"])

@@ -10,18 +10,15 @@ import pytest
 
 from tests.e2e.helm_release import (
     Release,
-    apply,
-    demo_pod,
     image_fixture,  # noqa: F401 (fixture)
     install,
-    nft_tables,
     partition_works,
     pod_kill_recreates,
-    reachable,
     release_fixture,  # noqa: F401 (fixture)
     uninstall_leaves_nothing,
     upgrade_changes_values,
 )
+from tests.support.pods import demo_pod, nft_tables
 
 # The first run on a fresh clone builds the image (minutes): a hang guard, not a speed limit.
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(1500)]
@@ -30,11 +27,11 @@ pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(1500)]
 def test_capabilities_install_chaos_upgrade_uninstall(release: Release) -> None:
     """Default (non-privileged, capabilities only) chaosd: the full life cycle."""
     install(release, privileged=False)
-    apply(release, demo_pod("web", "web"))
-    apply(release, demo_pod("client", "client"))
+    release.apply(demo_pod("web", "web"))
+    release.apply(demo_pod("client", "client"))
     ip, pid = partition_works(release, "cut-web")
     release.cluster.kubectl("delete", "-n", release.workloads, "networkchaos", "cut-web")
-    release.cluster.wait_for("web reachable again", lambda: reachable(release, ip), 60)
+    release.cluster.wait_for("web reachable again", lambda: release.serves(ip), 60)
     assert "faultline" not in nft_tables(pid)
 
     pod_kill_recreates(release)
@@ -47,7 +44,7 @@ def test_capabilities_install_chaos_upgrade_uninstall(release: Release) -> None:
 
 def test_privileged_chaosd_partitions_and_uninstall_recovers(release: Release) -> None:
     install(release, privileged=True)
-    apply(release, demo_pod("web", "web"))
-    apply(release, demo_pod("client", "client"))
+    release.apply(demo_pod("web", "web"))
+    release.apply(demo_pod("client", "client"))
     ip, pid = partition_works(release, "cut-web")
     uninstall_leaves_nothing(release, ip, pid)

@@ -34,18 +34,15 @@ from chaosd.cri_grpc import CRIClient
 from tests.e2e.helm_release import (
     CHART,
     Release,
-    apply,
-    demo_pod,
     image_fixture,  # noqa: F401 (fixture)
     install,
-    is_ready,
     partition_works,
     pods_of,
-    ready_pod,
     release_fixture,  # noqa: F401 (fixture)
     release_values,
     uninstall_leaves_nothing,
 )
+from tests.support.pods import demo_pod, reports_ready
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(1500)]
 MTLS = {"auth": {"mode": "mtls"}}
@@ -256,8 +253,8 @@ def _probe_rbac(rel: Release) -> None:
 def _experiment_runs_a_probe_job(rel: Release, web_ip: str) -> None:
     """An Experiment whose probe runs as a Job (the in-cluster default) under the chart's RBAC:
     the Job is created, its pod's log is read into samples, a verdict is written, the Job goes."""
-    apply(rel, demo_pod("victim", "victim"))
-    ready_pod(rel, "victim")
+    rel.apply(demo_pod("victim", "victim"))
+    rel.ready_pod("victim")
     probe = {"name": "web", "type": "load", "url": f"http://{web_ip}:8080/", "workers": 1}
     kill = {
         "name": "kill-victim",
@@ -282,7 +279,7 @@ def _experiment_runs_a_probe_job(rel: Release, web_ip: str) -> None:
             "timing": {"baseline": "5s", "faultDuration": "5s", "recoveryDeadline": "20s"},
         },
     }
-    apply(rel, doc)
+    rel.apply(doc)
 
     def jobs() -> list[str]:
         items = rel.kubectl_json("get", "jobs", "-n", rel.workloads)["items"]
@@ -318,8 +315,8 @@ def test_mtls_generated_then_user_ca(release: Release, tmp_path: Path) -> None:
     assert secret["metadata"]["annotations"]["faultline.dev/ca"] == "generated"  # no cert-manager
     _probe_rbac(rel)
 
-    apply(rel, demo_pod("web", "web"))
-    apply(rel, demo_pod("client", "client"))
+    rel.apply(demo_pod("web", "web"))
+    rel.apply(demo_pod("client", "client"))
     ip, pid = partition_works(rel, "cut-web")  # the operator reached chaosd over mTLS
 
     url = _chaosd_url(rel)
@@ -351,7 +348,7 @@ def test_mtls_generated_then_user_ca(release: Release, tmp_path: Path) -> None:
     def rolled() -> bool:
         pods = pods_of(rel, rel.namespace, holders)
         fresh = [p for p in pods if p["metadata"]["uid"] not in before]
-        return len(fresh) == len(pods) == 3 and all(is_ready(p) for p in fresh)
+        return len(fresh) == len(pods) == 3 and all(reports_ready(p) for p in fresh)
 
     rel.cluster.wait_for("pods rolled to the user CA", rolled, timeout=300)
     url = _chaosd_url(rel)

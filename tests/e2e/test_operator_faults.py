@@ -16,7 +16,8 @@ from datetime import datetime
 
 import pytest
 
-from tests.e2e.chaos_helpers import apply, chaos, pod, ready_pod, serves, sh, status
+from tests.support.kube import apply, chaos, sh, status
+from tests.support.pods import demo_pod, ready_pod, serves, web_and_client
 
 pytestmark = pytest.mark.cluster
 
@@ -28,14 +29,6 @@ def _ping(cluster, ns: str, ip: str, count: int, interval: str) -> tuple[int, in
     assert m, out
     rtt = re.search(r"min/avg/max = ([\d.]+)/", out)
     return int(m.group(1)), int(m.group(2)), float(rtt.group(1)) if rtt else float("inf")
-
-
-def _web_and_client(cluster, ns: str) -> str:
-    apply(cluster, ns, pod("web", "web"))
-    apply(cluster, ns, pod("client", "client"))
-    web = ready_pod(cluster, ns, "web")
-    ready_pod(cluster, ns, "client")
-    return str(web["status"]["podIP"])
 
 
 def _injected(cluster, ns: str, kind: str, name: str, n: int = 1) -> None:
@@ -59,7 +52,7 @@ def _web_net(name: str, action: str, **extra: object) -> dict:
 
 def test_loss_30_percent_is_measured_within_5_points(cluster, own_ns, start_operator) -> None:
     start_operator()
-    ip = _web_and_client(cluster, own_ns)
+    ip = web_and_client(cluster, own_ns)["status"]["podIP"]
     sent, got, _ = _ping(cluster, own_ns, ip, 20, "0.05")
     assert got == sent
 
@@ -77,7 +70,7 @@ def test_loss_30_percent_is_measured_within_5_points(cluster, own_ns, start_oper
 
 def test_loss_and_delay_from_two_objects_compose(cluster, own_ns, start_operator) -> None:
     start_operator()
-    ip = _web_and_client(cluster, own_ns)
+    ip = web_and_client(cluster, own_ns)["status"]["podIP"]
     apply(cluster, own_ns, _web_net("lossy", "loss", loss={"loss": "40"}))
     apply(cluster, own_ns, _web_net("slow", "delay", delay={"latency": "300ms"}))
     _injected(cluster, own_ns, "networkchaos", "lossy")
@@ -100,7 +93,7 @@ def test_loss_and_delay_from_two_objects_compose(cluster, own_ns, start_operator
 def test_io_fault_on_emptydir_returns_eio_until_deleted(cluster, own_ns, start_operator) -> None:
     start_operator()
     spec = {"volumes": [{"name": "data", "emptyDir": {}}]}
-    doc = pod("app", "app", **spec)
+    doc = demo_pod("app", "app", **spec)
     doc["spec"]["containers"][0]["volumeMounts"] = [{"name": "data", "mountPath": "/data"}]
     apply(cluster, own_ns, doc)
     ready_pod(cluster, own_ns, "app")
@@ -136,7 +129,7 @@ def test_io_fault_on_emptydir_returns_eio_until_deleted(cluster, own_ns, start_o
 
 def test_experiment_ends_on_time_after_a_controller_crash(cluster, own_ns, start_operator) -> None:
     op = start_operator()
-    ip = _web_and_client(cluster, own_ns)
+    ip = web_and_client(cluster, own_ns)["status"]["podIP"]
     apply(
         cluster,
         own_ns,

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.chaos_helpers import apply, chaos, k8s_events, pod, ready_pod, status
+from tests.support.kube import apply, chaos, k8s_events, status
+from tests.support.pods import demo_pod, ready_pod
 
 pytestmark = pytest.mark.cluster
 
@@ -48,7 +49,7 @@ def test_protected_and_unlisted_namespaces_are_refused_and_untouched(
     start_operator(FAULTLINE_TARGET_NAMESPACES=own_ns)
     system = _pod_facts(cluster, "kube-system")
     assert system, "kube-system has no pods: the check would be blind"
-    apply(cluster, own_ns, pod("victim", "victim"))
+    apply(cluster, own_ns, demo_pod("victim", "victim"))
     victim = ready_pod(cluster, own_ns, "victim")
 
     apply(cluster, own_ns, chaos(

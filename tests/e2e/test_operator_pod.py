@@ -12,19 +12,8 @@ from datetime import datetime
 
 import pytest
 
-from tests.e2e.chaos_helpers import (
-    apply,
-    chaos,
-    container,
-    deployment,
-    get,
-    k8s_events,
-    pod,
-    ready_pod,
-    ready_pods,
-    serves,
-    status,
-)
+from tests.support.kube import apply, chaos, get, k8s_events, status
+from tests.support.pods import container, demo_pod, deployment, ready_pod, ready_pods, serves
 
 pytestmark = pytest.mark.cluster
 PAUSE_IMAGE = "faultline.local/pause:3.10-catatonit"
@@ -70,7 +59,7 @@ def test_pod_kill_fixed_percent_kills_exactly_half(cluster, own_ns, start_operat
 def _with_init(name: str) -> dict:
     """A pod with an init container: pod-failure must swap and restore its image too."""
     prep = container("prep", command=["sh", "-c", "true"])
-    return pod(name, name, initContainers=[prep])
+    return demo_pod(name, name, initContainers=[prep])
 
 
 def _images(p: dict) -> dict[str, list[tuple[str, str]]]:
@@ -85,7 +74,7 @@ def test_pod_failure_stops_serving_then_restores_original_spec(
 ) -> None:
     start_operator()
     apply(cluster, own_ns, _with_init("web"))
-    apply(cluster, own_ns, pod("client", "client"))
+    apply(cluster, own_ns, demo_pod("client", "client"))
     web = ready_pod(cluster, own_ns, "web")
     ready_pod(cluster, own_ns, "client")
     ip = web["status"]["podIP"]
@@ -182,7 +171,7 @@ def test_two_pod_failures_share_a_pod_and_delete_undoes_each(
 
 def test_container_kill_restarts_the_container(cluster, own_ns, start_operator) -> None:
     start_operator()
-    apply(cluster, own_ns, pod("web", "web"))
+    apply(cluster, own_ns, demo_pod("web", "web"))
     web = ready_pod(cluster, own_ns, "web")
     restarts = web["status"]["containerStatuses"][0]["restartCount"]
 

@@ -22,35 +22,25 @@ from kubernetes import client
 from typer.testing import CliRunner
 
 from backend.cli.main import app
-from tests.e2e.chaos_helpers import apply, chaos, k8s_events, pod, ready_pod, serves, status
-from tests.e2e.helm_release import nft_tables, target_pid
 from tests.e2e.kube_users import service_account_kubeconfig
-from tests.e2e.operator_fixtures import BIN, REPO
-from tests.e2e.operator_process import OWN_PREFIX
+from tests.support.kube import apply, chaos, k8s_events, status
+from tests.support.operator import BIN, OWN_PREFIX, REPO
+from tests.support.pods import (
+    demo_pod,
+    nft_tables,
+    partition_web_from_client,
+    ready_pod,
+    serves,
+    target_pid,
+    web_and_client,
+)
 
 pytestmark = pytest.mark.cluster
 CHART = REPO / "helm" / "faultline"
 
 
-def _partition(name: str, **extra: object) -> dict:
-    return chaos(
-        "NetworkChaos",
-        name,
-        action="partition",
-        mode="all",
-        selector={"labelSelectors": {"app": "web"}},
-        direction="both",
-        target={"mode": "all", "selector": {"labelSelectors": {"app": "client"}}},
-        **extra,
-    )
-
-
 def _two_pods(cluster, own_ns: str) -> str:
-    apply(cluster, own_ns, pod("web", "web"))
-    apply(cluster, own_ns, pod("client", "client"))
-    web = ready_pod(cluster, own_ns, "web")
-    ready_pod(cluster, own_ns, "client")
-    ip = str(web["status"]["podIP"])
+    ip = str(web_and_client(cluster, own_ns)["status"]["podIP"])
     assert serves(cluster, own_ns, "client", ip)
     return ip
 
@@ -58,7 +48,7 @@ def _two_pods(cluster, own_ns: str) -> str:
 def test_namespace_opt_in_is_required_when_enabled(cluster, own_ns, start_operator) -> None:
     start_operator(FAULTLINE_REQUIRE_NAMESPACE_OPT_IN="true")
     ip = _two_pods(cluster, own_ns)
-    apply(cluster, own_ns, _partition("cut"))
+    apply(cluster, own_ns, partition_web_from_client("cut"))
 
     def refused() -> bool:
         st = status(cluster, own_ns, "networkchaos", "cut")
@@ -174,7 +164,7 @@ def test_emergency_stop_withdraws_every_fault_within_2s_and_refuses_new_ones(
     spread = {own_ns: ["web-1", "web-2", "web-3"], other_ns: ["web-4", "web-5"]}
     for ns, names in spread.items():
         for name in names:
-            apply(cluster, ns, pod(name, "web"))
+            apply(cluster, ns, demo_pod(name, "web"))
     pids = [target_pid(ready_pod(cluster, ns, n)) for ns, names in spread.items() for n in names]
     for ns, names in spread.items():
         apply(cluster, ns, _loss("loss"))
@@ -280,7 +270,7 @@ def test_metrics_count_injections_recoveries_and_phases(cluster, own_ns, start_o
     op = start_operator()
     ip = _two_pods(cluster, own_ns)
     assert _sample(op.metrics(), "faultline_injections_total", kind="NetworkChaos") == 0
-    apply(cluster, own_ns, _partition("cut", duration="6s"))
+    apply(cluster, own_ns, partition_web_from_client("cut", duration="6s"))
     cluster.wait_for(
         "finished",
         lambda: status(cluster, own_ns, "networkchaos", "cut").get("phase") == "Finished",

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from tests.e2e.test_operator_network import _apply, _reachable, _ready_pod, _tables
+from tests.support.kube import apply
+from tests.support.pods import demo_pod, pod_nft_tables, ready_pod, serves
 
 pytestmark = pytest.mark.cluster
 
@@ -28,19 +29,6 @@ GROUP, VERSION = "chaos.faultline.dev", "v1alpha1"
 LABEL = f"{GROUP}/schedule"
 FIRE_TOLERANCE_S = 5.0
 """The contract: a run's chaos object is created within this many seconds of its scheduled time."""
-IMAGE = "faultline.local/demo-http:0.1.0"
-
-
-def _pod(name: str, app: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "labels": {"app": app}},
-        "spec": {
-            "terminationGracePeriodSeconds": 1,
-            "containers": [{"name": "main", "image": IMAGE, "imagePullPolicy": "Never"}],
-        },
-    }
 
 
 def _schedule(name: str, history: int, chaos: dict[str, Any]) -> dict[str, Any]:
@@ -103,12 +91,12 @@ def test_schedule_fires_on_time_forbids_overlap_prunes_and_cleans_up(
     cluster, namespace, operator
 ) -> None:
     for name, app in (("web", "web"), ("client", "client"), ("idle", "idle")):
-        _apply(cluster, namespace, _pod(name, app))
-    web = _ready_pod(cluster, namespace, "web")
-    _ready_pod(cluster, namespace, "client")
-    _ready_pod(cluster, namespace, "idle")
+        apply(cluster, namespace, demo_pod(name, app))
+    web = ready_pod(cluster, namespace, "web")
+    ready_pod(cluster, namespace, "client")
+    ready_pod(cluster, namespace, "idle")
     ip = web["status"]["podIP"]
-    assert _reachable(cluster, namespace, ip)
+    assert serves(cluster, namespace, "client", ip)
 
     quick = {
         "action": "partition",
@@ -125,8 +113,8 @@ def test_schedule_fires_on_time_forbids_overlap_prunes_and_cleans_up(
         "target": {"mode": "all", "selector": {"labelSelectors": {"app": "client"}}},
         "duration": "30s",
     }
-    _apply(cluster, namespace, _schedule("quick", 1, quick))
-    _apply(cluster, namespace, _schedule("long", 2, long))
+    apply(cluster, namespace, _schedule("quick", 1, quick))
+    apply(cluster, namespace, _schedule("long", 2, long))
     w = Watcher(cluster.api, namespace)
     cut_seen = False
 
@@ -136,7 +124,7 @@ def test_schedule_fires_on_time_forbids_overlap_prunes_and_cleans_up(
         longs = w.children("long")
         running = [c for c in longs if (c.get("status") or {}).get("injectedTargets") == 1]
         if running and not cut_seen:  # the first long run is in force: web is cut off
-            cut_seen = not _reachable(cluster, namespace, ip)
+            cut_seen = not serves(cluster, namespace, "client", ip)
         return len(w.runs("quick")) >= 3 and len(running) == 1 and len(w.runs("long")) == 2
 
     cluster.wait_for("three quick runs and a second long run in force", progressed, 240)
@@ -199,11 +187,11 @@ def test_schedule_fires_on_time_forbids_overlap_prunes_and_cleans_up(
     assert next_shown > _scheduled(second)
 
     # Deleting the Schedule deletes its children, which recover their fault.
-    assert not _reachable(cluster, namespace, ip)
+    assert not serves(cluster, namespace, "client", ip)
     cluster.kubectl("delete", "-n", namespace, "schedule", "long", "--timeout=60s")
     cluster.wait_for("long's children gone", lambda: not w.children("long"), 120)
-    cluster.wait_for("web reachable again", lambda: _reachable(cluster, namespace, ip), 60)
-    assert "faultline" not in _tables(_ready_pod(cluster, namespace, "web"))
+    cluster.wait_for("web reachable again", lambda: serves(cluster, namespace, "client", ip), 60)
+    assert "faultline" not in pod_nft_tables(ready_pod(cluster, namespace, "web"))
     cluster.kubectl("delete", "-n", namespace, "schedule", "quick", "--timeout=60s")
 
 
@@ -214,7 +202,7 @@ def test_a_cron_value_out_of_range_is_reported_on_the_schedule(
     chaos = {"action": "partition", "mode": "all", "selector": {}, "externalTargets": ["x.test"]}
     bad = _schedule("bad-minute", 1, chaos)
     bad["spec"]["schedule"] = "61 * * * *"
-    _apply(cluster, namespace, bad)
+    apply(cluster, namespace, bad)
     w = Watcher(cluster.api, namespace)
 
     def reported() -> bool:
@@ -240,7 +228,7 @@ def test_a_restarted_operator_resumes_from_status(cluster, start_operator, own_n
         "concurrencyPolicy": "Allow",
         "startingDeadlineSeconds": 5,
     }
-    _apply(cluster, own_ns, doc)
+    apply(cluster, own_ns, doc)
     w = Watcher(cluster.api, own_ns)
     try:
         cluster.wait_for("the first run", lambda: len(w.children("tick")) == 1, 120)

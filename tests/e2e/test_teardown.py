@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 import pytest
 from devcluster import lifecycle
 from devcluster.settings import BRIDGE
-from localimages.catalog import DEMO_HTTP
+
+from tests.support.pods import start_sleeper
 
 if TYPE_CHECKING:
-    from tests.e2e.conftest import Cluster
+    from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.cluster
 
@@ -72,22 +73,7 @@ def test_cluster_down_leaves_nothing_and_up_restores(cluster: Cluster, namespace
     if not cluster.local:
         pytest.skip("an external KUBECONFIG cluster is not ours to tear down")
     # Something running in a pod, so there are mounts, a veth and pod cgroups to clean up.
-    cluster.kubectl(
-        "-n",
-        namespace,
-        "run",
-        "sleeper",
-        f"--image={DEMO_HTTP.tag}",
-        "--image-pull-policy=IfNotPresent",
-        "--restart=Never",
-        "--command",
-        "--",
-        "sleep",
-        "3600",
-    )
-    cluster.kubectl(
-        "-n", namespace, "wait", "--for=condition=Ready", "pod/sleeper", "--timeout=240s"
-    )
+    start_sleeper(cluster, namespace, "sleeper")
     before = _host_traces(cluster)
     for kind in before:
         assert before[kind], f"a running cluster shows no {kind}: the check itself is blind"

@@ -21,52 +21,17 @@ from backend.api.app import create_app
 from backend.settings import Settings
 from backend.spec import GROUP
 from tests.api.server import serve
-from tests.e2e.conftest import Cluster, cluster  # noqa: F401
-from tests.e2e.operator_fixtures import chaosd, crds  # noqa: F401
-from tests.e2e.operator_process import own_ns, start_operator  # noqa: F401
+from tests.support.cluster import Cluster
+from tests.support.service import web_service
 from tests.web.conftest import run_web_tool
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
-IMAGE = "faultline.local/demo-http:0.1.0"
 RESOURCES = ["experiments", "podchaos", "networkchaos", "iochaos", "schedules"]
 
 
-def _apply(cluster: Cluster, ns: str, doc: dict) -> None:  # type: ignore[type-arg]  # noqa: F811
-    cluster.kubectl("apply", "-n", ns, "-f", "-", stdin=json.dumps(doc))
-
-
-def _service(cluster: Cluster, ns: str) -> str:  # noqa: F811
-    """One demo-http replica behind a ClusterIP Service (a pod-kill takes QPS to zero until
-    the replacement is ready, a clear dip); returns the Service's URL."""
-    labels = {"app": "web"}
-    container = {"name": "main", "image": IMAGE, "imagePullPolicy": "Never"}
-    pod = {"terminationGracePeriodSeconds": 1, "containers": [container]}
-    _apply(cluster, ns, {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-        "spec": {"replicas": 1, "selector": {"matchLabels": labels},
-                 "template": {"metadata": {"labels": labels}, "spec": pod}},
-    })  # fmt: skip
-    _apply(cluster, ns, {
-        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-        "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": 8080}]},
-    })  # fmt: skip
-    cluster.kubectl("rollout", "status", "-n", ns, "deploy/web", "--timeout=180s")
-    ip = json.loads(cluster.kubectl("get", "-n", ns, "service", "web", "-o", "json"))
-    url = f"http://{ip['spec']['clusterIP']}/"
-
-    def answers() -> bool:
-        try:
-            return httpx.get(url, timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    cluster.wait_for("the service answers", answers, timeout=60)
-    return url
-
-
 @pytest.fixture
-def tokens(cluster: Cluster, own_ns: str) -> Iterator[tuple[str, str]]:  # noqa: F811
+def tokens(cluster: Cluster, own_ns: str) -> Iterator[tuple[str, str]]:
     """(browser token, operator token): two ServiceAccounts of the test's namespace bound to a
     ClusterRole on Faultline's resources (run routes are checked cluster-wide). The cluster-
     scoped role and binding are named after the namespace and always deleted."""
@@ -93,9 +58,9 @@ def tokens(cluster: Cluster, own_ns: str) -> Iterator[tuple[str, str]]:  # noqa:
 
 @pytest.mark.timeout(900)
 def test_real_run_from_the_form(
-    cluster: Cluster,  # noqa: F811
-    own_ns: str,  # noqa: F811
-    start_operator,  # noqa: F811
+    cluster: Cluster,
+    own_ns: str,
+    start_operator,
     tokens: tuple[str, str],
     built: Path,
     tmp_path: Path,
@@ -108,7 +73,8 @@ def test_real_run_from_the_form(
         housekeeping_enabled=False,
         log_level="WARNING",
     )
-    service = _service(cluster, own_ns)
+    # One replica: a pod-kill takes QPS to zero until the replacement is ready, a clear dip.
+    service = web_service(cluster, own_ns, replicas=1)
     before = set(
         cluster.kubectl("get", "-n", own_ns, "pods", "-l", "app=web", "-o", "name").split()
     )

@@ -12,7 +12,6 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from chaosd.faults.base import TargetRef
 from chaosd.faults.io import family as io_family
 from chaosd.faults.io import owned as io_owned
 from chaosd.faults.network import delayers, family
+from tests.support.net import free_port
 
 CHAOSD = [sys.executable, "-m", "chaosd.cli"]
 STARTUP_GUARD = 60.0  # liveness guard for a daemon that never comes up, not a measurement
@@ -126,12 +126,6 @@ def reachable(src: Pod, dst: Pod) -> bool:
         capture_output=True, check=False,
     )  # fmt: skip
     return out.returncode == 0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Daemon:

@@ -21,7 +21,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from engine_lab import CHAOSD, STARTUP_GUARD, Pod, free_port, inspect
+from engine_lab import CHAOSD, STARTUP_GUARD, Pod, inspect
+
+from tests.support.net import free_port
 
 pytestmark = pytest.mark.privileged
 

@@ -4,22 +4,19 @@ name the field, and the request flow."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from core_fakes import RecordingFamily
 
 from chaosd.auth import AuthConfig, AuthSetupError, generate_token, read_token, resolve
 from chaosd.engine import Engine
 from chaosd.server import create_app
+from tests.support.net import serve_asgi
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -29,21 +26,11 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 def client(engine: Engine) -> Iterator[httpx.Client]:
     """A real uvicorn on a loopback socket bound by the test (no port guessing)."""
     app = create_app(engine, AuthConfig(TOKEN, False, "the file /state/token"))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
-    thread.start()
-    try:
-        while not server.started and thread.is_alive():
-            time.sleep(0.01)
-        port = sock.getsockname()[1]
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as c:
-            yield c
-    finally:
-        server.should_exit = True
-        thread.join()
-        sock.close()
+    with (
+        serve_asgi(app, log_level="warning") as port,
+        httpx.Client(base_url=f"http://127.0.0.1:{port}") as c,
+    ):
+        yield c
 
 
 def _locs(response: Any) -> list[list[Any]]:

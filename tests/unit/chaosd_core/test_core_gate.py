@@ -11,19 +11,17 @@ import contextlib
 import json
 import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from core_fakes import RecordingFamily
 
 from chaosd.auth import AuthConfig
 from chaosd.engine import Engine
 from chaosd.server import create_app
+from tests.support.net import serve_asgi
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -33,19 +31,8 @@ LIMIT = 4096
 @contextlib.contextmanager
 def _serve(engine: Engine, max_body: int = LIMIT) -> Iterator[int]:
     app = create_app(engine, AuthConfig(TOKEN, False, "the file /state/token"), max_body=max_body)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
-    thread.start()
-    try:
-        while not server.started and thread.is_alive():
-            time.sleep(0.01)
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join()
-        sock.close()
+    with serve_asgi(app, log_level="warning") as port:
+        yield port
 
 
 @pytest.fixture

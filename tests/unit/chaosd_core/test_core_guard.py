@@ -11,16 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from core_fakes import RecordingFamily
 
 from chaosd.auth import AuthConfig
@@ -32,6 +28,7 @@ from chaosd.lookup import ProcLookup
 from chaosd.model import DesiredState, LossFault
 from chaosd.procs import start_time
 from chaosd.server import create_app
+from tests.support.net import serve_asgi
 
 LOSS = LossFault(loss=10)
 
@@ -156,21 +153,10 @@ def test_a_host_network_pod_is_a_pod_but_its_network_needs_the_opt_in(
 def _client(engine: Engine) -> Iterator[httpx.Client]:
     """chaosd's app on a real uvicorn, over loopback."""
     app = create_app(engine, AuthConfig("t", False, "the file /state/token"))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
-    thread.start()
-    try:
-        while not server.started and thread.is_alive():
-            time.sleep(0.01)
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    with serve_asgi(app, log_level="warning") as port:
+        url = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=url, headers={"Authorization": "Bearer t"}) as c:
             yield c
-    finally:
-        server.should_exit = True
-        thread.join()
-        sock.close()
 
 
 def test_a_runtime_that_cannot_answer_means_503_and_nothing_done(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from backend.experiment.machine import RunState
 from backend.settings import Settings
 from backend.spec.experiment import ExperimentSpec, Tolerance
 from tests.api.server import RunningServer, serve
+from tests.support.net import free_port
 
 LOG = logging.getLogger("test.dashboard")
 
@@ -96,9 +96,7 @@ def test_the_fault_window_reaches_the_dashboard_while_the_run_goes_on(api) -> No
 
 
 def test_a_dashboard_that_is_down_never_breaks_the_run(caplog) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again: nothing listens there
+    port = free_port()  # closed again: nothing listens there
 
     async def mirror() -> int | None:
         dash = Dashboard(f"http://127.0.0.1:{port}", "t", LOG)

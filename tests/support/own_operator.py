@@ -8,73 +8,13 @@ so this one only watches the namespaces it is given.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.e2e.operator_fixtures import REPO, Chaosd, free_port, wait_http
-
-
-class OperatorProcess:
-    def __init__(self, kubeconfig: Path, chaosd: Chaosd, log: Path, env: dict[str, str]):
-        self.health = free_port()
-        self.metrics_port = free_port()
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.env = {
-            **os.environ,
-            "KUBECONFIG": str(kubeconfig),
-            "FAULTLINE_CHAOSD_URL": chaosd.url,
-            "FAULTLINE_CHAOSD_TOKEN": chaosd.token,
-            "FAULTLINE_TICK_SECONDS": "2",
-            "FAULTLINE_LEASE_SECONDS": "10",
-            "FAULTLINE_HEALTH_LISTEN": f"127.0.0.1:{self.health}",
-            "FAULTLINE_METRICS_LISTEN": f"127.0.0.1:{self.metrics_port}",
-            **env,
-        }
-
-    def start(self) -> None:
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "backend.operator"],
-                cwd=REPO,
-                env=self.env,
-                stdout=subprocess.DEVNULL,
-                stderr=out,
-            )
-        # Generous: on a loaded 2-core node, importing kopf alone can take many seconds.
-        wait_http(f"http://127.0.0.1:{self.health}/healthz", self.proc, "operator", 240)
-
-    def kill(self) -> None:
-        """SIGKILL: a crash, no cleanup handlers run."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-        self.proc = None
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def metrics(self) -> str:
-        return httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).text
-
-
-OWN_PREFIX = "e2e-own-"
-"""Namespaces the shared `operator` fixture leaves alone (it watches `!e2e-own-*`)."""
+from tests.support.operator import OWN_PREFIX, Chaosd, OperatorProcess
 
 
 @pytest.fixture
