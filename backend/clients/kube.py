@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
@@ -29,15 +29,15 @@ def api_client() -> client.ApiClient:
     global _api_client
     if _api_client is None:
         try:
-            config.load_incluster_config()
+            config.load_incluster_config()  # type: ignore[no-untyped-call]
         except config.ConfigException:
-            config.load_kube_config(config_file=os.environ.get("KUBECONFIG") or None)
+            config.load_kube_config(config_file=os.environ.get("KUBECONFIG") or None)  # type: ignore[no-untyped-call]
         _api_client = client.ApiClient()
     return _api_client
 
 
 def _plain(obj: Any) -> Any:
-    return api_client().sanitize_for_serialization(obj)
+    return api_client().sanitize_for_serialization(obj)  # type: ignore[no-untyped-call]
 
 
 def _wrap(e: ApiException, what: str) -> KubeError:
@@ -60,9 +60,12 @@ def list_pods(namespaces: list[str] | None) -> list[dict[str, Any]]:
 def node_labels() -> dict[str, dict[str, str]]:
     core = client.CoreV1Api(api_client())
     try:
-        return {n.metadata.name: dict(n.metadata.labels or {}) for n in core.list_node().items}
+        nodes = core.list_node().items
     except ApiException as e:
         raise _wrap(e, "list nodes") from e
+    return {
+        str(n.metadata.name): dict(n.metadata.labels or {}) for n in nodes if n.metadata is not None
+    }
 
 
 def delete_pod(namespace: str, name: str, grace_period: int) -> bool:
@@ -86,6 +89,8 @@ def chaosd_endpoints(namespace: str, label_selector: str, port: int, scheme: str
         raise _wrap(e, "list chaosd pods") from e
     out: dict[str, str] = {}
     for p in pods:
+        if p.spec is None or p.status is None:
+            continue
         ready = any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
         if ready and p.spec.node_name and p.status.pod_ip:
             out[p.spec.node_name] = f"{scheme}://{p.status.pod_ip}:{port}"
@@ -115,11 +120,12 @@ def patch_pod(namespace: str, name: str, patch: dict[str, Any]) -> None:
 def namespace_annotations(name: str) -> dict[str, str]:
     core = client.CoreV1Api(api_client())
     try:
-        return dict(core.read_namespace(name).metadata.annotations or {})
+        meta = core.read_namespace(name).metadata
     except ApiException as e:
         if e.status == 404:
             return {}
         raise _wrap(e, f"get namespace {name}") from e
+    return dict((meta.annotations if meta else None) or {})
 
 
 def config_map_data(namespace: str, name: str) -> dict[str, str] | None:
@@ -137,9 +143,10 @@ def get_chaos(group: str, version: str, plural: str, namespace: str, name: str) 
     """One custom object (a chaos object) as a dict; KubeError(status=404) when gone."""
     api = client.CustomObjectsApi(api_client())
     try:
-        return dict(api.get_namespaced_custom_object(group, version, namespace, plural, name))
+        found = api.get_namespaced_custom_object(group, version, namespace, plural, name)
     except ApiException as e:
         raise _wrap(e, f"get {plural} {namespace}/{name}") from e
+    return cast(dict[str, Any], found)
 
 
 def patch_chaos_status(

@@ -25,7 +25,9 @@ VERDICT = {"Passed": "passed", "Failed": "failed", "Error": "inconclusive"}
 
 
 class Dashboard:
-    def __init__(self, url: str, token: str, logger: logging.Logger) -> None:
+    def __init__(
+        self, url: str, token: str, logger: logging.Logger | logging.LoggerAdapter[Any]
+    ) -> None:
         self.client = httpx.AsyncClient(
             base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=3.0
         )

@@ -3,7 +3,8 @@ the probe Jobs. Blocking calls; the runner runs them in a worker thread."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -23,16 +24,22 @@ def create_chaos(manifest: dict[str, Any]) -> str:
     meta = manifest["metadata"]
     plural = plural_of(manifest["kind"])
     try:
-        made = _custom().create_namespaced_custom_object(
-            GROUP, VERSION, meta["namespace"], plural, manifest
+        made = cast(
+            dict[str, Any],
+            _custom().create_namespaced_custom_object(
+                GROUP, VERSION, meta["namespace"], plural, manifest
+            ),
         )
     except ApiException as e:
         if e.status != 409:
             raise KubeError(
                 f"create {manifest['kind']} {meta['name']}: {e.reason}: {e.body}"
             ) from e
-        made = _custom().get_namespaced_custom_object(
-            GROUP, VERSION, meta["namespace"], plural, meta["name"]
+        made = cast(
+            dict[str, Any],
+            _custom().get_namespaced_custom_object(
+                GROUP, VERSION, meta["namespace"], plural, meta["name"]
+            ),
         )
     return str(made["metadata"]["uid"])
 
@@ -48,9 +55,10 @@ def delete_chaos(kind: str, namespace: str, name: str) -> None:
 def get_chaos(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
     """The child chaos object (None once it is gone)."""
     try:
-        return dict(
-            _custom().get_namespaced_custom_object(GROUP, VERSION, namespace, plural_of(kind), name)
+        found = _custom().get_namespaced_custom_object(
+            GROUP, VERSION, namespace, plural_of(kind), name
         )
+        return cast(dict[str, Any], found)
     except ApiException as e:
         if e.status == 404:
             return None
@@ -70,9 +78,10 @@ def post_event(namespace: str, name: str, uid: str, type_: str, reason: str, mes
 
 def get_experiment(namespace: str, name: str) -> dict[str, Any]:
     try:
-        return dict(
-            _custom().get_namespaced_custom_object(GROUP, VERSION, namespace, "experiments", name)
+        found = _custom().get_namespaced_custom_object(
+            GROUP, VERSION, namespace, "experiments", name
         )
+        return cast(dict[str, Any], found)
     except ApiException as e:
         raise KubeError(f"get experiment {name}: {e.reason}", e.status) from e
 
@@ -94,7 +103,8 @@ def patch_status(
 
 def create_job(namespace: str, manifest: dict[str, Any]) -> None:
     try:
-        client.BatchV1Api(api_client()).create_namespaced_job(namespace, manifest)
+        # The generated client takes a manifest dict as well as a V1Job (it sends dicts as is).
+        client.BatchV1Api(api_client()).create_namespaced_job(namespace, manifest)  # type: ignore[arg-type]
     except ApiException as e:
         if e.status != 409:
             raise KubeError(f"create job: {e.reason}: {e.body}", e.status) from e
@@ -119,8 +129,9 @@ def job_pod(namespace: str, job: str) -> dict[str, Any] | None:
         raise KubeError(f"list pods of job {job}: {e.reason}", e.status) from e
     if not pods:
         return None
-    newest = max(pods, key=lambda p: p.metadata.creation_timestamp)
-    return dict(api_client().sanitize_for_serialization(newest))
+    never = datetime.min.replace(tzinfo=UTC)
+    newest = max(pods, key=lambda p: (p.metadata and p.metadata.creation_timestamp) or never)
+    return dict(api_client().sanitize_for_serialization(newest))  # type: ignore[no-untyped-call]
 
 
 def pod_log(namespace: str, pod: str) -> str:

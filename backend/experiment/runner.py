@@ -112,7 +112,7 @@ class Run:
         status: dict[str, Any],
         cfg: EngineSettings,
         stopped: Callable[[], bool],
-        logger: logging.Logger,
+        logger: logging.Logger | logging.LoggerAdapter[Any],
     ) -> None:
         self.ref, self.spec, self.cfg, self.stopped, self.log = ref, spec, cfg, stopped, logger
         self.status = dict(status or {})
@@ -381,7 +381,7 @@ async def run(
     status: dict[str, Any],
     cfg: EngineSettings,
     stopped: Callable[[], bool],
-    logger: logging.Logger,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
     *,
     halted: Callable[[], str | None] = lambda: None,
 ) -> None:

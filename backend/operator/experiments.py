@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,7 +39,7 @@ PROBE_MODE_ANNOTATION = f"{GROUP}/probe-mode"
 async def run_experiment(
     stopped: kopf.DaemonStopped,
     body: kopf.Body,
-    logger: logging.Logger,
+    logger: kopf.Logger,
     memo: kopf.Memo,
     **_: Any,
 ) -> None:
@@ -78,7 +77,7 @@ async def run_experiment(
     )
 
 
-async def _refuse(meta: Any, stop: EmergencyStop, logger: logging.Logger) -> None:
+async def _refuse(meta: Any, stop: EmergencyStop, logger: kopf.Logger) -> None:
     """Close a run that has not started (nothing was created) with verdict Aborted, an
     EmergencyStop condition and a Warning Event. Writing the verdict ends this daemon, and the
     Experiment is not started again when the stop is lifted: re-create it to run it."""

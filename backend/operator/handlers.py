@@ -233,7 +233,8 @@ def _event(body: Mapping[str, Any], type_: str, reason: str, message: str) -> No
     the kicker's threads (the emergency stop's reconcile of every object), where kopf's event
     queue is not in context and kopf.event raises LookupError."""
     try:
-        kopf.event(dict(body), type=type_, reason=reason, message=message[:1024])
+        # kopf annotates `objs` as its Body, but reads it only as a mapping (the object ref).
+        kopf.event(dict(body), type=type_, reason=reason, message=message[:1024])  # type: ignore[arg-type]
         return
     except LookupError:
         pass
@@ -335,7 +336,7 @@ def _reconcile_now(uid: str, plural: str, namespace: str, name: str) -> None:
 kicker = Kicker(_reconcile_now)
 
 
-def _run(plural: str, body: kopf.Body, patch: kopf.Patch, logger: logging.Logger) -> None:
+def _run(plural: str, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger) -> None:
     status = _reconcile(plural, body)
     if status is not None and _changed(body, status):
         patch.status.update(status)
@@ -350,15 +351,15 @@ def _register(plural: str) -> None:
     @kopf.on.field(
         *resource, field=["metadata", "annotations", PAUSE_ANNOTATION], id=f"{plural}-pause"
     )
-    def on_change(body: kopf.Body, patch: kopf.Patch, logger: logging.Logger, **_: Any) -> None:
+    def on_change(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
         _run(plural, body, patch, logger)
 
     @kopf.timer(*resource, interval=settings.tick_seconds, id=f"{plural}-tick")
-    def on_tick(body: kopf.Body, patch: kopf.Patch, logger: logging.Logger, **_: Any) -> None:
+    def on_tick(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
         _run(plural, body, patch, logger)
 
     @kopf.on.delete(*resource, id=f"{plural}-delete")
-    def on_delete(body: kopf.Body, logger: logging.Logger, **_: Any) -> None:
+    def on_delete(body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
         uid = body["metadata"]["uid"]
         # Under the object's lock, and marked deleted first: a reconcile already running (a
         # deadline, a pod event) finishes before the recovery, and none starts after it.

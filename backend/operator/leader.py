@@ -78,7 +78,7 @@ class LeaderElector:
                 if ce.status == 409:
                     return False
                 raise
-        spec = lease.spec
+        spec = lease.spec = lease.spec or client.V1LeaseSpec()
         holder = spec.holder_identity
         renewed = spec.renew_time
         expired = renewed is None or (now - renewed).total_seconds() > (
