@@ -16,9 +16,9 @@ from typing import Any
 import kopf
 
 from backend.clients.kube import KubeError
-from backend.experiment import kube
+from backend.clients.kube.client import shared
 from backend.experiment.runner import EngineSettings, ExperimentRef, run
-from backend.spec import GROUP, VERSION
+from backend.spec import GROUP, KINDS, VERSION
 from backend.spec.creator import recorded_creator
 from backend.spec.emergency import CONDITION, EmergencyStop
 from backend.spec.experiment import ExperimentSpec
@@ -86,12 +86,15 @@ async def _refuse(meta: Any, stop: EmergencyStop, logger: kopf.Logger) -> None:
     condition = {"type": CONDITION, "status": "True", "reason": "Refused", "message": message,
                  "lastTransitionTime": now}  # fmt: skip
     namespace, name = meta["namespace"], meta["name"]
+    involved = ExperimentRef(namespace, name, meta["uid"]).reference()
+    cluster = shared()
     try:
         await asyncio.to_thread(
-            kube.post_event, namespace, name, meta["uid"], "Warning", "EmergencyStop", message
+            cluster.core.post_event, involved, "Warning", "EmergencyStop", message
         )
     except KubeError as e:  # a courtesy: the status carries the same message
         logger.warning("could not post the emergency stop event: %s", e)
     status = {"phase": "Finished", "verdict": "Aborted", "aborted": True, "message": message,
               "endTime": now, "conditions": [condition]}  # fmt: skip
-    await asyncio.to_thread(kube.patch_status, namespace, name, status)
+    experiment = KINDS["Experiment"]
+    await asyncio.to_thread(cluster.objects.patch_status, experiment, namespace, name, status)
