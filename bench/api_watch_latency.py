@@ -26,15 +26,19 @@ from kubernetes import client
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backend.api.auth import Access
+from backend.api.cluster import KubernetesGateway
 from backend.api.errors import Forbidden
 from backend.api.kube_auth import KubernetesAuthenticator
-from backend.api.kube_gateway import KubernetesGateway, connect
 from backend.api.watcher import Watcher
+from backend.clients.kube.client import Kube, connect
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.db.errors import NotFound
 from backend.db.migrate import upgrade_to_head
 from backend.db.repositories import mirror
 from backend.settings import Settings
+from backend.spec.creator import Creator
+
+BENCH = Creator(username="bench")
 
 
 def summary(label: str, seconds: list[float]) -> None:
@@ -57,7 +61,8 @@ def main() -> None:
     parser.add_argument("--kubeconfig", type=Path, default=None)
     args = parser.parse_args()
 
-    api = connect(args.kubeconfig)
+    cluster = connect(args.kubeconfig)
+    api = cluster.api
     core = client.CoreV1Api(api)
     ns = f"bench-{uuid.uuid4().hex[:8]}"
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
@@ -65,16 +70,16 @@ def main() -> None:
         engine = make_engine(Settings(data_dir=Path(tmp)))
         upgrade_to_head(engine)
         sessions = make_sessionmaker(engine)
-        watcher = Watcher(api, sessions)
+        watcher = Watcher(cluster, sessions)
         watcher.start()
         try:
             while not watcher.synced.wait(0.1):
                 pass
-            gateway = KubernetesGateway(api)
+            gateway = KubernetesGateway(cluster)
             creates, arrivals = [], []
             for i in range(args.objects):
                 started = time.perf_counter()
-                gateway.create("NetworkChaos", ns, f"bench-{i}", spec(ns))
+                gateway.create("NetworkChaos", ns, f"bench-{i}", spec(ns), creator=BENCH)
                 returned = time.perf_counter()
                 while True:
                     with sessions() as session:
@@ -88,7 +93,7 @@ def main() -> None:
                 arrivals.append(time.perf_counter() - returned)
             summary("create through the gateway", creates)
             summary("create returned -> row in the mirror", arrivals)
-            auth_latency(api, core, ns)
+            auth_latency(cluster, core, ns)
         finally:
             watcher.stop()
             engine.dispose()
@@ -104,7 +109,7 @@ def main() -> None:
             core.delete_namespace(ns)
 
 
-def auth_latency(api: client.ApiClient, core: client.CoreV1Api, ns: str) -> None:
+def auth_latency(cluster: Kube, core: client.CoreV1Api, ns: str) -> None:
     core.create_namespaced_service_account(
         ns, client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="bench"))
     )
@@ -112,7 +117,7 @@ def auth_latency(api: client.ApiClient, core: client.CoreV1Api, ns: str) -> None
     token = core.create_namespaced_service_account_token("bench", ns, request).status.token
     reviews, checks = [], []
     for _ in range(30):
-        auth = KubernetesAuthenticator(api, token_hint="")  # fresh: no cached TokenReview
+        auth = KubernetesAuthenticator(cluster, token_hint="")  # fresh: no cached TokenReview
         started = time.perf_counter()
         principal = auth.authenticate(token)
         reviews.append(time.perf_counter() - started)

@@ -19,9 +19,9 @@ import sys
 import uvicorn
 
 from backend.admission.server import Webhook, create_app
-from backend.api.observability import JsonFormatter
-from backend.clients import kube
+from backend.clients.kube.client import shared
 from backend.domain.limits import TargetLimits
+from backend.logs import JsonFormatter
 from backend.spec.creator import Creator
 from backend.spec.emergency import KILLSWITCH_NAME, EmergencyStop
 from backend.spec.kinds import GROUP
@@ -30,7 +30,7 @@ from backend.spec.kinds import GROUP
 def _stopped(namespace: str) -> str | None:
     """Why new objects are refused, while the emergency stop is engaged. An API error is raised,
     so the review fails closed rather than admitting during a stop it could not read."""
-    stop = EmergencyStop.from_data(kube.config_map_data(namespace, KILLSWITCH_NAME))
+    stop = EmergencyStop.from_data(shared().core.config_map(namespace, KILLSWITCH_NAME))
     if not stop.engaged:
         return None
     return stop.refusal(
@@ -39,7 +39,7 @@ def _stopped(namespace: str) -> str | None:
 
 
 def _may(user: Creator, plural: str, namespace: str) -> bool:
-    allowed, _ = kube.user_may(user, "create", GROUP, plural, namespace)
+    allowed, _ = shared().reviews.access(user, "create", GROUP, plural, namespace)
     return allowed
 
 

@@ -29,12 +29,7 @@ def main() -> None:
         host, port = _listen(os.environ.get("FAULTLINE_LISTEN", "127.0.0.1:8080"))
     except SettingsError as e:
         sys.exit(f"faultline dashboard: {e}")
-    gateway = None
-    if settings.mode == "cluster":
-        from backend.api.kube_gateway import KubernetesGateway, connect
-
-        gateway = KubernetesGateway(connect())
-    app = create_app(settings, gateway=gateway)
+    app = create_app(settings)
     # The app configures the faultline loggers itself; uvicorn keeps only its own access log off.
     uvicorn.run(app, host=host, port=port, access_log=False, log_config=None)
 

@@ -48,19 +48,22 @@ log = logging.getLogger("faultline.api")
 
 def _connect_cluster(app: FastAPI, settings: Settings, gateway_given: bool) -> Watcher | None:
     """Cluster mode: TokenReview/RBAC auth, writes as custom resources, and the mirror watcher,
-    all on one API client (in-cluster credentials, else the kubeconfig)."""
+    all on one client (in-cluster credentials, else the kubeconfig). The Kubernetes library is
+    imported only here: local mode never pays for it."""
+    from backend.api.cluster import KubernetesGateway
     from backend.api.kube_auth import KubernetesAuthenticator
-    from backend.api.kube_gateway import KubernetesGateway, connect
     from backend.api.watcher import Watcher
+    from backend.clients.kube.client import connect
 
-    api = connect(settings.kubeconfig)
+    cluster = connect(settings.kubeconfig)
+    app.state.kube = cluster
     if app.state.authenticator is None:
-        app.state.authenticator = KubernetesAuthenticator(api, token_hint=settings.token_hint)
+        app.state.authenticator = KubernetesAuthenticator(cluster, token_hint=settings.token_hint)
     if not gateway_given:
-        app.state.gateway = KubernetesGateway(api)
+        app.state.gateway = KubernetesGateway(cluster)
     if not settings.watch_cluster:
         return None
-    watcher = Watcher(api, app.state.sessions)
+    watcher = Watcher(cluster, app.state.sessions)
     watcher.start()
     return watcher
 
@@ -154,6 +157,7 @@ def create_app(
         else "the cluster connection is made at start-up"
     )
     app.state.authenticator = authenticator
+    app.state.kube = None
     app.state.initial_admin_token = None
     app.state.watcher = None
     app.state.registry = CollectorRegistry()

@@ -1,7 +1,9 @@
 """The API's error hierarchy and the one handler that turns every domain error into HTTP.
 
-Routes and repositories raise plain exceptions that say what went wrong for the user; only this
-module knows which status code each one becomes.
+Routes, repositories and the Kubernetes client raise plain exceptions that say what went wrong;
+only this module knows which status code each one becomes, and how a refusal by the cluster is
+explained (the dashboard's own account lacking a permission is a 503 naming it, not the user's
+fault).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from backend.clients import kube
 from backend.db.errors import Conflict, InvalidReference, NotFound, StorageError
 
 
@@ -71,7 +74,31 @@ def _status_of(exc: Exception) -> int:
     return 500
 
 
+def kube_answer(e: kube.KubeError) -> tuple[int, str]:
+    """The HTTP status and message for a failed Kubernetes call the dashboard made."""
+    op = e.op
+    if isinstance(e, kube.NoCredentials):
+        return 503, f"no Kubernetes cluster is connected: {e}"
+    if isinstance(e, kube.Unavailable):
+        return 503, f"could not {op}: the Kubernetes API server did not answer ({e.explanation})"
+    if isinstance(e, kube.Unauthorized) or (isinstance(e, kube.Forbidden) and e.by_rbac):
+        return 503, (
+            f"could not {op}: the dashboard's own Kubernetes account was refused "
+            f"({e.explanation}); give its ServiceAccount {op.verb} on {op.resource} (the Helm "
+            "chart's ClusterRole does)"
+        )
+    if isinstance(e, kube.NotFound) and op.verb != "create":  # on create: no such namespace
+        return 404, f"{op.subject} not found"
+    if isinstance(e, kube.Conflict):
+        return 409, f"cannot {op}: {e.explanation}"
+    # Admission, a quota, an unknown namespace: the request cannot be carried out as it is.
+    return 422, f"the Kubernetes API server refused to {op}: {e.explanation}"
+
+
 async def handle_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, kube.KubeError):
+        status, message = kube_answer(exc)
+        return JSONResponse({"detail": message}, status_code=status)
     if isinstance(exc, InvalidReference):
         # Same shape as FastAPI's own validation errors, so clients show it next to the field.
         body = {"detail": [{"loc": ["body", exc.field], "msg": exc.reason, "type": "reference"}]}
@@ -103,6 +130,7 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
 def install_error_handler(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, handle_error)
     app.add_exception_handler(StorageError, handle_error)
+    app.add_exception_handler(kube.KubeError, handle_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
 
 

@@ -6,7 +6,7 @@ import logging
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db.housekeeping import HousekeepingReport, run_housekeeping

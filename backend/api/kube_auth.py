@@ -13,12 +13,9 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-
 from backend.api.auth import API_GROUP, Access, Principal
-from backend.api.errors import ClusterUnavailable, Forbidden, Unauthenticated
-from backend.clients.kube import review_access
+from backend.api.errors import Forbidden, Unauthenticated
+from backend.clients.kube.client import Kube
 from backend.spec.creator import Creator
 
 REVIEW_CACHE_SECONDS = 10.0
@@ -33,13 +30,12 @@ LIST_SCOPE_WORKERS = 8
 class KubernetesAuthenticator:
     def __init__(
         self,
-        api_client: client.ApiClient,
+        cluster: Kube,
         *,
         token_hint: str,
         audiences: list[str] | None = None,
     ) -> None:
-        self.authn = client.AuthenticationV1Api(api_client)
-        self.authz = client.AuthorizationV1Api(api_client)
+        self.reviews = cluster.reviews
         self.audiences = audiences
         self.missing_token_help = (
             f"get a token for a ServiceAccount bound to a Faultline role with `{token_hint}`"
@@ -53,34 +49,17 @@ class KubernetesAuthenticator:
         cached = self._cache.get(key)
         if cached and cached[0] > time.monotonic():
             return cached[1]
-        review = client.V1TokenReview(
-            spec=client.V1TokenReviewSpec(token=token, audiences=self.audiences)
-        )
-        try:
-            status = self.authn.create_token_review(review).status
-        except ApiException as e:
-            raise ClusterUnavailable(
-                f"could not check the token with the Kubernetes API server (TokenReview failed "
-                f"with HTTP {e.status}: {e.reason}); the dashboard's ServiceAccount needs "
-                "`create` on tokenreviews.authentication.k8s.io"
-            ) from e
-        if (
-            not status
-            or not status.authenticated
-            or status.user is None
-            or not status.user.username
-        ):
-            error = (status.error if status else None) or "token not recognised"
+        user, error = self.reviews.token(token, self.audiences)
+        if user is None:
             raise Unauthenticated(
                 f"the Kubernetes API server rejected the bearer token ({error}); tokens from "
                 f"`kubectl create token` expire (1 hour by default); {self.missing_token_help}"
             )
-        user = status.user
         principal = Principal(
-            name=str(user.username),  # checked non-empty above
-            groups=tuple(user.groups or ()),
-            uid=user.uid or "",
-            extra=tuple(sorted((k, tuple(v or ())) for k, v in (user.extra or {}).items())),
+            name=user.username,
+            groups=user.groups,
+            uid=user.uid,
+            extra=tuple(sorted(user.extra.items())),
         )
         now = time.monotonic()
         if len(self._cache) > CACHE_LIMIT:  # many distinct tokens: forget the expired ones
@@ -91,16 +70,9 @@ class KubernetesAuthenticator:
     def _review(self, principal: Principal, access: Access) -> tuple[bool, str]:
         """One SubjectAccessReview for the principal exactly as TokenReview described it."""
         user = Creator(principal.name, principal.uid, principal.groups, dict(principal.extra))
-        try:
-            return review_access(
-                self.authz, user, access.verb, API_GROUP, access.resource, access.namespace or ""
-            )
-        except ApiException as e:
-            raise ClusterUnavailable(
-                f"could not check permissions with the Kubernetes API server "
-                f"(SubjectAccessReview failed with HTTP {e.status}: {e.reason}); the dashboard's "
-                "ServiceAccount needs `create` on subjectaccessreviews.authorization.k8s.io"
-            ) from e
+        return self.reviews.access(
+            user, access.verb, API_GROUP, access.resource, access.namespace or ""
+        )
 
     def _allowed_cached(self, principal: Principal, access: Access) -> bool:
         key = (principal, access)

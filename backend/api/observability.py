@@ -6,35 +6,16 @@ scrape stays small however many runs exist. Each app owns its registry so tests 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.logs import JsonFormatter
 from backend.settings import Settings
 
 access_log = logging.getLogger("faultline.api.access")
-
-_RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line; `extra={...}` fields become top-level keys."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": round(record.created, 3),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        entry.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
 
 
 def configure_logging(settings: Settings) -> None:

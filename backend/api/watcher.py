@@ -11,24 +11,23 @@ finished Experiment whose run the dashboard missed gets that run recorded (backe
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import threading
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-from kubernetes.watch.watch import iter_resp_lines
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.backfill import backfill
+from backend.clients import kube
 from backend.db.models import ChaosObject, Schedule
 from backend.db.repositories import mirror
 from backend.db.repositories.archived_objects import archive_deleted
-from backend.spec import GROUP, KINDS, VERSION
+from backend.spec import KINDS
+
+if TYPE_CHECKING:
+    from backend.clients.kube.client import Kube
+    from backend.clients.kube.objects import Watch
 
 log = logging.getLogger("faultline.api.watcher")
 
@@ -38,13 +37,9 @@ WATCH_SECONDS = 300
 MAX_BACKOFF_SECONDS = 30.0
 
 
-class ResourceGone(Exception):
-    """The watch's resourceVersion is older than the API server keeps (HTTP 410): list again."""
-
-
 class Watcher:
-    def __init__(self, api_client: client.ApiClient, sessions: sessionmaker[Session]) -> None:
-        self.objects = client.CustomObjectsApi(api_client)
+    def __init__(self, cluster: Kube, sessions: sessionmaker[Session]) -> None:
+        self.objects = cluster.objects
         self.sessions = sessions
         self.relists: dict[str, int] = dict.fromkeys(MIRRORED_KINDS, 0)
         """How often each kind was listed (start-up counts as one); a health signal."""
@@ -54,7 +49,7 @@ class Watcher:
         """Set once every kind has been listed, i.e. the mirror matches the cluster."""
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._responses: dict[str, Any] = {}
+        self._watches: dict[str, Watch] = {}
         self._lock = threading.Lock()
 
     def start(self, resource_versions: dict[str, str] | None = None) -> None:
@@ -77,11 +72,9 @@ class Watcher:
     def stop(self) -> None:
         self._stop.set()
         with self._lock:
-            responses = list(self._responses.values())
-        for resp in responses:
-            # Unblocks the read in the watching thread; a finished response has nothing to do.
-            with contextlib.suppress(Exception):
-                resp.shutdown()
+            watches = list(self._watches.values())
+        for watch in watches:
+            watch.close()  # unblocks the read in the watching thread
         for thread in self._threads:
             thread.join()
 
@@ -95,7 +88,7 @@ class Watcher:
                         self.synced.set()
                 version = self.watch(kind, version)
                 backoff = 1.0
-            except ResourceGone as e:
+            except kube.Gone as e:
                 log.info("watch of %s expired (%s); listing again", kind, e)
                 version = None
             except Exception as e:
@@ -109,9 +102,7 @@ class Watcher:
 
     def relist(self, kind: str) -> str:
         """Replaces the mirror of `kind` by what the cluster holds; returns the list's version."""
-        listing: dict[str, Any] = self.objects.list_cluster_custom_object(  # type: ignore[assignment]
-            GROUP, VERSION, KINDS[kind].plural
-        )
+        listing = self.objects.listing(KINDS[kind], None)
         items = listing.get("items", [])
         with self.sessions() as session:
             for item in items:
@@ -126,38 +117,26 @@ class Watcher:
 
     def watch(self, kind: str, version: str) -> str:
         """Applies watch events to the mirror until the server ends the watch; returns the last
-        resourceVersion seen. Raises ResourceGone when `version` has expired."""
-        resp: Any = self.objects.list_cluster_custom_object(
-            GROUP, VERSION, KINDS[kind].plural,
-            watch=True, resource_version=version, allow_watch_bookmarks=True,
-            timeout_seconds=WATCH_SECONDS, _preload_content=False,
-        )  # fmt: skip
-        if not 200 <= resp.status < 300:
-            body = resp.data.decode(errors="replace")
-            resp.release_conn()
-            raise ApiException(status=resp.status, reason=body[:500])
+        resourceVersion seen. Raises kube.Gone when `version` has expired."""
+        watch = self.objects.watch(KINDS[kind], version, timeout_seconds=WATCH_SECONDS)
         with self._lock:
-            # Checked under the lock so stop() either sees this response or we see its flag.
+            # Checked under the lock so stop() either sees this watch or we see its flag.
             if self._stop.is_set():
-                resp.shutdown()
-            self._responses[kind] = resp
+                watch.close()
+            self._watches[kind] = watch
         try:
-            for event in _events(resp):
+            for event in watch:
                 if self._stop.is_set():
                     break
                 version = self._apply(kind, event) or version
         finally:
             with self._lock:
-                self._responses.pop(kind, None)
-            resp.release_conn()
+                self._watches.pop(kind, None)
+            watch.release()
         return version
 
     def _apply(self, kind: str, event: dict[str, Any]) -> str | None:
         kind_of_event, obj = event.get("type"), event.get("object") or {}
-        if kind_of_event == "ERROR":
-            if obj.get("code") == 410:
-                raise ResourceGone(obj.get("message", "410 Gone"))
-            raise ApiException(status=obj.get("code"), reason=obj.get("message"))
         if kind_of_event in ("ADDED", "MODIFIED", "DELETED"):
             with self.sessions() as session:
                 if kind_of_event == "DELETED":
@@ -169,12 +148,6 @@ class Watcher:
                     store(session, kind, obj)
         version = (obj.get("metadata") or {}).get("resourceVersion")
         return str(version) if version else None
-
-
-def _events(resp: Any) -> Iterator[dict[str, Any]]:
-    for line in iter_resp_lines(resp):  # type: ignore[no-untyped-call]
-        if line:
-            yield json.loads(line)
 
 
 def store(session: Session, kind: str, obj: dict[str, Any]) -> None:

@@ -15,8 +15,9 @@ from typing import Annotated
 
 import typer
 
-from backend.cli.common import connect, fail, out
+from backend.cli.common import cluster_failed, connect, fail, out
 from backend.cli.outcome import ExitCode
+from backend.clients.kube import KubeError
 
 app = typer.Typer(help="Open the dashboard; manage local-mode tokens.", no_args_is_help=False)
 COMPONENT_LABEL = "app.kubernetes.io/component=dashboard"
@@ -33,21 +34,22 @@ def forward(
         return
     kube = connect()
     try:
-        services = kube.core.list_namespaced_service(namespace, label_selector=COMPONENT_LABEL)
-    except Exception as e:  # any API/transport failure means: cannot reach the dashboard
-        fail(ExitCode.ERROR, f"error: cannot list Services in {namespace}: {e}")
-    if not services.items:
+        services = kube.core.list_services(namespace, label_selector=COMPONENT_LABEL)
+    except KubeError as e:
+        cluster_failed(e, f"error: cannot list Services in {namespace}")
+    if not services:
         fail(ExitCode.ERROR, f"error: no dashboard Service ({COMPONENT_LABEL}) in {namespace}")
-    svc = services.items[0]
-    ports = svc.spec.ports if svc.spec and svc.spec.ports else []
-    if not ports or not svc.metadata or not svc.metadata.name:
+    svc = services[0]
+    ports = (svc.get("spec") or {}).get("ports") or []
+    if not ports:
         fail(ExitCode.ERROR, f"error: the dashboard Service in {namespace} has no port")
     kubectl = os.environ.get("KUBECTL") or shutil.which("kubectl")
     if not kubectl:
         fail(ExitCode.ERROR, "error: kubectl not found on PATH (or set KUBECTL)")
-    remote = ports[0].port
+    remote = ports[0]["port"]
     out.print(f"dashboard: http://127.0.0.1:{port}/  (Ctrl-C to stop)")
-    cmd = [kubectl, "port-forward", "-n", namespace, f"svc/{svc.metadata.name}", f"{port}:{remote}"]
+    service = svc["metadata"]["name"]
+    cmd = [kubectl, "port-forward", "-n", namespace, f"svc/{service}", f"{port}:{remote}"]
     raise typer.Exit(_forward(cmd))
 
 

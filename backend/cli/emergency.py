@@ -17,20 +17,21 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.text import Text
 
-from backend.cli.common import connect, err, fail, out
-from backend.cli.errors import ClusterError
+from backend.cli.common import cluster_failed, connect, err, fail, out
 from backend.cli.outcome import ExitCode
+from backend.clients.kube import KubeError
 from backend.spec.emergency import KILLSWITCH_NAME, EmergencyStop, engage_data, lift_data
 from chaosd.duration import DurationError, parse_duration
 
 if TYPE_CHECKING:
-    from backend.cli.kube import Kube
+    from backend.clients.kube.client import Kube
 
 NAMESPACE_ENV = "FAULTLINE_NAMESPACE"
 DEFAULT_NAMESPACE = "faultline"
 ENGAGED_EVENT = "EmergencyStopEngaged"
 LIFTED_EVENT = "EmergencyStopLifted"
 POLL_SECONDS = 0.1
+FIELD_MANAGER = "faultline-cli"
 
 
 def release_namespace() -> str:
@@ -59,14 +60,14 @@ class _Confirmation:
 
     def __init__(self, kube: Kube, namespace: str, reason: str) -> None:
         self.kube, self.namespace, self.reason = kube, namespace, reason
-        self.error: ClusterError | None = None
+        self.error: KubeError | None = None
         try:
-            self.seen = {_uid(e) for e in kube.events(namespace, KILLSWITCH_NAME)}
-        except ClusterError as e:  # no right to list Events: the flag is still written first
+            self.seen = {_uid(e) for e in kube.core.events_about(namespace, KILLSWITCH_NAME)}
+        except KubeError as e:  # no right to list Events: the flag is still written first
             self.seen, self.error = set(), e
 
-    def _unconfirmed(self, e: ClusterError) -> NoReturn:
-        fail(ExitCode.ERROR, f"error: the flag is written, but its confirmation is unreadable: {e}")
+    def _unconfirmed(self, e: KubeError) -> NoReturn:
+        cluster_failed(e, "error: the flag is written, but its confirmation is unreadable")
 
     def wait(self, seconds: float) -> tuple[dict[str, Any], float]:
         """(the new Event, seconds waited), or exit 3 after `seconds`."""
@@ -75,8 +76,8 @@ class _Confirmation:
         started = time.monotonic()
         while True:
             try:
-                found = self.kube.events(self.namespace, KILLSWITCH_NAME)
-            except ClusterError as e:
+                found = self.kube.core.events_about(self.namespace, KILLSWITCH_NAME)
+            except KubeError as e:
                 self._unconfirmed(e)
             event = operator_event(found, self.reason, self.seen)
             if event is not None:
@@ -103,19 +104,19 @@ def banner(state: EmergencyStop) -> str:
 def current(kube: Kube, namespace: str) -> EmergencyStop | None:
     """The flag's state, or None when it cannot be read (e.g. no right to get it)."""
     try:
-        return EmergencyStop.from_data(kube.config_map_data(namespace, KILLSWITCH_NAME))
-    except ClusterError:
+        return EmergencyStop.from_data(kube.core.config_map(namespace, KILLSWITCH_NAME))
+    except KubeError:
         return None
 
 
 def _engage(kube: Kube, namespace: str, reason: str, seconds: float) -> None:
-    before = EmergencyStop.from_data(kube.config_map_data(namespace, KILLSWITCH_NAME))
+    before = EmergencyStop.from_data(kube.core.config_map(namespace, KILLSWITCH_NAME))
     if before.engaged:
         out.print(f"the emergency stop is already engaged ({before.summary()})", markup=False)
         return
     confirmation = _Confirmation(kube, namespace, ENGAGED_EVENT)
-    data = engage_data(kube.whoami(), reason, datetime.now(UTC))
-    kube.merge_config_map(namespace, KILLSWITCH_NAME, data)
+    data = engage_data(kube.reviews.whoami(), reason, datetime.now(UTC))
+    kube.core.merge_config_map(namespace, KILLSWITCH_NAME, data, field_manager=FIELD_MANAGER)
     out.print(f"emergency stop engaged in {namespace}: waiting for the operator", markup=False)
     event, elapsed = confirmation.wait(seconds)
     out.print(f"every fault withdrawn: {elapsed:.2f}s after the stop", markup=False)
@@ -124,12 +125,13 @@ def _engage(kube: Kube, namespace: str, reason: str, seconds: float) -> None:
 
 def _lift(kube: Kube, namespace: str, seconds: float) -> None:
     """Returns once the operator has seen the lift, so an object created next is not refused."""
-    before = EmergencyStop.from_data(kube.config_map_data(namespace, KILLSWITCH_NAME))
+    before = EmergencyStop.from_data(kube.core.config_map(namespace, KILLSWITCH_NAME))
     if not before.engaged:
         out.print("the emergency stop is not engaged", markup=False)
         return
     confirmation = _Confirmation(kube, namespace, LIFTED_EVENT)
-    kube.merge_config_map(namespace, KILLSWITCH_NAME, lift_data(kube.whoami(), datetime.now(UTC)))
+    data = lift_data(kube.reviews.whoami(), datetime.now(UTC))
+    kube.core.merge_config_map(namespace, KILLSWITCH_NAME, data, field_manager=FIELD_MANAGER)
     confirmation.wait(seconds)
     out.print(
         "emergency stop lifted: new chaos objects, runs and schedule firings may start again; "
@@ -173,8 +175,8 @@ def stop(
             _lift(kube, ns, seconds)
         else:
             _engage(kube, ns, reason, seconds)
-    except ClusterError as e:
-        fail(ExitCode.ERROR, f"error: {e}")
+    except KubeError as e:
+        cluster_failed(e)
 
 
 def print_banner(kube: Kube, *, to_stderr: bool = False) -> None:

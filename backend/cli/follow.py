@@ -14,13 +14,13 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from backend.cli.display import Progress
-from backend.cli.errors import ClusterError, NotFoundError
 from backend.cli.kinds import resolve_kind
 from backend.cli.outcome import ExitCode, Outcome, judge
+from backend.clients.kube import KubeError, NotFound
 from backend.spec.kinds import Kind
 
 if TYPE_CHECKING:
-    from backend.cli.kube import Kube
+    from backend.clients.kube.client import Kube
 
 POLL_SECONDS = 1.0
 RECOVERY_BOUND_SECONDS = 300.0
@@ -50,11 +50,11 @@ def follow(
         while True:
             elapsed = time.monotonic() - start
             try:
-                obj = kube.get(kind, namespace, name)
+                obj = kube.objects.get(kind, namespace, name)
                 failures = 0
-            except NotFoundError:
+            except NotFound:
                 return Outcome(ExitCode.ERROR, "the object was deleted by someone else"), obj
-            except ClusterError as e:
+            except KubeError as e:
                 failures += 1
                 if failures >= TRANSIENT_ERRORS:
                     progress.close()
@@ -123,8 +123,8 @@ def stop(
     try:
         if obj is None or not obj.get("status"):
             try:
-                obj = kube.get(kind, namespace, name)
-            except ClusterError:
+                obj = kube.objects.get(kind, namespace, name)
+            except KubeError:
                 obj = obj or {}
         objects = [(kind, namespace, name), *_children(obj, namespace)]
         pending = list(objects)
@@ -134,12 +134,12 @@ def stop(
             for k, ns, n in list(pending):
                 try:
                     if (k.kind, ns, n) not in deleted:
-                        kube.delete(k, ns, n)
+                        kube.objects.delete(k, ns, n)
                         deleted.add((k.kind, ns, n))
-                    kube.get(k, ns, n)
-                except NotFoundError:
+                    kube.objects.get(k, ns, n)
+                except NotFound:
                     pending.remove((k, ns, n))
-                except ClusterError:
+                except KubeError:
                     pass  # retried until the bound below
             if not pending:
                 break

@@ -16,19 +16,20 @@ import typer
 from typer.exceptions import TyperException
 
 from backend.cli import dashboard, emergency, junit, objects
-from backend.cli.common import connect, err, fail, out
+from backend.cli.common import cluster_failed, connect, err, fail, out
 from backend.cli.display import Progress
-from backend.cli.errors import AlreadyExistsError, ClusterError, NotFoundError, RejectedError
 from backend.cli.follow import follow, stop
 from backend.cli.manifests import Manifest, ManifestError, load, load_valid, namespace_of, problems
 from backend.cli.outcome import ExitCode, Outcome, cases
+from backend.clients.kube import AlreadyExists, KubeError
 from backend.spec.kinds import KINDS, still_running
 from chaosd.duration import DurationError, parse_duration
 
 if TYPE_CHECKING:
-    from backend.cli.kube import Kube
+    from backend.clients.kube.client import Kube
 
 USAGE_ERROR = 2
+FIELD_MANAGER = "faultline-cli"
 """click's exit code for a bad command line; Faultline reports it as 4 (invalid input)."""
 
 app = typer.Typer(
@@ -87,27 +88,24 @@ def _submit(
     doc = {**m.doc, "metadata": {**m.doc["metadata"], "namespace": ns}}
     try:
         if not create:
-            return kube.apply(doc, ns)
+            return kube.objects.apply(doc, field_manager=FIELD_MANAGER)
         try:
-            return kube.create(doc, ns)
-        except AlreadyExistsError:
+            return kube.objects.create(doc, field_manager=FIELD_MANAGER)
+        except AlreadyExists:
             line = _replace_ended(kube, m, ns)
             if said is not None:
                 said.append(line)
-            return kube.create(doc, ns)
-    except RejectedError as e:
-        fail(ExitCode.INVALID, f"{m.source}: {m.label}: rejected: {e}", *e.causes)
-    except ClusterError as e:
-        fail(ExitCode.ERROR, f"{m.source}: {m.label}: {e}")
+            return kube.objects.create(doc, field_manager=FIELD_MANAGER)
+    except KubeError as e:
+        cluster_failed(e, f"{m.source}: {m.label}")
 
 
 def _replace_ended(kube: Kube, m: Manifest, ns: str) -> str:
     """Delete the earlier object of `m`'s name once it has ended, and wait until it is gone."""
     kind = KINDS[m.doc["kind"]]
     name = m.doc["metadata"]["name"]
-    try:
-        old = kube.get(kind, ns, name)
-    except NotFoundError:
+    old = kube.objects.find(kind, ns, name)
+    if old is None:
         return f"{kind.kind}/{ns}/{name}: the earlier run was deleted meanwhile"
     why = still_running(old)
     if why:

@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from backend.cli.common import connect, fail, out
+from backend.cli.common import cluster_failed, connect, fail, out
 from backend.cli.emergency import print_banner
-from backend.cli.errors import ClusterError
 from backend.cli.follow import stop
 from backend.cli.kinds import resolve_kind
 from backend.cli.outcome import ExitCode, experiment_results
+from backend.clients.kube import KubeError
 from backend.spec.kinds import KINDS, PAUSE_ANNOTATION, Kind
 
 if TYPE_CHECKING:
-    from backend.cli.kube import Kube
+    from backend.clients.kube.client import Kube
 
 KindArg = Annotated[str, typer.Argument(help="Kind, plural or short name (e.g. flnet).")]
 NameArg = Annotated[str, typer.Argument(help="Object name.")]
@@ -35,9 +35,9 @@ def _kind(name: str) -> Kind:
 
 def _get(kube: Kube, kind: Kind, ns: str, name: str) -> dict[str, Any]:
     try:
-        return kube.get(kind, ns, name)
-    except ClusterError as e:
-        fail(ExitCode.ERROR, f"error: {e}")
+        return kube.objects.get(kind, ns, name)
+    except KubeError as e:
+        cluster_failed(e)
 
 
 def _summary(obj: dict[str, Any]) -> str:
@@ -60,11 +60,11 @@ def get(
     kinds = [_kind(kind)] if kind else list(KINDS.values())
     try:
         if name:
-            items = [kube.get(kinds[0], ns or kube.default_namespace, name)]
+            items = [kube.objects.get(kinds[0], ns or kube.default_namespace, name)]
         else:
-            items = [o for k in kinds for o in kube.list_objects(k, ns)]
-    except ClusterError as e:
-        fail(ExitCode.ERROR, f"error: {e}")
+            items = [o for k in kinds for o in kube.objects.items(k, ns)]
+    except KubeError as e:
+        cluster_failed(e)
     if output == "json":
         print_banner(kube, to_stderr=True)
         print(json.dumps(items, indent=2))
@@ -116,10 +116,12 @@ def describe(kind: KindArg, name: NameArg, namespace: Namespace = None) -> None:
 def _pause(kind: str, name: str, namespace: str | None, value: str | None) -> None:
     kube = connect()
     k = _kind(kind)
+    patch = {"metadata": {"annotations": {PAUSE_ANNOTATION: value}}}  # None removes it
+    action = "pause" if value else "resume"
     try:
-        kube.annotate(k, namespace or kube.default_namespace, name, PAUSE_ANNOTATION, value)
-    except ClusterError as e:
-        fail(ExitCode.ERROR, f"error: {e}")
+        kube.objects.merge_patch(k, namespace or kube.default_namespace, name, patch, action=action)
+    except KubeError as e:
+        cluster_failed(e)
     out.print(f"{k.kind}/{name} {'paused' if value else 'resumed'}")
 
 
@@ -154,11 +156,11 @@ def logs(kind: KindArg, name: NameArg, namespace: Namespace = None) -> None:
         for e in r.get("events", []):
             lines.append((str(e.get("time")), f"{r.get('id')} {e.get('type')}: {e.get('message')}"))
     try:
-        for e in kube.events(ns, name):
+        for e in kube.core.events_about(ns, name):
             when = str(e.get("lastTimestamp") or e.get("eventTime"))
             lines.append((when, f"{e.get('reason')}: {e.get('message')}"))
-    except ClusterError as e:
-        fail(ExitCode.ERROR, f"error: {e}")
+    except KubeError as e:
+        cluster_failed(e)
     for when, text in sorted(lines):
         out.print(f"{when} {text}", markup=False)
 

@@ -8,6 +8,7 @@ sends their union).
 from __future__ import annotations
 
 import ssl
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,3 +142,16 @@ class ChaosdClient:
     def resolve_container(self, container_id: str) -> int:
         result = self._call("GET", "/containers/resolve", params={"containerID": container_id})
         return int(result["pid"])
+
+
+def ready_endpoints(pods: Iterable[Mapping[str, Any]], port: int, scheme: str) -> dict[str, str]:
+    """node name -> base URL of the chaosd pod there, from the DaemonSet's pods as the API
+    server lists them (Ready pods with an IP only)."""
+    out: dict[str, str] = {}
+    for pod in pods:
+        spec, status = pod.get("spec") or {}, pod.get("status") or {}
+        conditions = status.get("conditions") or []
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+        if ready and spec.get("nodeName") and status.get("podIP"):
+            out[spec["nodeName"]] = f"{scheme}://{status['podIP']}:{port}"
+    return out

@@ -42,7 +42,9 @@ def same_claim(stored: dict[str, Any], body: dict[str, Any]) -> bool:
 
 
 class Dashboard:
-    def __init__(self, url: str, token: str, logger: logging.Logger) -> None:
+    def __init__(
+        self, url: str, token: str, logger: logging.Logger | logging.LoggerAdapter[Any]
+    ) -> None:
         self.client = httpx.AsyncClient(
             base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=3.0
         )

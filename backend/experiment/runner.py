@@ -10,6 +10,7 @@ the faults on the nodes before it lets them go).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import secrets
@@ -20,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.clients.kube import KubeError
+from backend.clients import kube
+from backend.clients.kube.client import shared
 from backend.domain.recovery import Sample
-from backend.experiment import kube
 from backend.experiment.dashboard import Dashboard, dashboard_summary, live_marks
 from backend.experiment.faults import EXPERIMENT_LABEL, Injection, child_manifests, injection_of
 from backend.experiment.machine import ACTIVE, RunState, step
@@ -30,8 +31,9 @@ from backend.experiment.sources import JobSource, LocalSource, Source, job_manif
 from backend.experiment.status import judge, render, state_of, timestamp_of
 from backend.spec.creator import Creator
 from backend.spec.experiment import ExperimentSpec
-from backend.spec.kinds import API_VERSION
+from backend.spec.kinds import API_VERSION, KINDS
 
+EXPERIMENT = KINDS["Experiment"]
 GONE_TIMEOUT = 60.0
 HEARTBEAT_SECONDS = 5.0
 STALE_HEARTBEAT_SECONDS = 20.0
@@ -71,6 +73,11 @@ class ExperimentRef:
     uid: str
     creator: Creator | None = None
     """Who created the Experiment (its admission record); its fault objects carry it."""
+
+    def reference(self) -> dict[str, str]:
+        """The Experiment as an Event's involvedObject."""
+        return {"apiVersion": API_VERSION, "kind": "Experiment", "name": self.name,
+                "namespace": self.namespace, "uid": self.uid}  # fmt: skip
 
     def owner(self) -> dict[str, Any]:
         return {
@@ -112,9 +119,10 @@ class Run:
         status: dict[str, Any],
         cfg: EngineSettings,
         stopped: Callable[[], bool],
-        logger: logging.Logger,
+        logger: logging.Logger | logging.LoggerAdapter[Any],
     ) -> None:
         self.ref, self.spec, self.cfg, self.stopped, self.log = ref, spec, cfg, stopped, logger
+        self.cluster = shared()
         self.status = dict(status or {})
         self.sources = make_sources(ref, spec, cfg)
         self.children = child_manifests(spec, ref.namespace, ref.name, ref.uid, ref.creator)
@@ -130,7 +138,9 @@ class Run:
         """Wait until this instance holds the experiment (False: finished or stopped first)."""
         me = self.cfg.instance
         while not self.stopped():
-            obj = await asyncio.to_thread(kube.get_experiment, self.ref.namespace, self.ref.name)
+            obj = await asyncio.to_thread(
+                self.cluster.objects.get, EXPERIMENT, self.ref.namespace, self.ref.name
+            )
             status = dict(obj.get("status") or {})
             if status.get("verdict"):
                 return False
@@ -140,15 +150,17 @@ class Run:
                 claim = {"runner": me, "heartbeatTime": _iso_now()}
                 try:
                     await asyncio.to_thread(
-                        kube.patch_status,
-                        self.ref.namespace,
-                        self.ref.name,
-                        claim,
-                        obj["metadata"]["resourceVersion"],
+                        functools.partial(
+                            self.cluster.objects.patch_status,
+                            EXPERIMENT,
+                            self.ref.namespace,
+                            self.ref.name,
+                            claim,
+                            resource_version=obj["metadata"]["resourceVersion"],
+                        )
                     )
-                except KubeError as e:
-                    if e.status != 409:  # 409: another instance claimed it first
-                        raise
+                except kube.Conflict:
+                    pass  # another instance claimed it first
                 else:
                     self.status = {**status, **claim}
                     return True
@@ -161,11 +173,13 @@ class Run:
         self.status = render(st, self.status, now=time.time(), **extra)
         try:
             await asyncio.to_thread(
-                kube.patch_status, self.ref.namespace, self.ref.name, self.status
+                self.cluster.objects.patch_status,
+                EXPERIMENT,
+                self.ref.namespace,
+                self.ref.name,
+                self.status,
             )
-        except KubeError as e:
-            if e.status != 404:
-                raise
+        except kube.NotFound:
             self.log.info("experiment %s is gone; status not written", self.ref.name)
 
     async def series(self) -> dict[str, list[Sample]]:
@@ -177,30 +191,47 @@ class Run:
     async def create_faults(self) -> None:
         refs = []
         for m in self.children:
-            uid = await asyncio.to_thread(kube.create_chaos, m)
+            uid = await asyncio.to_thread(self._create_or_adopt, m)
             refs.append({"kind": m["kind"], "name": m["metadata"]["name"], "uid": uid})
             refs[-1]["namespace"] = self.ref.namespace
         self.status["faultObjects"] = refs
 
+    def _create_or_adopt(self, manifest: dict[str, Any]) -> str:
+        """Create a child, or adopt the one made before a restart; its uid."""
+        try:
+            made = self.cluster.objects.create(manifest)
+        except kube.AlreadyExists:
+            meta = manifest["metadata"]
+            made = self.cluster.objects.get(
+                KINDS[manifest["kind"]], meta["namespace"], meta["name"]
+            )
+        return str(made["metadata"]["uid"])
+
+    def _child(self, manifest: dict[str, Any]) -> dict[str, Any] | None:
+        """The child chaos object (None once it is gone)."""
+        kind, name = KINDS[manifest["kind"]], manifest["metadata"]["name"]
+        return self.cluster.objects.find(kind, self.ref.namespace, name)
+
     async def injections(self) -> dict[str, Injection]:
-        ns = self.ref.namespace
         out = {}
         for m in self.children:
-            name = m["metadata"]["name"]
-            out[name] = injection_of(await asyncio.to_thread(kube.get_chaos, m["kind"], ns, name))
+            out[m["metadata"]["name"]] = injection_of(await asyncio.to_thread(self._child, m))
         return out
 
     async def delete_faults(self) -> list[str]:
         """Delete every child and wait until it is gone; return the ones still present."""
         ns = self.ref.namespace
         for m in self.children:
-            await asyncio.to_thread(kube.delete_chaos, m["kind"], ns, m["metadata"]["name"])
+            kind, name = KINDS[m["kind"]], m["metadata"]["name"]
+            await asyncio.to_thread(
+                functools.partial(self.cluster.objects.delete, kind, ns, name, missing_ok=True)
+            )
         deadline = time.monotonic() + GONE_TIMEOUT
         while True:
             left = [
                 m["metadata"]["name"]
                 for m in self.children
-                if await asyncio.to_thread(kube.chaos_exists, m["kind"], ns, m["metadata"]["name"])
+                if await asyncio.to_thread(self._child, m) is not None
             ]
             if not left or time.monotonic() > deadline:
                 return left
@@ -347,15 +378,13 @@ class Run:
         kind = "Normal" if st.verdict == "Passed" else "Warning"
         try:
             await asyncio.to_thread(
-                kube.post_event,
-                self.ref.namespace,
-                self.ref.name,
-                self.ref.uid,
+                self.cluster.core.post_event,
+                self.ref.reference(),
                 kind,
                 st.verdict or "Finished",
                 message,
             )
-        except KubeError as e:  # a courtesy: the status carries the same message
+        except kube.KubeError as e:  # a courtesy: the status carries the same message
             self.log.warning("could not post the verdict event: %s", e)
 
     async def stop_probes(self) -> None:
@@ -379,7 +408,7 @@ async def run(
     status: dict[str, Any],
     cfg: EngineSettings,
     stopped: Callable[[], bool],
-    logger: logging.Logger,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
     *,
     halted: Callable[[], str | None] = lambda: None,
 ) -> None:

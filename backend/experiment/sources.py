@@ -11,14 +11,16 @@ available. Its series lives in the operator's memory only, so it cannot survive 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from backend.clients import kube
+from backend.clients.kube.client import shared
 from backend.domain.recovery import Sample
-from backend.experiment import kube
 from backend.probes.series import Observation
 from backend.spec.experiment import Probe
 
@@ -181,22 +183,24 @@ class JobSource:
         self.namespace = namespace
         self.manifest = manifest
         self.name: str = manifest["metadata"]["name"]
+        self.core = shared().core
         self._started = time.time()
         self._last: float | None = None
         self._failed: str | None = None
 
     async def start(self) -> None:
         self._started = time.time()
-        await asyncio.to_thread(kube.create_job, self.namespace, self.manifest)
+        with contextlib.suppress(kube.AlreadyExists):  # made before a restart: it is the run's
+            await asyncio.to_thread(self.core.create_job, self.namespace, self.manifest)
 
     async def samples(self) -> list[Sample]:
-        pod = await asyncio.to_thread(kube.job_pod, self.namespace, self.name)
+        pod = await asyncio.to_thread(self._newest_pod)
         if pod is None:
             return []
         phase = pod.get("status", {}).get("phase")
         if phase == "Failed":
             self._failed = f"probe pod {pod['metadata']['name']} failed"
-        text = await asyncio.to_thread(kube.pod_log, self.namespace, pod["metadata"]["name"])
+        text = await asyncio.to_thread(self.core.pod_log, self.namespace, pod["metadata"]["name"])
         out = []
         for line in text.splitlines():
             if line.startswith("{"):
@@ -208,6 +212,11 @@ class JobSource:
             self._last = out[-1].t
         return out
 
+    def _newest_pod(self) -> dict[str, Any] | None:
+        """The Job's newest pod (None while there is none)."""
+        pods = self.core.list_pods([self.namespace], label_selector=f"job-name={self.name}")
+        return max(pods, key=lambda p: str(p["metadata"].get("creationTimestamp")), default=None)
+
     def error(self) -> str | None:
         return self._failed or _stale(self.probe, self._started, self._last)
 
@@ -215,4 +224,4 @@ class JobSource:
         pass  # the Job is deleted by stop()
 
     async def stop(self) -> None:
-        await asyncio.to_thread(kube.delete_job, self.namespace, self.name)
+        await asyncio.to_thread(self.core.delete_job, self.namespace, self.name)

@@ -32,6 +32,7 @@ from backend.operator.targets import (
     pod_target,
 )
 from backend.spec import KINDS, ChaosStatus, IOChaosSpec, NetworkChaosSpec, PodChaosSpec, Record
+from backend.spec.common import PodSelector
 from backend.spec.emergency import CONDITION as EMERGENCY_CONDITION
 from backend.spec.emergency import EmergencyStop, stopped_message
 from backend.spec.kinds import HOST_NETWORK_ANNOTATION, PAUSE_ANNOTATION
@@ -77,7 +78,7 @@ class ChaosObject:
 
 
 def _event(kind: str, message: str, now: datetime) -> RecordEvent:
-    return RecordEvent(time=now, type=kind, message=message[:1024])  # type: ignore[arg-type]
+    return RecordEvent(time=now, type=kind, message=message[:1024])
 
 
 def _condition(ctype: str, ok: bool, reason: str, now: datetime, old: list[Condition]) -> Condition:
@@ -110,6 +111,8 @@ def reconcile(obj: ChaosObject, world: World) -> dict[str, Any]:
     now = world.now()
     kind = KINDS[obj.kind]
     spec = kind.spec.model_validate(obj.spec)
+    if not isinstance(spec, PodSelector):  # every chaos kind selects pods; other kinds never come
+        raise TypeError(f"{obj.kind} is not a chaos kind")
     status = ChaosStatus.model_validate(obj.status or {})
     start = status.startTime or now
     records = {r.id: r for r in status.records}

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
 import kopf
 
 from backend.clients.kube import KubeError
-from backend.experiment import kube
+from backend.clients.kube.client import shared
 from backend.experiment.runner import EngineSettings, ExperimentRef, run
-from backend.spec import GROUP, VERSION
+from backend.spec import GROUP, KINDS, VERSION
 from backend.spec.creator import recorded_creator
 from backend.spec.emergency import CONDITION, EmergencyStop
 from backend.spec.experiment import ExperimentSpec
@@ -40,7 +39,7 @@ PROBE_MODE_ANNOTATION = f"{GROUP}/probe-mode"
 async def run_experiment(
     stopped: kopf.DaemonStopped,
     body: kopf.Body,
-    logger: logging.Logger,
+    logger: kopf.Logger,
     memo: kopf.Memo,
     **_: Any,
 ) -> None:
@@ -78,7 +77,7 @@ async def run_experiment(
     )
 
 
-async def _refuse(meta: Any, stop: EmergencyStop, logger: logging.Logger) -> None:
+async def _refuse(meta: Any, stop: EmergencyStop, logger: kopf.Logger) -> None:
     """Close a run that has not started (nothing was created) with verdict Aborted, an
     EmergencyStop condition and a Warning Event. Writing the verdict ends this daemon, and the
     Experiment is not started again when the stop is lifted: re-create it to run it."""
@@ -87,12 +86,15 @@ async def _refuse(meta: Any, stop: EmergencyStop, logger: logging.Logger) -> Non
     condition = {"type": CONDITION, "status": "True", "reason": "Refused", "message": message,
                  "lastTransitionTime": now}  # fmt: skip
     namespace, name = meta["namespace"], meta["name"]
+    involved = ExperimentRef(namespace, name, meta["uid"]).reference()
+    cluster = shared()
     try:
         await asyncio.to_thread(
-            kube.post_event, namespace, name, meta["uid"], "Warning", "EmergencyStop", message
+            cluster.core.post_event, involved, "Warning", "EmergencyStop", message
         )
     except KubeError as e:  # a courtesy: the status carries the same message
         logger.warning("could not post the emergency stop event: %s", e)
     status = {"phase": "Finished", "verdict": "Aborted", "aborted": True, "message": message,
               "endTime": now, "conditions": [condition]}  # fmt: skip
-    await asyncio.to_thread(kube.patch_status, namespace, name, status)
+    experiment = KINDS["Experiment"]
+    await asyncio.to_thread(cluster.objects.patch_status, experiment, namespace, name, status)

@@ -8,6 +8,7 @@ released, because the node's chaosd recovers the target by itself when the lease
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -18,7 +19,8 @@ from typing import Any
 import kopf
 
 from backend.clients import kube
-from backend.clients.chaosd import ChaosdClient, ChaosdError
+from backend.clients.chaosd import ChaosdClient, ChaosdError, ready_endpoints
+from backend.clients.kube.client import shared
 from backend.operator import (
     experiments,  # noqa: F401  (registers the Experiment daemon)
     metrics,
@@ -34,7 +36,7 @@ from backend.operator.leakwatch import LeakWatch
 from backend.operator.podfailure import still_failed
 from backend.operator.safety import KILLSWITCH_NAME, KillSwitch, newly_stopped
 from backend.operator.settings import OperatorSettings
-from backend.spec import GROUP, VERSION
+from backend.spec import GROUP, KINDS, VERSION
 from backend.spec.kinds import PAUSE_ANNOTATION
 from chaosd.duration import parse_duration
 
@@ -42,6 +44,7 @@ CHAOS_PLURALS = ("podchaos", "networkchaos", "iochaos")
 KIND_OF = {"podchaos": "PodChaos", "networkchaos": "NetworkChaos", "iochaos": "IOChaos"}
 
 settings = OperatorSettings()
+cluster = shared()
 HANDLER_WORKERS = 16
 index = DesiredIndex()
 _clients: dict[str, ChaosdClient] = {}
@@ -55,12 +58,10 @@ per target. A node missing from the listing triggers a fresh one at once."""
 
 
 def _list_chaosd() -> dict[str, str]:
-    return kube.chaosd_endpoints(
-        settings.chaosd_namespace,
-        settings.chaosd_selector,
-        settings.chaosd_port,
-        settings.chaosd_scheme,
+    pods = cluster.core.list_pods(
+        [settings.chaosd_namespace], label_selector=settings.chaosd_selector
     )
+    return ready_endpoints(pods, settings.chaosd_port, settings.chaosd_scheme)
 
 
 def _chaosd_url(node: str) -> str:
@@ -92,7 +93,7 @@ def _warm_up() -> None:
     """Build the API and chaosd clients before the first object arrives: creating them (TLS
     contexts, kubeconfig) took about half a second, which the first experiment used to pay."""
     try:
-        kube.api_client()
+        cluster.preload()
         urls = [settings.chaosd_url] if settings.chaosd_url else list(_list_chaosd().values())
         for url in urls:
             _client(url)
@@ -123,7 +124,7 @@ def _tell_stop(kind: str, reason: str, message: str) -> None:
     involved = {"apiVersion": "v1", "kind": "ConfigMap", "name": KILLSWITCH_NAME,
                 "namespace": settings.operator_namespace}  # fmt: skip
     try:
-        kube.post_event(involved, kind, reason, message)
+        cluster.core.post_event(involved, kind, reason, message)
     except kube.KubeError as e:  # a courtesy: the objects' own conditions and Events remain
         logging.getLogger("faultline.operator").warning("could not post the stop event: %s", e)
 
@@ -151,7 +152,7 @@ def _lift() -> None:
 
 injector = Injector(index, chaosd_for, lease_seconds=settings.lease_seconds)
 killswitch = KillSwitch(
-    lambda: kube.config_map_data(settings.operator_namespace, KILLSWITCH_NAME),
+    lambda: cluster.core.config_map(settings.operator_namespace, KILLSWITCH_NAME),
     _engage,
     on_lift=_lift,
 )
@@ -164,18 +165,21 @@ def _chaosd_by_node() -> dict[str, ChaosdClient]:
 
 
 leakwatch = LeakWatch(
-    _chaosd_by_node, kube.post_event, settings.operator_namespace, settings.leak_watch_seconds
+    _chaosd_by_node,
+    cluster.core.post_event,
+    settings.operator_namespace,
+    settings.leak_watch_seconds,
 )
-pod_lister = pods.PodLister()
+pod_lister = pods.PodLister(cluster.core.list_pods)
 world = World(
     list_pods=pod_lister,
-    node_labels=kube.node_labels,
-    delete_pod=kube.delete_pod,
+    node_labels=cluster.core.node_labels,
+    delete_pod=cluster.core.delete_pod,
     kill_container=_kill,
     injector=injector,
-    get_pod=kube.get_pod,
-    patch_pod=kube.patch_pod,
-    namespace_annotations=kube.namespace_annotations,
+    get_pod=cluster.core.get_pod,
+    patch_pod=cluster.core.patch_pod,
+    namespace_annotations=cluster.core.namespace_annotations,
     emergency_stop=lambda: killswitch.state,
     require_opt_in=settings.require_namespace_opt_in,
     limits=settings.limits,
@@ -233,7 +237,8 @@ def _event(body: Mapping[str, Any], type_: str, reason: str, message: str) -> No
     the kicker's threads (the emergency stop's reconcile of every object), where kopf's event
     queue is not in context and kopf.event raises LookupError."""
     try:
-        kopf.event(dict(body), type=type_, reason=reason, message=message[:1024])
+        # kopf annotates `objs` as its Body, but reads it only as a mapping (the object ref).
+        kopf.event(dict(body), type=type_, reason=reason, message=message[:1024])  # type: ignore[arg-type]
         return
     except LookupError:
         pass
@@ -241,7 +246,7 @@ def _event(body: Mapping[str, Any], type_: str, reason: str, message: str) -> No
     involved = {key: str(body.get(key)) for key in ("apiVersion", "kind")}
     involved |= {key: str(meta[key]) for key in ("name", "namespace", "uid")}
     try:
-        kube.post_event(involved, type_, reason, message)
+        cluster.core.post_event(involved, type_, reason, message)
     except kube.KubeError as e:  # the status condition says the same; the Event is a courtesy
         logging.getLogger("faultline.operator").warning("could not post an event: %s", e)
 
@@ -315,27 +320,22 @@ def _reconcile_now(uid: str, plural: str, namespace: str, name: str) -> None:
     freshest, and a pause-annotation change reaches its own handler. Reading the object first
     had put an API round trip between the deadline and the faults' withdrawal. A deletion is
     safe too: the delete handler takes the object's lock and recovers after any reconcile."""
+    kind = KINDS[KIND_OF[plural]]
     body = _bodies.get(uid)
     if body is None:  # not seen by a handler of this process yet
-        try:
-            body = kube.get_chaos(GROUP, VERSION, plural, namespace, name)
-        except kube.KubeError as e:
-            if e.status == 404:
-                return  # deleted meanwhile: its delete handler recovers it
-            raise
+        body = cluster.objects.find(kind, namespace, name)
+        if body is None:
+            return  # deleted meanwhile: its delete handler recovers it
     status = _reconcile(plural, body)
     if status is not None and _changed(body, status):
-        try:
-            kube.patch_chaos_status(GROUP, VERSION, plural, namespace, name, status)
-        except kube.KubeError as e:
-            if e.status != 404:
-                raise
+        with contextlib.suppress(kube.NotFound):  # deleted meanwhile
+            cluster.objects.patch_status(kind, namespace, name, status)
 
 
 kicker = Kicker(_reconcile_now)
 
 
-def _run(plural: str, body: kopf.Body, patch: kopf.Patch, logger: logging.Logger) -> None:
+def _run(plural: str, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger) -> None:
     status = _reconcile(plural, body)
     if status is not None and _changed(body, status):
         patch.status.update(status)
@@ -350,15 +350,15 @@ def _register(plural: str) -> None:
     @kopf.on.field(
         *resource, field=["metadata", "annotations", PAUSE_ANNOTATION], id=f"{plural}-pause"
     )
-    def on_change(body: kopf.Body, patch: kopf.Patch, logger: logging.Logger, **_: Any) -> None:
+    def on_change(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
         _run(plural, body, patch, logger)
 
     @kopf.timer(*resource, interval=settings.tick_seconds, id=f"{plural}-tick")
-    def on_tick(body: kopf.Body, patch: kopf.Patch, logger: logging.Logger, **_: Any) -> None:
+    def on_tick(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
         _run(plural, body, patch, logger)
 
     @kopf.on.delete(*resource, id=f"{plural}-delete")
-    def on_delete(body: kopf.Body, logger: logging.Logger, **_: Any) -> None:
+    def on_delete(body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
         uid = body["metadata"]["uid"]
         # Under the object's lock, and marked deleted first: a reconcile already running (a
         # deadline, a pod event) finishes before the recovery, and none starts after it.
@@ -372,7 +372,7 @@ def _register(plural: str) -> None:
             errors = recover_all(obj, world)
         with _locks_guard:
             _locks.pop(uid, None)
-        failed = still_failed(obj, kube.get_pod)
+        failed = still_failed(obj, cluster.core.get_pod)
         if failed:
             # Unlike chaosd's faults, swapped images have no lease that lapses: retry, since
             # restoring needs only the API server, which is reachable if this handler runs.

@@ -15,10 +15,9 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-
-from backend.clients.kube import api_client
+from backend.clients import kube
+from backend.clients.kube.client import Kube, shared
+from backend.clients.kube.leases import Lease
 
 log = logging.getLogger("faultline.operator.leader")
 
@@ -50,56 +49,38 @@ def _now() -> datetime:
 
 
 class LeaderElector:
-    def __init__(self, cfg: LeaseConfig):
+    def __init__(self, cfg: LeaseConfig, cluster: Kube | None = None):
         self.cfg = cfg
-        self.api = client.CoordinationV1Api(api_client())
+        self.leases = (cluster or shared()).leases
 
     def _try(self) -> bool:
         cfg = self.cfg
         now = _now()
-        try:
-            lease = self.api.read_namespaced_lease(cfg.name, cfg.namespace)
-        except ApiException as e:
-            if e.status != 404:
-                raise
-            body = client.V1Lease(
-                metadata=client.V1ObjectMeta(name=cfg.name, namespace=cfg.namespace),
-                spec=client.V1LeaseSpec(
-                    holder_identity=cfg.identity,
-                    lease_duration_seconds=int(cfg.duration),
-                    acquire_time=now,
-                    renew_time=now,
-                ),
-            )
+        lease = self.leases.read(cfg.namespace, cfg.name)
+        if lease is None:
+            mine = Lease(cfg.name, cfg.namespace, cfg.identity, int(cfg.duration), now, now)
             try:
-                self.api.create_namespaced_lease(cfg.namespace, body)
+                self.leases.create(mine)
                 return True
-            except ApiException as ce:
-                if ce.status == 409:
-                    return False
-                raise
-        spec = lease.spec
-        holder = spec.holder_identity
-        renewed = spec.renew_time
-        expired = renewed is None or (now - renewed).total_seconds() > (
-            spec.lease_duration_seconds or cfg.duration
-        )
-        if holder not in (None, "", cfg.identity) and not expired:
-            return False
-        if holder != cfg.identity:
-            spec.acquire_time = now
-            spec.lease_transitions = (spec.lease_transitions or 0) + 1
-        spec.holder_identity = cfg.identity
-        spec.renew_time = now
-        spec.lease_duration_seconds = int(cfg.duration)
-        try:
-            # resourceVersion in the body makes this a compare-and-swap: 409 if someone won.
-            self.api.replace_namespaced_lease(cfg.name, cfg.namespace, lease)
-            return True
-        except ApiException as e:
-            if e.status == 409:
+            except kube.AlreadyExists:
                 return False
-            raise
+        expired = lease.renewed is None or (now - lease.renewed).total_seconds() > (
+            lease.duration_seconds or cfg.duration
+        )
+        if lease.holder not in (None, "", cfg.identity) and not expired:
+            return False
+        if lease.holder != cfg.identity:
+            lease.acquired = now
+            lease.transitions += 1
+        lease.holder = cfg.identity
+        lease.renewed = now
+        lease.duration_seconds = int(cfg.duration)
+        try:
+            # The version read makes this a compare-and-swap: Conflict if someone won.
+            self.leases.replace(lease)
+            return True
+        except kube.Conflict:
+            return False
 
     def acquire(self) -> None:
         """Block until this process holds the Lease."""
@@ -108,8 +89,8 @@ class LeaderElector:
                 if self._try():
                     log.info("became leader (%s)", self.cfg.identity)
                     return
-            except ApiException as e:
-                log.warning("lease check failed: %s", e.reason)
+            except kube.KubeError as e:
+                log.warning("lease check failed: %s", e)
             time.sleep(self.cfg.retry_period)
 
     def keep(self) -> threading.Thread:
@@ -124,8 +105,8 @@ class LeaderElector:
                         last_ok = time.monotonic()
                         continue
                     log.error("lost the lease to another replica; exiting")
-                except ApiException as e:
-                    log.warning("lease renewal failed: %s", e.reason)
+                except kube.KubeError as e:
+                    log.warning("lease renewal failed: %s", e)
                     if time.monotonic() - last_ok < self.cfg.renew_deadline:
                         continue
                     log.error(

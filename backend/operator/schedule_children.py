@@ -4,19 +4,20 @@ which finished ones `historyLimit` prunes.
 A child's name is derived from its scheduled time (`<schedule>-<unix time>`), so a run that was
 already created is never created twice. Children carry an ownerReference to the Schedule:
 deleting it lets the garbage collector delete them, and their own delete handlers recover the
-faults. The I/O functions take the API client as `api`, so the wake-up decides which one is used.
+faults. The I/O functions take the custom-objects client as `api`, so the wake-up decides which
+one is used.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-
+from backend.clients import kube
+from backend.clients.kube.objects import CustomObjects
 from backend.operator.schedule_firing import iso
 from backend.operator.schedule_history import SCHEDULED_AT_ANNOTATION
 from backend.spec import GROUP, KINDS, VERSION
@@ -86,48 +87,29 @@ def to_prune(children: Sequence[dict[str, Any]], history_limit: int) -> list[dic
 
 
 def list_children(
-    namespace: str, name: str, uid: str, *, api: client.CustomObjectsApi
+    namespace: str, name: str, uid: str, *, api: CustomObjects
 ) -> list[dict[str, Any]]:
     """This Schedule's chaos objects, of every kind (the type may have been edited)."""
     out: list[dict[str, Any]] = []
     for kind in EMBEDDED:
-        found: Any = api.list_namespaced_custom_object(
-            GROUP,
-            VERSION,
-            namespace,
-            KINDS[kind].plural,
-            label_selector=f"{SCHEDULE_LABEL}={label_value(name)}",
+        found = api.items(
+            KINDS[kind], namespace, label_selector=f"{SCHEDULE_LABEL}={label_value(name)}"
         )
-        for item in found.get("items", []):
+        for item in found:
             owners = item["metadata"].get("ownerReferences") or []
             if any(o.get("uid") == uid for o in owners):  # not a same-named predecessor's
                 out.append(item)
     return out
 
 
-def delete_child(child: dict[str, Any], *, api: client.CustomObjectsApi) -> None:
+def delete_child(child: dict[str, Any], *, api: CustomObjects) -> None:
     meta = child["metadata"]
-    try:
-        api.delete_namespaced_custom_object(
-            GROUP,
-            VERSION,
-            meta["namespace"],
-            KINDS[child["kind"]].plural,
-            meta["name"],
-            propagation_policy="Background",
-        )
-    except ApiException as e:
-        if e.status != 404:
-            raise
+    api.delete(
+        KINDS[child["kind"]], meta["namespace"], meta["name"], missing_ok=True, background=True
+    )
 
 
-def create_child(body: dict[str, Any], *, api: client.CustomObjectsApi) -> None:
+def create_child(body: dict[str, Any], *, api: CustomObjects) -> None:
     """Create a run's chaos object; an existing one (same scheduled time) is that run."""
-    meta = body["metadata"]
-    try:
-        api.create_namespaced_custom_object(
-            GROUP, VERSION, meta["namespace"], KINDS[body["kind"]].plural, body
-        )
-    except ApiException as e:
-        if e.status != 409:
-            raise
+    with contextlib.suppress(kube.AlreadyExists):
+        api.create(body)

@@ -14,10 +14,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-
 from backend.clients import kube
+from backend.clients.kube.client import shared
+from backend.clients.kube.objects import CustomObjects
 from backend.domain import cron
 from backend.operator.schedule_children import (
     child_manifest,
@@ -31,28 +30,18 @@ from backend.operator.schedule_children import (
 from backend.operator.schedule_firing import decide, iso, parse_time, skip_message
 from backend.operator.schedule_history import history_length, merge_history, skipped_run
 from backend.operator.schedule_jobs import forget
-from backend.spec import GROUP, VERSION
+from backend.spec import GROUP, KINDS, VERSION
 from backend.spec.emergency import EmergencyStop
 from backend.spec.kinds import PAUSE_ANNOTATION
 from backend.spec.schedule import ScheduleSpec
 from backend.spec.status import Condition
 
 log = logging.getLogger("faultline.operator.schedules")
-PLURAL = "schedules"
+SCHEDULE = KINDS["Schedule"]
 
 
-def _custom() -> client.CustomObjectsApi:
-    return client.CustomObjectsApi(kube.api_client())
-
-
-def _get_schedule(namespace: str, name: str) -> dict[str, Any] | None:
-    try:
-        found: Any = _custom().get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
-        return dict(found)
-    except ApiException as e:
-        if e.status == 404:
-            return None
-        raise
+def _objects() -> CustomObjects:
+    return shared().objects
 
 
 def _post_event(schedule: dict[str, Any], kind: str, reason: str, message: str) -> None:
@@ -60,7 +49,7 @@ def _post_event(schedule: dict[str, Any], kind: str, reason: str, message: str) 
     involved = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Schedule", "name": meta["name"],
                 "namespace": meta["namespace"], "uid": meta["uid"]}  # fmt: skip
     try:
-        kube.post_event(involved, kind, reason, message)
+        shared().core.post_event(involved, kind, reason, message)
     except kube.KubeError as e:  # an event is a courtesy; the status carries the same message
         log.warning("could not post event for %s/%s: %s", meta["namespace"], meta["name"], e)
 
@@ -105,19 +94,11 @@ def _set(
 def report_invalid(namespace: str, name: str, text: str) -> None:
     """Write an unusable spec's error to the status (Valid=False), where `kubectl` shows it."""
     now = datetime.now(UTC)
-    _custom().patch_namespaced_custom_object_status(
-        GROUP,
-        VERSION,
-        namespace,
-        PLURAL,
-        name,
-        {
-            "status": {
-                "message": text[:32768],
-                "conditions": [_condition("Valid", False, "InvalidSpec", text[:32768], now)],
-            }
-        },
-    )
+    status = {
+        "message": text[:32768],
+        "conditions": [_condition("Valid", False, "InvalidSpec", text[:32768], now)],
+    }
+    _objects().patch_status(SCHEDULE, namespace, name, status)
 
 
 _locks: dict[str, threading.Lock] = {}
@@ -147,7 +128,7 @@ def sync(
 def _sync(
     namespace: str, name: str, uid: str, fire: bool, now: datetime, stop: EmergencyStop
 ) -> None:
-    body = _get_schedule(namespace, name)
+    body = _objects().find(SCHEDULE, namespace, name)
     if body is None or body["metadata"]["uid"] != uid:
         forget(uid)  # deleted (or replaced by a new object of the same name)
         return
@@ -156,9 +137,9 @@ def _sync(
     sched = cron.parse(spec.schedule)
     anchor = parse_time(meta["creationTimestamp"]) or now
     last = parse_time(status.get("lastScheduleTime"))
-    children = list_children(namespace, name, uid, api=_custom())
+    children = list_children(namespace, name, uid, api=_objects())
     for old in to_prune(children, spec.historyLimit):
-        delete_child(old, api=_custom())
+        delete_child(old, api=_objects())
     active = [c for c in children if not is_finished(c)]
     paused = (meta.get("annotations") or {}).get(PAUSE_ANNOTATION) == "true"
     conditions = {c["type"]: c for c in status.get("conditions") or []}
@@ -180,7 +161,7 @@ def _sync(
     created: list[dict[str, Any]] = []
     if decision.action == "start" and due is not None:
         child = child_manifest(body, due)
-        create_child(child, api=_custom())
+        create_child(child, api=_objects())
         active.append(child)
         created.append(child)
         last = due
@@ -212,6 +193,4 @@ def _sync(
     }
     if last is not None:
         new_status["lastScheduleTime"] = iso(last)
-    _custom().patch_namespaced_custom_object_status(
-        GROUP, VERSION, namespace, PLURAL, name, {"status": new_status}
-    )
+    _objects().patch_status(SCHEDULE, namespace, name, new_status)

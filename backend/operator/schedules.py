@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from backend.domain import cron
 from backend.operator.schedule_firing import parse_time
 from backend.operator.schedule_jobs import ScheduleTrigger, forget, scheduler, shutdown
-from backend.operator.schedule_wakeup import PLURAL, report_invalid, sync
+from backend.operator.schedule_wakeup import SCHEDULE, report_invalid, sync
 from backend.spec import GROUP, VERSION
 from backend.spec.emergency import EmergencyStop
 from backend.spec.schedule import ScheduleSpec
@@ -69,7 +69,7 @@ def track(body: kopf.Body, memo: kopf.Memo, *, fire: bool) -> None:
     sync(namespace, name, uid, fire=fire, stop=stop)
 
 
-_resource = (GROUP, VERSION, PLURAL)
+_resource = (GROUP, VERSION, SCHEDULE.plural)
 
 
 @kopf.on.create(*_resource, id="schedule-create")

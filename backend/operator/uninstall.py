@@ -14,93 +14,73 @@ Settings are the operator's own FAULTLINE_* variables (the hook runs with the op
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any, cast
-
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
+from typing import Any
 
 from backend.clients import kube
-from backend.clients.chaosd import ChaosdError
+from backend.clients.chaosd import ChaosdError, ready_endpoints
+from backend.clients.kube.client import Kube, shared
 from backend.operator.podfailure import ORIGINAL_IMAGES, restore_pod
 from backend.operator.settings import OperatorSettings
-from backend.spec import GROUP, VERSION
+from backend.spec import GROUP, KINDS
+from backend.spec.kinds import CHAOS_KINDS
 
-PLURALS = ("podchaos", "networkchaos", "iochaos")
 FINALIZER = f"{GROUP}/finalizer"
 log = logging.getLogger("faultline.uninstall")
 
 
-def _objects(
-    api: client.CustomObjectsApi, namespaces: list[str]
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    for plural in PLURALS:
-        pages = (
-            [api.list_namespaced_custom_object(GROUP, VERSION, ns, plural) for ns in namespaces]
-            if namespaces
-            else [api.list_cluster_custom_object(GROUP, VERSION, plural)]
-        )
-        for page in pages:
-            for obj in cast(dict[str, Any], page)["items"]:
-                yield plural, obj
+def _objects(cluster: Kube, namespaces: list[str]) -> Iterator[dict[str, Any]]:
+    scopes: list[str | None] = list(namespaces) or [None]  # None: every namespace
+    for kind in CHAOS_KINDS:
+        for ns in scopes:
+            yield from cluster.objects.items(KINDS[kind], ns)
 
 
-def _delete_all(api: client.CustomObjectsApi, namespaces: list[str]) -> int:
+def _delete_all(cluster: Kube, namespaces: list[str]) -> int:
     count = 0
-    for plural, obj in _objects(api, namespaces):
+    for obj in _objects(cluster, namespaces):
         meta = obj["metadata"]
-        try:
-            api.delete_namespaced_custom_object(
-                GROUP, VERSION, meta["namespace"], plural, meta["name"]
-            )
-            count += 1
-        except ApiException as e:
-            if e.status != 404:
-                raise
+        kind = KINDS[obj["kind"]]
+        count += cluster.objects.delete(kind, meta["namespace"], meta["name"], missing_ok=True)
     return count
 
 
-def _release_finalizers(api: client.CustomObjectsApi, namespaces: list[str]) -> list[str]:
+def _release_finalizers(cluster: Kube, namespaces: list[str]) -> list[str]:
     left = []
-    for plural, obj in _objects(api, namespaces):
-        meta = obj["metadata"]
-        left.append(f"{plural}/{meta['namespace']}/{meta['name']}")
+    for obj in _objects(cluster, namespaces):
+        meta, kind = obj["metadata"], KINDS[obj["kind"]]
+        left.append(f"{kind.plural}/{meta['namespace']}/{meta['name']}")
         kept = [f for f in meta.get("finalizers") or [] if f != FINALIZER]
-        try:
-            api.patch_namespaced_custom_object(
-                GROUP, VERSION, meta["namespace"], plural, meta["name"],
-                {"metadata": {"finalizers": kept or None}},
-            )  # fmt: skip
-        except ApiException as e:
-            if e.status != 404:
-                raise
+        with contextlib.suppress(kube.NotFound):
+            patch = {"metadata": {"finalizers": kept or None}}
+            cluster.objects.merge_patch(kind, meta["namespace"], meta["name"], patch)
     return left
 
 
-def _restore_failed_pods(namespaces: list[str]) -> list[str]:
+def _restore_failed_pods(cluster: Kube, namespaces: list[str]) -> list[str]:
     """Pods still carrying pod-failure's annotation get their images back; return their names."""
     restored = []
-    for pod in kube.list_pods(namespaces or None):
+    core = cluster.core
+    for pod in core.list_pods(namespaces or None):
         if ORIGINAL_IMAGES in (pod["metadata"].get("annotations") or {}):
             ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
-            if restore_pod(kube.get_pod, kube.patch_pod, ns, name, None):
+            if restore_pod(core.get_pod, core.patch_pod, ns, name, None):
                 restored.append(f"{ns}/{name}")
     return restored
 
 
-def _recover_chaosd(settings: OperatorSettings) -> list[str]:
+def _recover_chaosd(cluster: Kube, settings: OperatorSettings) -> list[str]:
     """Recover every target each chaosd of the release holds; return what could not be."""
     problems = []
-    endpoints = kube.chaosd_endpoints(
-        settings.chaosd_namespace,
-        settings.chaosd_selector,
-        settings.chaosd_port,
-        settings.chaosd_scheme,
+    pods = cluster.core.list_pods(
+        [settings.chaosd_namespace], label_selector=settings.chaosd_selector
     )
+    endpoints = ready_endpoints(pods, settings.chaosd_port, settings.chaosd_scheme)
     for node, url in sorted(endpoints.items()):
         with settings.chaosd_client(url) as daemon:
             try:
@@ -121,18 +101,18 @@ def main() -> None:
     settings = OperatorSettings()
     namespaces = [n for n in os.environ.get("FAULTLINE_WATCH_NAMESPACES", "").split(",") if n]
     timeout = float(os.environ.get("FAULTLINE_UNINSTALL_TIMEOUT_SECONDS", "120"))
-    api = client.CustomObjectsApi(kube.api_client())
-    log.info("deleted %d chaos object(s)", _delete_all(api, namespaces))
+    cluster = shared()
+    log.info("deleted %d chaos object(s)", _delete_all(cluster, namespaces))
     deadline = time.monotonic() + timeout / 2
-    while any(True for _ in _objects(api, namespaces)) and time.monotonic() < deadline:
+    while any(True for _ in _objects(cluster, namespaces)) and time.monotonic() < deadline:
         time.sleep(1)
-    stuck = _release_finalizers(api, namespaces)
+    stuck = _release_finalizers(cluster, namespaces)
     if stuck:
         log.warning("the operator did not release %s; released their finalizers", stuck)
-    restored = _restore_failed_pods(namespaces)
+    restored = _restore_failed_pods(cluster, namespaces)
     if restored:
         log.warning("pods were still failed by pod-failure; restored %s", restored)
-    problems = _recover_chaosd(settings)
+    problems = _recover_chaosd(cluster, settings)
     if problems:
         sys.exit("faults may remain: " + "; ".join(problems))
     log.info("no chaosd holds a fault any more")

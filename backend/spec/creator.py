@@ -11,6 +11,7 @@ as that person, never as the privileged account that wrote them.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,7 +65,7 @@ class Creator:
         return cls.from_user_info(info)
 
 
-def recorded_creator(obj: dict[str, Any]) -> Creator | None:
+def recorded_creator(obj: Mapping[str, Any]) -> Creator | None:
     """The creator recorded on a Kubernetes object, if any."""
     annotations = (obj.get("metadata") or {}).get("annotations") or {}
     value = annotations.get(CREATED_BY_ANNOTATION)

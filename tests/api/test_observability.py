@@ -8,7 +8,7 @@ import logging
 import httpx
 import pytest
 
-from backend.api.observability import JsonFormatter
+from backend.logs import JsonFormatter
 
 
 def test_metrics_count_requests_by_route_template(client: httpx.Client) -> None:

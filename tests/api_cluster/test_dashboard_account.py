@@ -11,9 +11,11 @@ import pytest
 from kubernetes import client, config
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.api.errors import ClusterUnavailable
-from backend.api.kube_gateway import KubernetesGateway
+from backend.api.cluster import KubernetesGateway
+from backend.api.errors import kube_answer
 from backend.api.watcher import Watcher
+from backend.clients.kube import KubeError
+from backend.clients.kube.client import Kube
 from backend.db.repositories import mirror
 from backend.spec import GROUP
 from backend.spec.creator import Creator
@@ -50,11 +52,12 @@ def test_writes_without_rbac_are_503_naming_the_permission(
     cluster: Cluster, powerless: client.ApiClient, ns: str
 ) -> None:
     body = loss_body(ns, "lag")
-    with pytest.raises(ClusterUnavailable) as refused:
-        KubernetesGateway(powerless).create(
+    with pytest.raises(KubeError) as refused:
+        KubernetesGateway(Kube(powerless)).create(
             "NetworkChaos", ns, "lag", body["spec"], creator=Creator(username="someone")
         )
-    message = str(refused.value)
+    status, message = kube_answer(refused.value)  # what the API's error handler answers
+    assert status == 503
     assert message.startswith(f"could not create NetworkChaos {ns}/lag: the dashboard's own")
     assert f'cannot create resource "networkchaos" in API group "{GROUP}"' in message
     assert get_object(cluster, ns, "NetworkChaos", "lag") is None
@@ -64,7 +67,7 @@ def test_the_watcher_retries_until_it_may_list(
     cluster: Cluster, powerless: client.ApiClient, ns: str, sessions: sessionmaker[Session]
 ) -> None:
     cluster.kubectl("-n", ns, "apply", "-f", "-", stdin=_network_chaos(ns, "seen-later"))
-    watcher = Watcher(powerless, sessions)
+    watcher = Watcher(Kube(powerless), sessions)
     watcher.start()
     role = f"faultline-test-mirror-{uuid.uuid4().hex[:8]}"
     try:

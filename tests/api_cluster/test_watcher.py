@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.app import create_app
 from backend.api.watcher import MIRRORED_KINDS, Watcher
+from backend.clients.kube.client import Kube
 from backend.db.errors import NotFound
 from backend.db.repositories import mirror
 from backend.settings import Settings
@@ -97,7 +98,7 @@ def test_an_expired_watch_relists_and_drops_what_was_deleted_meanwhile(
         mirror.upsert_chaos_object(
             session, kind="PodChaos", namespace=ns, name="gone", uid=f"{ns}-gone", spec={}
         )
-    watcher = Watcher(cluster.api, sessions)
+    watcher = Watcher(Kube(cluster.api), sessions)
     # Resume every watch from resourceVersion 1, long compacted away: the server answers 410.
     watcher.start(resource_versions=dict.fromkeys(MIRRORED_KINDS, "1"))
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.cli.kube import Kube
+from backend.cli.common import connect
 
 
 def _kubeconfig(path: Path, namespace: str) -> Path:
@@ -26,13 +26,13 @@ def _kubeconfig(path: Path, namespace: str) -> Path:
 
 def test_kubeconfig_set_after_import_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("KUBECONFIG", str(_kubeconfig(tmp_path / "a.kubeconfig", "team-a")))
-    kube = Kube()
+    kube = connect()
     assert kube.default_namespace == "team-a"
     assert kube.api.configuration.host == "https://127.0.0.1:1"
 
 
 def test_a_later_change_of_kubeconfig_is_used_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("KUBECONFIG", str(_kubeconfig(tmp_path / "a.kubeconfig", "team-a")))
-    Kube()
+    connect()
     monkeypatch.setenv("KUBECONFIG", str(_kubeconfig(tmp_path / "b.kubeconfig", "team-b")))
-    assert Kube().default_namespace == "team-b"
+    assert connect().default_namespace == "team-b"

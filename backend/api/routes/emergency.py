@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
@@ -32,6 +32,9 @@ from backend.spec.emergency import (
     engage_data,
     lift_data,
 )
+
+if TYPE_CHECKING:
+    from backend.clients.kube.client import Kube
 
 POD_NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 NAMESPACE_ENV = "FAULTLINE_NAMESPACE"
@@ -83,77 +86,32 @@ def release_namespace() -> str:
 
 
 class KubeFlag:
-    def __init__(self, api: Any, namespace: str) -> None:
-        from kubernetes import client
+    """The ConfigMap in the cluster, written with the dashboard's own credentials; a failed
+    call reaches the one handler of Kubernetes errors (backend/api/errors.py)."""
 
+    def __init__(self, cluster: Kube, namespace: str) -> None:
         self.namespace = namespace
-        self._core = client.CoreV1Api(api)
-        self._authz = client.AuthorizationV1Api(api)
-        self._client = client
-
-    def _unavailable(self, what: str, e: Exception) -> ClusterUnavailable:
-        return ClusterUnavailable(
-            f"could not {what} the emergency stop flag (ConfigMap {self.namespace}/"
-            f"{KILLSWITCH_NAME}): {e}; the dashboard's ServiceAccount needs get, create and "
-            "patch on it (the chart grants them)"
-        )
+        self._core = cluster.core
+        self._reviews = cluster.reviews
 
     def read(self) -> dict[str, str] | None:
-        try:
-            found = self._core.read_namespaced_config_map(KILLSWITCH_NAME, self.namespace)
-        except self._client.ApiException as e:
-            if e.status == 404:
-                return None
-            raise self._unavailable("read", e) from e
-        return dict(found.data or {})
+        return self._core.config_map(self.namespace, KILLSWITCH_NAME)
 
     def write(self, data: dict[str, str | None]) -> None:
-        try:
-            self._core.patch_namespaced_config_map(
-                KILLSWITCH_NAME, self.namespace, {"data": data},
-                _content_type="application/merge-patch+json",
-            )  # fmt: skip
-            return
-        except self._client.ApiException as e:
-            if e.status != 404:
-                raise self._unavailable("write", e) from e
-        body = self._client.V1ConfigMap(
-            metadata=self._client.V1ObjectMeta(name=KILLSWITCH_NAME),
-            data={k: v for k, v in data.items() if v is not None},
-        )
-        try:
-            self._core.create_namespaced_config_map(self.namespace, body)
-        except self._client.ApiException as e:
-            raise self._unavailable("create", e) from e
+        self._core.merge_config_map(self.namespace, KILLSWITCH_NAME, data)
 
     def may_change(self, principal: Principal) -> bool:
-        c = self._client
-        review = c.V1SubjectAccessReview(
-            spec=c.V1SubjectAccessReviewSpec(
-                user=principal.name,
-                uid=principal.uid or None,
-                groups=list(principal.groups),
-                extra={k: list(v) for k, v in principal.extra} or None,
-                resource_attributes=c.V1ResourceAttributes(
-                    group="", resource="configmaps", verb="patch",
-                    namespace=self.namespace, name=KILLSWITCH_NAME,
-                ),
-            )
-        )  # fmt: skip
-        try:
-            answer = self._authz.create_subject_access_review(review).status
-        except c.ApiException as e:
-            raise self._unavailable("authorize a change of", e) from e
-        return bool(answer is not None and answer.allowed)
+        allowed, _ = self._reviews.access(
+            principal.creator(), "patch", "", "configmaps", self.namespace, KILLSWITCH_NAME
+        )
+        return allowed
 
 
 def get_flag(request: Request, settings: SettingsDep) -> Flag | None:
     """The cluster's flag (made on first use, kept on the app), or None in local mode."""
     flag: Flag | None = getattr(request.app.state, "emergency_flag", None)
     if flag is None and settings.mode == "cluster":
-        from backend.api.kube_gateway import connect
-
-        flag = KubeFlag(connect(settings.kubeconfig), release_namespace())
+        flag = KubeFlag(request.app.state.kube, release_namespace())
         request.app.state.emergency_flag = flag
     return flag
 

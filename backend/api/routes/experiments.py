@@ -13,7 +13,7 @@ from backend.api.deps import (
     acting_in,
     authorize,
 )
-from backend.api.errors import ERROR_RESPONSES, ClusterRejected, ErrorResponse, Responses
+from backend.api.errors import ERROR_RESPONSES, ErrorResponse, Responses
 from backend.api.experiment_manifest import experiment_spec
 from backend.api.routes import API_PREFIX
 from backend.api.schemas.chaos import Accepted
@@ -25,9 +25,10 @@ from backend.api.schemas.experiments import (
     ExperimentStatus,
     ExperimentUpdate,
     HypothesisBase,
-    Verdict,
 )
+from backend.clients import kube
 from backend.db.repositories import experiments as repo
+from backend.spec.experiment import Verdict
 
 router = APIRouter(
     prefix=f"{API_PREFIX}/experiments",
@@ -129,9 +130,7 @@ def start_experiment(
     creator = principal.creator()
     try:
         uid = gateway.create("Experiment", namespace, row.name, spec, creator=creator)
-    except ClusterRejected as e:
-        if e.status != 409:
-            raise
+    except kube.AlreadyExists:
         access = Access("delete", "experiments", namespace)
         request.app.state.authenticator.authorize(principal, access)
         uid = gateway.replace_ended("Experiment", namespace, row.name, spec, creator=creator)

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, ConfigDict, Field
 
 from backend.api.schemas.common import JsonObject, NotNull, Page, Public, Strict
-from backend.api.schemas.experiments import Verdict
 from backend.spec.common import Name
+from backend.spec.experiment import Verdict
 
 RunPhase = Literal[
     "Pending", "Baseline", "Injecting", "Observing", "Recovering", "Verdict",

@@ -20,6 +20,19 @@ from backend.db.repositories.common import paginate
 from backend.db.repositories.runs import FINISHED_PHASES
 
 
+def _mirrored(
+    session: Session, kind: str, namespace: str, name: str
+) -> Schedule | ChaosObject | None:
+    if kind == "Schedule":
+        where = (Schedule.namespace == namespace, Schedule.name == name)
+        return session.scalars(select(Schedule).where(*where)).first()
+    return session.scalars(
+        select(ChaosObject).where(
+            ChaosObject.kind == kind, ChaosObject.namespace == namespace, ChaosObject.name == name
+        )
+    ).first()
+
+
 def archive_deleted(
     session: Session, kind: str, namespace: str, name: str, final: dict[str, Any] | None = None
 ) -> ArchivedObject | None:
@@ -28,11 +41,7 @@ def archive_deleted(
     `final` is the object of the DELETED watch event (its last state); without it (an object
     deleted while nobody watched) the mirror row's state is kept. Returns None when the object
     was never mirrored and no final state is known."""
-    table = Schedule if kind == "Schedule" else ChaosObject
-    stmt = select(table).where(table.namespace == namespace, table.name == name)
-    if table is ChaosObject:
-        stmt = stmt.where(ChaosObject.kind == kind)
-    row = session.scalars(stmt).first()
+    row = _mirrored(session, kind, namespace, name)
     if final is not None:
         status = final.get("status") or {}
         uid, spec, phase = final["metadata"]["uid"], final.get("spec") or {}, status.get("phase")

@@ -133,7 +133,7 @@ def test_probe_jobs_are_allowed_and_use_the_release_image(render: RenderFn) -> N
         for res in rule["resources"]
         for verb in rule["verbs"]
     }
-    # Exactly what backend/experiment/kube.py calls: create/delete Jobs, list pods, read logs.
+    # Exactly what the experiment engine calls: create/delete Jobs, list pods, read logs.
     assert {("batch", "jobs", "create"), ("batch", "jobs", "delete")} <= granted
     assert ("", "pods", "list") in granted and ("", "pods/log", "get") in granted
     assert not {v for g, res, v in granted if res == "jobs"} - {"create", "delete"}

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from kubernetes.client.exceptions import ApiException
 
+from backend.clients.kube import AlreadyExists, Op
 from backend.operator import schedule_wakeup as schedules
+from backend.spec.kinds import KINDS, Kind
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 NS, NAME, UID = "shop", "cut", "uid-1"
@@ -22,46 +23,37 @@ def at(seconds: float) -> datetime:
 
 
 class MemoryApi:
-    """Just enough of CustomObjectsApi for one namespace."""
+    """Just enough of the Kubernetes client's custom objects (`Kube.objects`) for one
+    namespace."""
 
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def get_namespaced_custom_object(self, g: str, v: str, ns: str, plural: str, name: str) -> Any:
-        if (plural, name) not in self.objects:
-            raise ApiException(status=404)
-        return copy.deepcopy(self.objects[plural, name])
+    def find(self, kind: Kind, ns: str, name: str) -> dict[str, Any] | None:
+        found = self.objects.get((kind.plural, name))
+        return copy.deepcopy(found) if found is not None else None
 
-    def list_namespaced_custom_object(
-        self, g: str, v: str, ns: str, plural: str, label_selector: str
-    ) -> Any:
+    def items(self, kind: Kind, ns: str, label_selector: str) -> list[dict[str, Any]]:
         key, value = label_selector.split("=")
-        items = [
+        return [
             copy.deepcopy(o)
             for (p, _), o in self.objects.items()
-            if p == plural and o["metadata"].get("labels", {}).get(key) == value
+            if p == kind.plural and o["metadata"].get("labels", {}).get(key) == value
         ]
-        return {"items": items}
 
-    def create_namespaced_custom_object(
-        self, g: str, v: str, ns: str, plural: str, body: dict[str, Any]
-    ) -> Any:
-        key = (plural, body["metadata"]["name"])
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        key = (KINDS[body["kind"]].plural, body["metadata"]["name"])
         if key in self.objects:
-            raise ApiException(status=409)
+            raise AlreadyExists(Op("create", "", str(key)), "already exists", status=409)
         self.objects[key] = copy.deepcopy(body) | {"status": {}}
         self.objects[key]["metadata"]["uid"] = f"child-{len(self.objects)}"
         return body
 
-    def delete_namespaced_custom_object(
-        self, g: str, v: str, ns: str, plural: str, name: str, propagation_policy: str
-    ) -> Any:
-        self.objects.pop((plural, name))
+    def delete(self, kind: Kind, ns: str, name: str, missing_ok: bool, background: bool) -> bool:
+        return self.objects.pop((kind.plural, name), None) is not None
 
-    def patch_namespaced_custom_object_status(
-        self, g: str, v: str, ns: str, plural: str, name: str, body: dict[str, Any]
-    ) -> Any:
-        self.objects[plural, name]["status"] = copy.deepcopy(body["status"])
+    def patch_status(self, kind: Kind, ns: str, name: str, status: dict[str, Any]) -> None:
+        self.objects[kind.plural, name]["status"] = copy.deepcopy(status)
 
     # test helpers
     def runs(self) -> list[str]:
@@ -77,7 +69,7 @@ class MemoryApi:
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> tuple[MemoryApi, list[tuple[str, str]]]:
     mem, events = MemoryApi(), []
-    monkeypatch.setattr(schedules, "_custom", lambda: mem)
+    monkeypatch.setattr(schedules, "_objects", lambda: mem)
     monkeypatch.setattr(
         schedules, "_post_event", lambda body, kind, reason, msg: events.append((reason, msg))
     )

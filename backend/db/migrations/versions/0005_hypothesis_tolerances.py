@@ -57,7 +57,8 @@ def _seconds(value: float) -> str:
 def _first_probe(spec: Any) -> str | None:
     if not isinstance(spec, dict):
         return None
-    nested = spec.get("hypothesis") if isinstance(spec.get("hypothesis"), dict) else {}
+    given = spec.get("hypothesis")
+    nested: dict[str, Any] = given if isinstance(given, dict) else {}
     probes = spec.get("probes") or nested.get("probes")
     if isinstance(probes, list) and probes and isinstance(probes[0], dict):
         return str(probes[0].get("name") or "") or None
