@@ -122,7 +122,7 @@ try {
   const table = page.getByRole("table", { name: "Experiments" });
   await table.getByRole("link", { name: "search" }).waitFor(NO_LIMIT);
   assert.equal(await table.locator("tbody tr").count(), 3);
-  await page.getByLabel("Verdict").selectOption("failed");
+  await page.getByLabel("Verdict").selectOption("Failed");
   await page.waitForFunction(
     () => document.querySelectorAll("table tbody tr").length === 1,
     null,
